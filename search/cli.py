@@ -1,0 +1,233 @@
+"""The `postsearch` command: index, query and stats, a thin layer over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .errors import IndexNotFound, PostsearchError
+
+ANCHOR_CHOICES = ("github", "kramdown", "python-markdown")
+SORT_CHOICES = ("relevance", "date")
+DEFAULT_POSTS = "posts"
+DEFAULT_INDEX = "index"
+
+
+class Group(click.Group):
+    """Turns library errors into one `Error:` line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PostsearchError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="postsearch")
+def main() -> None:
+    """Full-text search for a folder of Markdown posts."""
+
+
+def index_option(command: Callable) -> Callable:
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="POSTSEARCH_INDEX",
+        default=DEFAULT_INDEX,
+        show_default=True,
+        help="Index folder (env POSTSEARCH_INDEX).",
+    )(command)
+
+
+def json_option(command: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
+
+
+@main.command("index")
+@click.argument("posts_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Re-read every post instead of only the changed ones.")
+@json_option
+@click.option("--drafts/--no-drafts", default=None, help="Index drafts too (default: skip them).")
+@click.option("--url-pattern", help="Url of posts without one, e.g. '/:year/:month/:day/:slug/' or '/:path/'.")
+@click.option("--anchors", type=click.Choice(ANCHOR_CHOICES), help="Whose heading ids to link to (default github).")
+@click.option("--lang", help="Language of posts without `lang` front matter (default en).")
+def index_command(
+    posts_dir: Path | None,
+    index_dir: Path,
+    rebuild: bool,
+    as_json: bool,
+    drafts: bool | None,
+    url_pattern: str | None,
+    anchors: str | None,
+    lang: str | None,
+) -> None:
+    """Index the Markdown posts in POSTS_DIR (default ./posts, env POSTSEARCH_POSTS)."""
+    from .indexer import build_index
+
+    posts_dir = posts_dir or default_posts_dir(index_dir)
+    summary = build_index(
+        posts_dir,
+        index_dir,
+        rebuild=rebuild,
+        progress_start=progress_bar if sys.stderr.isatty() and not as_json else None,
+        drafts=drafts,
+        url_pattern=url_pattern,
+        anchors=anchors,
+        lang=lang,
+    )
+    if as_json:
+        click.echo(json.dumps(summary.to_dict()))
+    else:
+        report_summary(summary, posts_dir, index_dir)
+    if summary.failed and not (summary.added or summary.updated or summary.unchanged):
+        sys.exit(1)
+
+
+def default_posts_dir(index_dir: Path) -> Path:
+    """POSTSEARCH_POSTS, else the folder the index was built from, else ./posts."""
+    if os.environ.get("POSTSEARCH_POSTS"):
+        return Path(os.environ["POSTSEARCH_POSTS"])
+    from .manifest import MANIFEST_NAME
+
+    try:
+        recorded = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8")).get("posts_dir")
+    except (OSError, ValueError):
+        recorded = None
+    return Path(recorded) if recorded else Path(DEFAULT_POSTS)
+
+
+def progress_bar(total: int) -> Callable[[int], None]:
+    """A progress bar on stderr; returns the callback that advances it."""
+    bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
+    bar.__enter__()
+    done = [0]
+
+    def advance(count: int) -> None:
+        bar.update(count)
+        done[0] += count
+        if done[0] >= total:
+            bar.__exit__(None, None, None)
+
+    return advance
+
+
+def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
+    """One summary line, then each failure with its reason."""
+    for failure in summary.failed:
+        click.echo(f"Skipped {failure.path}: {failure.error}", err=True)
+    click.echo(
+        f"Indexed {posts_dir} into {index_dir}: {summary.added} added, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.deleted} deleted, {summary.skipped} skipped "
+        f"({len(summary.failed)} failed); {summary.sections} sections."
+    )
+
+
+@main.command("query")
+@click.argument("text", nargs=-1, required=True)
+@index_option
+@click.option(
+    "--posts",
+    "posts_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="POSTSEARCH_POSTS",
+    default=DEFAULT_POSTS,
+    show_default=True,
+    help="Posts folder, indexed first when the index does not exist yet.",
+)
+@json_option
+@click.option("--sort", type=click.Choice(SORT_CHOICES), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Posts per page.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--color/--no-color", default=None, help="Colour the matches (default: on a terminal, unless NO_COLOR).")
+def query_command(
+    text: tuple[str, ...], index_dir: Path, posts_dir: Path, as_json: bool, sort: str, limit: int, page: int, color: bool | None
+) -> None:
+    """Search the index for TEXT (see the README for the query syntax)."""
+    from .query import open_index
+
+    query = " ".join(text)
+    if not query.strip():
+        raise click.UsageError("The query is empty: give at least one word.")
+    try:
+        searcher = open_index(index_dir)
+    except IndexNotFound:
+        if not posts_dir.is_dir():
+            raise
+        build_missing_index(posts_dir, index_dir)
+        searcher = open_index(index_dir)
+    with searcher:
+        results = searcher.search(query, page=page, per_page=limit, sort=sort)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+    else:
+        print_results(results, use_color(color))
+
+
+def build_missing_index(posts_dir: Path, index_dir: Path) -> None:
+    """Build the index a query needs, saying so on stderr."""
+    from .indexer import build_index
+
+    click.echo(f"No index in {index_dir} yet: indexing {posts_dir} first.", err=True)
+    summary = build_index(posts_dir, index_dir)
+    click.echo(f"Indexed {summary.added} posts ({summary.sections} sections).", err=True)
+
+
+def use_color(flag: bool | None) -> bool:
+    """Colour when asked, else only on a terminal and when NO_COLOR is unset."""
+    if flag is not None:
+        return flag
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def print_results(results: Any, color: bool) -> None:
+    """Results for a person at a terminal."""
+    from .snippets import to_ansi, to_plain
+
+    render = to_ansi if color else to_plain
+    style = click.style if color else (lambda text, **_: text)
+    if results.suggestion and results.corrected:
+        click.echo(f"No results for {results.query!r}; showing results for {results.suggestion!r}.")
+    elif results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}?")
+    if not results.hits:
+        click.echo("No matching posts." if results.total == 0 else f"No posts on page {results.page}.")
+        return
+    for number, hit in enumerate(results.hits, start=1):
+        dated = f"  {hit.date[:10]}" if hit.date else ""
+        click.echo(style(f"{number}. {hit.title}", bold=True) + style(dated, dim=True) + "  " + style(hit.url, fg="blue"))
+        for section in hit.sections:
+            label = " › ".join(section.heading_path[1:]) or "(intro)"
+            click.echo(f"   {style(label, fg='cyan')}  {section.url}")
+            if section.fragments:
+                click.echo(f"      {render(section.fragments)}")
+    click.echo(f"\nPage {results.page} of {results.pages}: {results.total} matching posts.")
+
+
+@main.command("stats")
+@index_option
+@json_option
+def stats_command(index_dir: Path, as_json: bool) -> None:
+    """Posts, sections, size and last build of the index."""
+    from .query import open_index
+
+    with open_index(index_dir) as searcher:
+        stats = searcher.stats()
+    if as_json:
+        click.echo(json.dumps(stats.__dict__))
+        return
+    click.echo(f"Index:      {stats.index_dir}")
+    click.echo(f"Posts from: {stats.posts_dir}")
+    click.echo(f"Posts:      {stats.posts}")
+    click.echo(f"Sections:   {stats.sections}")
+    click.echo(f"Size:       {stats.size_bytes / 1_048_576:.1f} MB")
+    click.echo(f"Last build: {stats.built_at}")
+    click.echo("Settings:   " + ", ".join(f"{k}={v}" for k, v in stats.settings.items()))

@@ -1,0 +1,116 @@
+"""The index's manifest: schema version, settings and what was indexed from each file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .errors import IndexVersionMismatch, NotAnIndex
+
+MANIFEST_NAME = "postsearch.json"
+INDEX_NAME = "MAIN"
+TOC_FILE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the last run saw of one post file."""
+
+    mtime_ns: int
+    size: int
+    digest: str
+    sections: int
+    indexed: bool
+
+    def to_list(self) -> list[Any]:
+        return [self.mtime_ns, self.size, self.digest, self.sections, self.indexed]
+
+
+@dataclass
+class Manifest:
+    """The state of an index as its last successful run left it."""
+
+    schema_version: int
+    settings: Settings
+    generation: int = -1
+    built_at: str = ""
+    posts_dir: str = ""
+    files: dict[str, FileRecord] = field(default_factory=dict)
+
+    @property
+    def sections(self) -> int:
+        """Sections in the index."""
+        return sum(r.sections for r in self.files.values() if r.indexed)
+
+    @property
+    def posts(self) -> int:
+        """Posts in the index."""
+        return sum(1 for r in self.files.values() if r.indexed)
+
+
+def manifest_path(index_dir: Path) -> Path:
+    return index_dir / MANIFEST_NAME
+
+
+def latest_generation(index_dir: Path) -> int:
+    """The newest committed Whoosh generation in the folder, or -1."""
+    try:
+        names = os.listdir(index_dir)
+    except FileNotFoundError:
+        return -1
+    generations = [int(m[1]) for m in map(TOC_FILE.match, names) if m]
+    return max(generations, default=-1)
+
+
+def is_empty_folder(index_dir: Path) -> bool:
+    """True when the folder is missing or holds only dot files."""
+    return not index_dir.exists() or all(name.startswith(".") for name in os.listdir(index_dir))
+
+
+def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:
+    """The manifest, None for a new index; raises for a foreign folder or another version."""
+    path = manifest_path(index_dir)
+    if not path.exists():
+        if is_empty_folder(index_dir):
+            return None
+        raise NotAnIndex(index_dir, f"{index_dir} is not a postsearch index (it has no {MANIFEST_NAME}).")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = int(data["schema_version"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise NotAnIndex(index_dir, f"{path} is damaged ({error}).") from error
+    if version != schema_version:
+        raise IndexVersionMismatch(
+            index_dir, f"The index in {index_dir} has schema version {version}; this postsearch uses {schema_version}."
+        )
+    return Manifest(
+        schema_version=version,
+        settings=Settings.from_dict(data.get("settings", {})),
+        generation=int(data.get("generation", -1)),
+        built_at=data.get("built_at", ""),
+        posts_dir=data.get("posts_dir", ""),
+        files={rel: FileRecord(*record) for rel, record in data.get("files", {}).items()},
+    )
+
+
+def save_manifest(index_dir: Path, manifest: Manifest) -> None:
+    """Write the manifest atomically (a temporary file renamed over the old one)."""
+    manifest.built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    data = {
+        "schema_version": manifest.schema_version,
+        "settings": manifest.settings.to_dict(),
+        "generation": manifest.generation,
+        "built_at": manifest.built_at,
+        "posts_dir": manifest.posts_dir,
+        "files": {rel: record.to_list() for rel, record in sorted(manifest.files.items())},
+    }
+    target = manifest_path(index_dir)
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    os.replace(temporary, target)

@@ -1,0 +1,341 @@
+"""Read one Markdown file into a Post: front matter normalised by one table, plus url, date and tags."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
+
+import frontmatter
+from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
+
+from .config import MARKDOWN_SUFFIXES, UNDATED_URL_PATTERN, Settings
+from .errors import PostError
+
+JEKYLL_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
+PATH_DATE = re.compile(r"(?:^|/)(\d{4})[/-](\d{2})[/-](\d{2})(?:[/-]|$)")
+SETEXT_OR_ATX_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$|^(\S.*)\n=+\s*$", re.MULTILINE)
+URL_PLACEHOLDER = re.compile(r":(year|month|day|slug|title|categories|path|section)\b")
+FILE_SUFFIXES = {".html", ".htm", ".xml", ".json", ".txt", ".php", ".pdf"}
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M %z",
+    "%Y-%m-%d %H:%M:%S.%f %z",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+)
+
+
+class TOMLHandler(BaseHandler):
+    """TOML front matter between +++ lines, parsed with the standard library."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return tomllib.loads(fm)
+
+
+@dataclass(frozen=True)
+class Post:
+    """One Markdown post with its front matter normalised."""
+
+    path: Path
+    relpath: str
+    title: str
+    body: str
+    url: str
+    date: datetime | None = None
+    updated: datetime | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    description: str = ""
+    lang: str = ""
+    draft: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+# --- value converters: each takes a raw front matter value and returns a normalised one ---
+
+
+def as_text(value: Any) -> str:
+    """A scalar as a stripped string; lists are joined with commas."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(as_text(v) for v in value)
+    return "" if value is None else str(value).strip()
+
+
+def as_list(value: Any) -> tuple[str, ...]:
+    """A list, or a string split at commas (or spaces when it has no commas)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        parts = value.split(",") if "," in value else value.split()
+    elif isinstance(value, (list, tuple, set)):
+        parts = [as_text(v) for v in value]
+    elif isinstance(value, dict):
+        parts = [as_text(v) for v in value.values()]
+    else:
+        parts = [str(value)]
+    return tuple(p.strip() for p in parts if p and p.strip())
+
+
+def as_names(value: Any) -> tuple[str, ...]:
+    """People: a string is one name, a list is several."""
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    return as_list(value)
+
+
+def as_bool(value: Any) -> bool:
+    """YAML-ish truthiness: true/yes/on/1 are true."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "yes", "on", "1"}
+    return bool(value)
+
+
+def as_not_bool(value: Any) -> bool:
+    """The negation of as_bool, for `published: false`."""
+    return not as_bool(value)
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A datetime from the date forms real sites use; None when it cannot be read."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+# Front matter key -> (Post field, converter). Earlier keys win for scalar fields; lists merge.
+FIELD_TABLE: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("title", "title", as_text),
+    ("date", "date", as_datetime),
+    ("updated", "updated", as_datetime),
+    ("lastmod", "updated", as_datetime),
+    ("last_modified_at", "updated", as_datetime),
+    ("author", "authors", as_names),
+    ("authors", "authors", as_names),
+    ("tags", "tags", as_list),
+    ("categories", "categories", as_list),
+    ("category", "categories", as_list),
+    ("keywords", "keywords", as_list),
+    ("description", "description", as_text),
+    ("summary", "description", as_text),
+    ("lang", "lang", as_text),
+    ("language", "lang", as_text),
+    ("draft", "draft", as_bool),
+    ("published", "draft", as_not_bool),
+    ("permalink", "url", as_text),
+    ("url", "url", as_text),
+    ("path", "url", as_text),
+    ("slug", "slug", as_text),
+)
+KNOWN_KEYS = {key for key, _, _ in FIELD_TABLE}
+
+
+def normalise_front_matter(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split raw front matter into normalised fields and the remaining metadata."""
+    lowered = {str(k).lower(): v for k, v in raw.items()}
+    fields: dict[str, Any] = {}
+    for key, target, convert in FIELD_TABLE:
+        if key not in lowered:
+            continue
+        value = convert(lowered[key])
+        if isinstance(value, tuple):
+            fields[target] = tuple(dict.fromkeys(fields.get(target, ()) + value))
+        elif target not in fields and value not in (None, ""):
+            fields[target] = value
+    metadata = {k: v for k, v in raw.items() if str(k).lower() not in KNOWN_KEYS}
+    return fields, metadata
+
+
+# --- reading ---
+
+
+def choose_handler(text: str) -> BaseHandler | None:
+    """The front matter handler for the text's first line, or None when it has none."""
+    first_line = text.split("\n", 1)[0].rstrip()
+    if re.fullmatch(r"-{3,}", first_line):
+        return YAMLHandler()
+    if re.fullmatch(r"\+{3,}", first_line):
+        return TOMLHandler()
+    if first_line.startswith("{"):
+        return JSONHandler()
+    return None
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Front matter as a dict and the body; raises ValueError with the parser's message."""
+    handler = choose_handler(text)
+    if handler is None:
+        return {}, text
+    try:
+        raw, body = frontmatter.parse(text, handler=handler)
+    except ValueError as error:
+        if "unpack" in str(error):
+            raise ValueError(f"front matter opened with {handler.START_DELIMITER or '{'} is never closed") from error
+        raise
+    if not isinstance(raw, dict):
+        raise ValueError(f"front matter is a {type(raw).__name__}, not a mapping of keys to values")
+    return raw, body
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text without BOM and with \\n line ends; names the line of a bad byte."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"not valid UTF-8 at line {line} (byte 0x{data[error.start]:02x})") from error
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_post(path: Path, root: Path, settings: Settings = Settings()) -> Post:
+    """Read and normalise one Markdown file; raises PostError with the path and reason."""
+    try:
+        text = decode(path.read_bytes())
+        raw, body = split_front_matter(text)
+    except OSError as error:
+        raise PostError(path, error.strerror or str(error)) from error
+    except Exception as error:  # parsers raise many types; each message names the line
+        raise PostError(path, f"{type(error).__name__}: {error}".strip()) from error
+    relpath = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    return build_post(path, relpath, raw, body, settings)
+
+
+def build_post(path: Path, relpath: str, raw: dict[str, Any], body: str, settings: Settings) -> Post:
+    """A Post from parsed front matter and body."""
+    fields, metadata = normalise_front_matter(raw)
+    slug = fields.pop("slug", "") or slug_from_path(relpath)
+    fields.setdefault("date", date_from_path(relpath, fields.get("url", "")))
+    fields.setdefault("title", first_h1(body) or readable_name(slug))
+    fields["url"] = post_url(fields, slug, relpath, settings.url_pattern)
+    if "/_drafts/" in f"/{relpath}":
+        fields["draft"] = True
+    fields.setdefault("lang", settings.lang)
+    return Post(path=path, relpath=relpath, body=body, metadata=json_safe(metadata), **fields)
+
+
+def slug_from_path(relpath: str) -> str:
+    """The slug a static site generator derives from the file name."""
+    pure = PurePosixPath(relpath)
+    stem = pure.stem
+    if stem in {"index", "_index", "README", "readme"} and pure.parent.name:
+        stem = pure.parent.name
+    return JEKYLL_DATE_PREFIX.sub("", stem)
+
+
+def date_from_path(relpath: str, url: str) -> datetime | None:
+    """A date from a Jekyll YYYY-MM-DD- file name, or a /YYYY/MM/DD/ url or folder."""
+    name = PurePosixPath(relpath).name
+    match = JEKYLL_DATE_PREFIX.match(name) or PATH_DATE.search(url) or PATH_DATE.search(relpath)
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def first_h1(body: str) -> str:
+    """The text of the body's first level-1 heading, or ''."""
+    match = SETEXT_OR_ATX_H1.search(body)
+    if not match:
+        return ""
+    return re.sub(r"\s*\{[#.][^}]*\}\s*$", "", (match[1] or match[2]).strip())
+
+
+def readable_name(slug: str) -> str:
+    """A file name turned into a title: dashes and underscores become spaces."""
+    words = re.sub(r"[-_]+", " ", slug).strip()
+    return words[:1].upper() + words[1:] if words else slug
+
+
+def post_url(fields: dict[str, Any], slug: str, relpath: str, pattern: str) -> str:
+    """The post's url: from front matter when given, else from the url pattern."""
+    explicit = fields.get("url", "")
+    dated = fields.get("date") is not None
+    template = explicit or (pattern if dated or ":year" not in pattern else UNDATED_URL_PATTERN)
+    url = expand_url(template, fields, slug, relpath)
+    if not url.startswith(("/", "http://", "https://")):
+        url = "/" + url
+    if explicit and not url.endswith("/") and "#" not in url and not is_file_url(url):
+        url += "/"
+    return url
+
+
+def is_file_url(url: str) -> bool:
+    """True for urls of a file (page.html), which must not get a trailing slash."""
+    return PurePosixPath(url).suffix.lower() in FILE_SUFFIXES
+
+
+def expand_url(template: str, fields: dict[str, Any], slug: str, relpath: str) -> str:
+    """Fill :year, :month, :day, :slug, :title, :categories, :path and :section into a template."""
+    when: datetime | None = fields.get("date")
+    parent = PurePosixPath(relpath).parent
+    values = {
+        "year": f"{when:%Y}" if when else "",
+        "month": f"{when:%m}" if when else "",
+        "day": f"{when:%d}" if when else "",
+        "slug": slug,
+        "title": slug,
+        "categories": "/".join(c.lower().replace(" ", "-") for c in fields.get("categories", ())),
+        "path": (parent / slug).as_posix().lstrip("./") if str(parent) != "." else slug,
+        "section": parent.parts[0] if parent.parts else "",
+    }
+    url = URL_PLACEHOLDER.sub(lambda m: values[m[1]], template)
+    return re.sub(r"(?<!:)/{2,}", "/", url)
+
+
+def json_safe(value: Any) -> Any:
+    """Front matter values converted to what JSON can hold (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (date, datetime, time)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return json.loads(json.dumps(value, default=str))
+
+
+def find_posts(root: Path) -> list[Path]:
+    """Every Markdown file under root, sorted, skipping hidden folders."""
+    found = []
+    for path in root.rglob("*"):
+        rel_parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in rel_parts):
+            continue
+        if path.suffix.lower() in MARKDOWN_SUFFIXES and path.is_file():
+            found.append(path)
+    return sorted(found)
+
+
+def local_naive(moment: datetime | None) -> datetime | None:
+    """A datetime as the author's wall-clock time without zone, as sites show it and build urls from it."""
+    return moment.replace(tzinfo=None) if moment is not None else None

@@ -1,0 +1,367 @@
+"""Query text -> ranked hits grouped per post, with highlighted snippets."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh import qparser
+from whoosh import query as wq
+from whoosh.qparser.dateparse import DateParserPlugin
+
+from .errors import QueryError
+from .indexer import require_index
+from .manifest import INDEX_NAME, latest_generation
+from .schema import SEARCH_FIELDS, text_analyzer
+from .snippets import Fragment, Highlighter, to_html
+
+SORTS = ("relevance", "date")
+SECTIONS_PER_POST = 3
+TITLE_CHECK_DEPTH = 100
+FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
+LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])[*?]\w")
+
+
+@dataclass(frozen=True)
+class SectionHit:
+    """One matching section of a post."""
+
+    heading: str
+    heading_path: tuple[str, ...]
+    anchor: str
+    url: str
+    snippet: str
+    fragments: tuple[Fragment, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class PostHit:
+    """One matching post with its best sections."""
+
+    path: str
+    url: str
+    title: str
+    date: str | None
+    tags: tuple[str, ...]
+    score: float
+    sections: tuple[SectionHit, ...]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of results for one query."""
+
+    query: str
+    total: int
+    page: int
+    pages: int
+    suggestion: str | None
+    corrected: bool
+    hits: tuple[PostHit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `postsearch query --json` prints."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "pages": self.pages,
+            "suggestion": self.suggestion,
+            "corrected": self.corrected,
+            "hits": [post_dict(hit) for hit in self.hits],
+        }
+
+
+def post_dict(hit: PostHit) -> dict[str, Any]:
+    data = asdict(hit)
+    data["tags"] = list(hit.tags)
+    data["score"] = round(hit.score, 4)
+    data["sections"] = [
+        {"heading": s.heading, "anchor": s.anchor, "url": s.url, "snippet": s.snippet, "score": round(s.score, 4)}
+        for s in hit.sections
+    ]
+    return data
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Facts about an index."""
+
+    posts: int
+    sections: int
+    size_bytes: int
+    built_at: str
+    index_dir: str
+    posts_dir: str
+    settings: dict[str, Any]
+
+
+# --- query text ---
+
+
+def repair(text: str) -> str:
+    """Balance quotes and parentheses so a half-typed query still parses."""
+    if text.count('"') % 2:
+        cut = text.rfind('"')
+        text = text[:cut] + text[cut + 1 :]
+    depth, kept = 0, []
+    for char in text:
+        if char == ")" and depth == 0:
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        kept.append(char)
+    return "".join(kept) + ")" * depth
+
+
+def check(text: str) -> None:
+    """Reject what cannot be searched, saying how to fix it."""
+    if LEADING_WILDCARD.search(text):
+        raise QueryError(text, "Leading wildcards are not supported: put the * at the end of a word, e.g. 'rust*'.")
+
+
+def normalise_title(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+class QueryParsers:
+    """The two parsers a search needs: all words required, and any word."""
+
+    def __init__(self, schema: Any) -> None:
+        self.all_words = self.make(schema, qparser.AndGroup)
+        self.any_word = self.make(schema, qparser.OrGroup)
+
+    @staticmethod
+    def make(schema: Any, group: Any) -> qparser.QueryParser:
+        parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=group)
+        parser.remove_plugin_class(qparser.SingleQuotePlugin)
+        parser.remove_plugin_class(qparser.EveryPlugin)
+        parser.add_plugin(qparser.PlusMinusPlugin())
+        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
+        parser.add_plugin(DateParserPlugin(free=False))
+        for name in SEARCH_FIELDS:
+            schema[name].multitoken_query = "phrase"
+        return parser
+
+
+def highlight_terms(q: wq.Query) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The analysed words and prefixes a snippet should mark (not the excluded ones)."""
+    words: set[str] = set()
+    prefixes: set[str] = set()
+    for leaf in positive_leaves(q):
+        if isinstance(leaf, wq.Prefix):
+            prefixes.add(leaf.text)
+        elif isinstance(leaf, wq.Wildcard):
+            prefixes.add(re.split(r"[*?]", leaf.text)[0])
+        elif isinstance(leaf, wq.Phrase):
+            words.update(leaf.words)
+        elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
+            words.add(str(leaf.text))
+    return frozenset(words), tuple(sorted(p for p in prefixes if p))
+
+
+def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
+    """Leaf queries that are not under a NOT."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from positive_leaves(q.a)
+        return
+    if isinstance(q, wq.Phrase) or not q.is_leaf():
+        if isinstance(q, wq.Phrase):
+            yield q
+            return
+        for child in q.children():
+            yield from positive_leaves(child)
+        return
+    yield q
+
+
+# --- the index ---
+
+
+class SearchIndex:
+    """An open index answering queries; use it as a context manager or call close()."""
+
+    def __init__(self, index_dir: Path | str = "index") -> None:
+        self.index_dir = Path(index_dir)
+        self.manifest = require_index(self.index_dir)
+        self.index = whoosh_index.open_dir(str(self.index_dir), indexname=INDEX_NAME)
+        self.searcher = self.index.searcher()
+        self.parsers = QueryParsers(self.index.schema)
+        self.analyzer = text_analyzer()
+        self.highlighter = Highlighter(self.stem)
+
+    def __enter__(self) -> "SearchIndex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the searcher and its files."""
+        self.searcher.close()
+
+    def refresh(self) -> None:
+        """Pick up a newer index generation if one was committed."""
+        if latest_generation(self.index_dir) != self.manifest.generation:
+            self.manifest = require_index(self.index_dir)
+            self.searcher = self.searcher.refresh()
+
+    def stem(self, word: str) -> str:
+        tokens = [t.text for t in self.analyzer(word)]
+        return tokens[0] if tokens else word
+
+    def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance") -> SearchResults:
+        """The given page of posts matching the query, best first (or newest first with sort='date')."""
+        if sort not in SORTS:
+            raise QueryError(query, f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
+        page, per_page = max(1, int(page)), max(1, int(per_page))
+        check(query)
+        self.refresh()
+        text = repair(query)
+        ranked = self.rank(text, sort)
+        suggestion = self.suggest(text)
+        corrected = False
+        if not ranked and suggestion:
+            ranked, corrected = self.rank(suggestion, sort), True
+        pages = max(1, math.ceil(len(ranked) / per_page))
+        start = (page - 1) * per_page
+        terms = highlight_terms(self.parse(suggestion if corrected else text, all_words=False))
+        hits = tuple(self.post_hit(score, sections, terms) for score, sections in ranked[start : start + per_page])
+        return SearchResults(query, len(ranked), page, pages, suggestion, corrected, hits)
+
+    def parse(self, text: str, all_words: bool) -> wq.Query:
+        parser = self.parsers.all_words if all_words else self.parsers.any_word
+        try:
+            return parser.parse(text)
+        except Exception as error:  # the parser raises assorted errors on odd input
+            raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
+
+    def scores(self, q: wq.Query) -> dict[int, float]:
+        """Every matching section's score by document number."""
+        if q is wq.NullQuery:
+            return {}
+        results = self.searcher.search(q, limit=None)
+        return {hit.docnum: hit.score for hit in results}
+
+    def rank(self, text: str, sort: str) -> list[tuple[float, list[tuple[float, int]]]]:
+        """Posts as (score, [(section score, docnum) best first]), in result order."""
+        all_hits = self.scores(self.parse(text, all_words=True))
+        any_hits = self.scores(self.parse(text, all_words=False))
+        paths = self.searcher.reader().column_reader("path")
+        dates = self.searcher.reader().column_reader("date")
+        posts: dict[str, list[tuple[float, int]]] = {}
+        tiers: dict[str, int] = {}
+        for docnum, score in {**any_hits, **all_hits}.items():
+            path = paths[docnum]
+            posts.setdefault(path, []).append((score, docnum))
+            tiers[path] = max(tiers.get(path, 0), 1 if docnum in all_hits else 0)
+        for sections in posts.values():
+            sections.sort(key=lambda pair: (-pair[0], pair[1]))
+        order = sorted(posts, key=lambda p: (-tiers[p], -posts[p][0][0], -date_key(dates[posts[p][0][1]]), p))
+        order = self.promote_exact_titles(text, order, posts)
+        if sort == "date":
+            order.sort(key=lambda p: (-date_key(dates[posts[p][0][1]]), -posts[p][0][0], p))
+        return [(posts[p][0][0], posts[p]) for p in order]
+
+    def promote_exact_titles(self, text: str, order: list[str], posts: dict[str, list[tuple[float, int]]]) -> list[str]:
+        """Move posts whose title is exactly the query to the front."""
+        wanted = normalise_title(re.sub(r"\b[a-z]+:\S+", "", text))
+        if not wanted:
+            return order
+        exact = [p for p in order[:TITLE_CHECK_DEPTH] if self.title_of(posts[p][0][1]) == wanted]
+        return exact + [p for p in order if p not in exact] if exact else order
+
+    def title_of(self, docnum: int) -> str:
+        return normalise_title(self.searcher.stored_fields(docnum).get("title", ""))
+
+    def suggest(self, text: str) -> str | None:
+        """The query with unknown words replaced by the closest indexed words, or None."""
+        reader = self.searcher.reader()
+        changed = text
+        for word in set(re.findall(r"(?<![\w:*\"-])[^\W\d_]{3,}(?![\w:*])", text)):
+            if word in {"AND", "OR", "NOT"} or self.known(reader, word):
+                continue
+            replacement = self.closest(word.lower())
+            if replacement:
+                changed = re.sub(rf"\b{re.escape(word)}\b", replacement, changed)
+        return changed if changed != text else None
+
+    def known(self, reader: Any, word: str) -> bool:
+        stemmed = self.stem(word.lower())
+        return any(reader.doc_frequency(field, stemmed) for field in SEARCH_FIELDS)
+
+    def closest(self, word: str) -> str | None:
+        for field in ("body", "title"):
+            found = self.searcher.corrector(field).suggest(word, limit=1, maxdist=2, prefix=1)
+            if found:
+                return found[0]
+        return None
+
+    def post_hit(self, score: float, sections: list[tuple[float, int]], terms: tuple[frozenset[str], tuple[str, ...]]) -> PostHit:
+        """A result post with snippets for its best sections."""
+        shown = [(s, self.searcher.stored_fields(d)) for s, d in sections[:SECTIONS_PER_POST]]
+        first = shown[0][1]
+        return PostHit(
+            path=first["path"],
+            url=first["post_url"],
+            title=first["title"],
+            date=format_date(first.get("date")),
+            tags=tuple(t for t in first.get("tags", "").split(",") if t),
+            score=score,
+            sections=tuple(self.section_hit(s, fields, terms) for s, fields in shown),
+        )
+
+    def section_hit(self, score: float, fields: dict[str, Any], terms: tuple[frozenset[str], tuple[str, ...]]) -> SectionHit:
+        """One section with its snippet: prose first, then code, then the title and opening text."""
+        words, prefixes = terms
+        fragments = (
+            self.highlighter.fragments(fields.get("body", ""), words, prefixes)
+            or self.highlighter.fragments(fields.get("code", ""), words, prefixes)
+            or self.highlighter.fragments(fields.get("heading_path", ""), words, prefixes)
+            + self.highlighter.lead(fields.get("body", "") or fields.get("code", ""))
+        )
+        return SectionHit(
+            heading=fields.get("heading", ""),
+            heading_path=tuple(fields.get("heading_path", "").split(" > ")),
+            anchor=fields.get("anchor", ""),
+            url=fields["url"],
+            snippet=to_html(fragments),
+            fragments=fragments,
+            score=score,
+        )
+
+    def stats(self) -> IndexStats:
+        """Posts, sections, size on disk and when the index was last built."""
+        size = sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file())
+        return IndexStats(
+            posts=self.manifest.posts,
+            sections=self.manifest.sections,
+            size_bytes=size,
+            built_at=self.manifest.built_at,
+            index_dir=str(self.index_dir),
+            posts_dir=self.manifest.posts_dir,
+            settings=self.manifest.settings.to_dict(),
+        )
+
+
+def date_key(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float("-inf")
+
+
+def format_date(value: Any) -> str | None:
+    """ISO date, with the time only when it is not midnight."""
+    if not isinstance(value, datetime):
+        return None
+    return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+
+
+def open_index(index_dir: Path | str = "index") -> SearchIndex:
+    """Open an index for searching."""
+    return SearchIndex(index_dir)

@@ -1,0 +1,258 @@
+"""Split a Post into Sections at its headings: heading path, anchor id and plain text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Callable
+
+import markdown
+from markdown.extensions.toc import slugify as toc_slugify
+from markdown.extensions.toc import unique as toc_unique
+
+from .posts import Post
+
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.DOTALL)
+LIQUID_HIGHLIGHT_OPEN = re.compile(r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%\}")
+LIQUID_HIGHLIGHT_CLOSE = re.compile(r"\{%-?\s*endhighlight\s*-?%\}")
+LIQUID_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+BLOCK_TAGS = HEADING_TAGS | {
+    "p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "blockquote", "pre",
+    "dt", "dd", "hr", "section", "article", "figure", "figcaption", "details", "summary",
+}
+LITERAL_TAGS = {"script", "style"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One heading's part of a post (the intro has level 0 and no anchor)."""
+
+    heading: str
+    level: int
+    path: tuple[str, ...]
+    anchor: str
+    text: str
+    code: str = ""
+    position: int = 0
+
+
+# --- anchor styles: the id each site renderer gives a heading ---
+
+
+def github_slug(text: str) -> str:
+    """GitHub's and Hugo's id: lower case, letters, digits, '_', '-' kept, spaces become '-'."""
+    kept = "".join(ch for ch in text.strip().lower() if ch in "- " or ch == "_" or ch.isalnum())
+    return kept.replace(" ", "-")
+
+
+def kramdown_slug(text: str) -> str:
+    """kramdown's auto id (Jekyll's default renderer)."""
+    slug = re.sub(r"^[^a-zA-Z]+", "", text)
+    slug = re.sub(r"[^a-zA-Z0-9 -]", "", slug).replace(" ", "-").lower()
+    return slug or "section"
+
+
+def python_markdown_slug(text: str) -> str:
+    """Python-Markdown's toc extension id."""
+    return toc_slugify(text, "-")
+
+
+def dash_suffix(slug: str, used: set[str]) -> str:
+    """Make slug unique with -1, -2 ... as GitHub, Hugo and kramdown do."""
+    candidate, count = slug, 0
+    while candidate in used:
+        count += 1
+        candidate = f"{slug}-{count}"
+    used.add(candidate)
+    return candidate
+
+
+def toc_suffix(slug: str, used: set[str]) -> str:
+    """Make slug unique with _1, _2 ... as Python-Markdown's toc does."""
+    return toc_unique(slug, used)
+
+
+ANCHOR_STYLES: dict[str, tuple[Callable[[str], str], Callable[[str, set[str]], str]]] = {
+    "github": (github_slug, dash_suffix),
+    "kramdown": (kramdown_slug, dash_suffix),
+    "python-markdown": (python_markdown_slug, toc_suffix),
+}
+
+
+# --- source clean-up ---
+
+
+def strip_template_tags(source: str) -> str:
+    """Remove Liquid tags and Hugo shortcodes outside fenced code; keep text inside paired shortcodes."""
+    source = LIQUID_HIGHLIGHT_OPEN.sub(r"```\1", source)
+    source = LIQUID_HIGHLIGHT_CLOSE.sub("```", source)
+    chunks: list[str] = []
+    prose: list[str] = []
+    fence = ""
+    for line in source.split("\n"):
+        opener = FENCE.match(line)
+        if fence:
+            chunks.append(line)
+            if opener and opener[1][0] == fence[0] and len(opener[1]) >= len(fence) and not line.strip()[len(opener[1]):]:
+                fence = ""
+        elif opener:
+            chunks.append(clean_prose("\n".join(prose)))
+            prose = []
+            chunks.append(line)
+            fence = opener[1]
+        else:
+            prose.append(line)
+    chunks.append(clean_prose("\n".join(prose)))
+    return "\n".join(chunk for chunk in chunks)
+
+
+def clean_prose(text: str) -> str:
+    """Remove template tags from Markdown text that is not code."""
+    if "{" not in text:
+        return text
+    return LIQUID_TAG.sub("", SHORTCODE.sub("", text))
+
+
+# --- HTML to sections ---
+
+
+@dataclass
+class SectionDraft:
+    """A section while its text is being collected."""
+
+    heading: str = ""
+    level: int = 0
+    explicit_id: str = ""
+    prose: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+
+
+class SectionCollector(HTMLParser):
+    """Walks rendered HTML and collects the text under each heading."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.drafts: list[SectionDraft] = [SectionDraft()]
+        self.in_heading = False
+        self.pre_depth = 0
+        self.literal_tag = ""
+
+    @property
+    def current(self) -> SectionDraft:
+        return self.drafts[-1]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in HEADING_TAGS:
+            self.drafts.append(SectionDraft(level=int(tag[1]), explicit_id=dict(attrs).get("id") or ""))
+            self.in_heading = True
+            return
+        if tag in LITERAL_TAGS:
+            self.literal_tag = tag
+            self.add_text(self.get_starttag_text() or "")
+        elif tag == "pre":
+            self.pre_depth += 1
+        elif tag == "img":
+            self.add_text(" " + (dict(attrs).get("alt") or "") + " ")
+        if tag in BLOCK_TAGS:
+            self.add_text("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in HEADING_TAGS and self.in_heading:
+            self.in_heading = False
+            self.current.heading = " ".join(self.current.heading.split())
+            return
+        if tag == self.literal_tag:
+            self.add_text(f"</{tag}>")
+            self.literal_tag = ""
+        elif tag == "pre":
+            self.pre_depth = max(0, self.pre_depth - 1)
+        if tag in BLOCK_TAGS:
+            self.add_text("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.add_text(data)
+
+    def add_text(self, text: str) -> None:
+        if self.in_heading:
+            self.current.heading += text
+        elif self.pre_depth:
+            self.current.code.append(text)
+        else:
+            self.current.prose.append(text)
+
+
+def tidy(parts: list[str]) -> str:
+    """Join text parts, collapsing runs of spaces and blank lines."""
+    text = "".join(parts)
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    return re.sub(r"\s*\n\s*", "\n", text).strip()
+
+
+class Sectioner:
+    """Turns posts into sections; holds one reusable Markdown renderer."""
+
+    def __init__(self, anchors: str = "github") -> None:
+        if anchors not in ANCHOR_STYLES:
+            raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_STYLES)}")
+        self.slugify, self.make_unique = ANCHOR_STYLES[anchors]
+        self.renderer = markdown.Markdown(extensions=["extra", "toc"], extension_configs={"toc": {"slugify": keep_marker}})
+
+    def render(self, body: str) -> str:
+        """The post body as HTML, template tags removed."""
+        self.renderer.reset()
+        return self.renderer.convert(strip_template_tags(body))
+
+    def split(self, post: Post) -> list[Section]:
+        """The post's sections in document order; at least one."""
+        collector = SectionCollector()
+        collector.feed(self.render(post.body))
+        collector.close()
+        drafts = collector.drafts
+        if len(drafts) > 1 and not tidy(drafts[0].prose) and not tidy(drafts[0].code):
+            drafts = drafts[1:]
+        return self.finish(post.title, drafts)
+
+    def finish(self, title: str, drafts: list[SectionDraft]) -> list[Section]:
+        """Assign anchors and heading paths to collected drafts."""
+        used = {d.explicit_id for d in drafts if d.explicit_id and not d.explicit_id.startswith(AUTO_ID)}
+        trail: list[tuple[int, str]] = []
+        sections = []
+        for position, draft in enumerate(drafts):
+            if draft.level:
+                trail = [(lvl, text) for lvl, text in trail if lvl < draft.level] + [(draft.level, draft.heading)]
+            path = (title,) + tuple(text for lvl, text in trail if not (lvl == 1 and text == title))
+            sections.append(
+                Section(
+                    heading=draft.heading,
+                    level=draft.level,
+                    path=path,
+                    anchor=self.anchor_for(draft, used),
+                    text=tidy(draft.prose),
+                    code=tidy(draft.code),
+                    position=position,
+                )
+            )
+        return sections
+
+    def anchor_for(self, draft: SectionDraft, used: set[str]) -> str:
+        """The explicit {#id} when given, else the chosen renderer's id."""
+        if not draft.level:
+            return ""
+        if draft.explicit_id and not draft.explicit_id.startswith(AUTO_ID):
+            return draft.explicit_id
+        return self.make_unique(self.slugify(draft.heading), used)
+
+
+# toc fills in an id for every heading without one; this marker tells those apart from {#id}.
+AUTO_ID = "postsearch-auto-id"
+
+
+def keep_marker(value: str, separator: str) -> str:
+    """toc slugify stand-in: marks ids that toc generated rather than the author."""
+    return AUTO_ID

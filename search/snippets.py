@@ -1,0 +1,146 @@
+"""Highlighted fragments of a section's text, rendered as escaped HTML, ANSI colour or plain text."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+TOKEN = re.compile(r"\w+")
+ELLIPSIS = "…"
+MAX_MATCHES = 400
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of text around matches: (text, is_match) pieces, and whether text was cut off around it."""
+
+    pieces: tuple[tuple[str, bool], ...]
+    cut_before: bool
+    cut_after: bool
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    term: str
+
+
+class Highlighter:
+    """Finds query terms in stored text by stemming its words; remembers stems it has seen."""
+
+    def __init__(self, stem: Callable[[str], str], size: int = 160, max_fragments: int = 3) -> None:
+        self.stem = stem
+        self.size = size
+        self.max_fragments = max_fragments
+        self.stems: dict[str, str] = {}
+
+    def term_of(self, word: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> str:
+        """The query term this word matches, or ''."""
+        lower = word.lower()
+        if lower in terms:
+            return lower
+        stemmed = self.stems.get(lower)
+        if stemmed is None:
+            stemmed = self.stems[lower] = self.stem(lower)
+        if stemmed in terms:
+            return stemmed
+        return next((p for p in prefixes if lower.startswith(p)), "")
+
+    def matches(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> list[Match]:
+        """Where the query's terms occur in text."""
+        found = []
+        for token in TOKEN.finditer(text):
+            term = self.term_of(token.group(), terms, prefixes)
+            if term:
+                found.append(Match(token.start(), token.end(), term))
+                if len(found) >= MAX_MATCHES:
+                    break
+        return found
+
+    def fragments(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> tuple[Fragment, ...]:
+        """Up to max_fragments windows of about `size` characters with the most distinct matches."""
+        found = self.matches(text, terms, prefixes)
+        if not found:
+            return ()
+        windows = self.best_windows(text, found)
+        return tuple(self.cut(text, start, end, found) for start, end in sorted(windows))
+
+    def best_windows(self, text: str, found: list[Match]) -> list[tuple[int, int]]:
+        """Non-overlapping windows, best first: most distinct terms, then most matches."""
+        candidates = []
+        for i, first in enumerate(found):
+            start = max(0, first.start - self.size // 4)
+            end = start + self.size
+            inside = [m for m in found[i : i + 40] if m.end <= end]
+            distinct = len({m.term for m in inside})
+            candidates.append((-distinct, -len(inside), start, end))
+        candidates.sort()
+        chosen: list[tuple[int, int]] = []
+        for _, _, start, end in candidates:
+            if all(end <= s or start >= e for s, e in chosen):
+                chosen.append((start, end))
+                if len(chosen) == self.max_fragments:
+                    break
+        return chosen
+
+    def cut(self, text: str, start: int, end: int, found: list[Match]) -> Fragment:
+        """The fragment text[start:end], widened to whole words, with its matches marked."""
+        start, end = word_bounds(text, start, min(end, len(text)))
+        pieces: list[tuple[str, bool]] = []
+        position = start
+        for match in found:
+            if match.start < start or match.end > end:
+                continue
+            if match.start > position:
+                pieces.append((text[position : match.start], False))
+            pieces.append((text[match.start : match.end], True))
+            position = match.end
+        if position < end:
+            pieces.append((text[position:end], False))
+        return Fragment(tuple(pieces), start > 0, end < len(text))
+
+    def lead(self, text: str) -> tuple[Fragment, ...]:
+        """The start of a text, unmarked, for sections that matched outside their text."""
+        if not text:
+            return ()
+        start, end = word_bounds(text, 0, min(self.size, len(text)))
+        return (Fragment(((text[start:end], False),), False, end < len(text)),)
+
+
+def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move start forward and end backward to whitespace so no word is cut in half."""
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start, start + 30)
+        start = space + 1 if space != -1 else start
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", max(start, end - 30), end)
+        end = space if space != -1 else end
+    return start, end
+
+
+def render(fragments: Iterable[Fragment], mark: Callable[[str], str], plain: Callable[[str], str]) -> str:
+    """Join fragments with ellipses, formatting matched and unmatched pieces."""
+    parts = []
+    for fragment in fragments:
+        body = "".join(mark(text) if matched else plain(text) for text, matched in fragment.pieces)
+        body = re.sub(r"\s+", " ", body).strip()
+        parts.append((ELLIPSIS if fragment.cut_before else "") + body + (ELLIPSIS if fragment.cut_after else ""))
+    return " ".join(parts)
+
+
+def to_html(fragments: Iterable[Fragment]) -> str:
+    """HTML: the source text escaped first, then <mark> around matches."""
+    return render(fragments, lambda t: f"<mark>{html.escape(t)}</mark>", html.escape)
+
+
+def to_ansi(fragments: Iterable[Fragment]) -> str:
+    """Terminal text with matches in bold yellow."""
+    return render(fragments, lambda t: f"\x1b[1;33m{t}\x1b[0m", str)
+
+
+def to_plain(fragments: Iterable[Fragment]) -> str:
+    """Plain text without marks."""
+    return render(fragments, str, str)
