@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -13,10 +14,11 @@ from .config import Settings
 from .errors import IndexNotFound, PostError, PostsDirNotFound, PostsearchError
 from .manifest import INDEX_NAME, FileRecord, Manifest, latest_generation, load_manifest, save_manifest
 from .posts import Post, find_posts, read_post, local_naive
-from .schema import SCHEMA_VERSION
+from .schema import SCHEMA_VERSION, UNDATED
 from .sections import Section, Sectioner
 
 PARALLEL_THRESHOLD = 200
+EPOCH = datetime(1970, 1, 1)
 CHUNK_SIZE = 40
 
 Progress = Callable[[int], None]
@@ -93,6 +95,7 @@ def section_documents(post: Post, sections: Iterable[Section]) -> tuple[dict[str
         "lang": post.lang or "",
     }
     when = local_naive(post.date)
+    shared["date_order"] = int((when - EPOCH).total_seconds()) if when else UNDATED
     if when is not None:
         shared["date"] = when
     documents = []

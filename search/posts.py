@@ -193,12 +193,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     handler = choose_handler(text)
     if handler is None:
         return {}, text
-    try:
-        raw, body = frontmatter.parse(text, handler=handler)
-    except ValueError as error:
-        if "unpack" in str(error):
-            raise ValueError(f"front matter opened with {handler.START_DELIMITER or '{'} is never closed") from error
-        raise
+    if len(handler.FM_BOUNDARY.findall(text, 0)) < 2:
+        raise ValueError(f"front matter opened with {handler.START_DELIMITER or '{'} is never closed")
+    raw, body = frontmatter.parse(text, handler=handler)
     if not isinstance(raw, dict):
         raise ValueError(f"front matter is a {type(raw).__name__}, not a mapping of keys to values")
     return raw, body

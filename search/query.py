@@ -182,6 +182,17 @@ def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
     yield q
 
 
+def negated_parts(q: wq.Query) -> list[wq.Query]:
+    """The sub-queries a NOT or -word excludes."""
+    if isinstance(q, wq.Not):
+        return [q.query]
+    if isinstance(q, wq.AndNot):
+        return negated_parts(q.a) + [q.b]
+    if q.is_leaf() or isinstance(q, wq.Phrase):
+        return []
+    return [part for child in q.children() for part in negated_parts(child)]
+
+
 # --- the index ---
 
 
@@ -245,29 +256,33 @@ class SearchIndex:
 
     def scores(self, q: wq.Query) -> dict[int, float]:
         """Every matching section's score by document number."""
-        if q is wq.NullQuery:
+        if q is wq.NullQuery or (isinstance(q, wq.Or) and not q.subqueries):
             return {}
         results = self.searcher.search(q, limit=None)
         return {hit.docnum: hit.score for hit in results}
 
     def rank(self, text: str, sort: str) -> list[tuple[float, list[tuple[float, int]]]]:
         """Posts as (score, [(section score, docnum) best first]), in result order."""
+        any_query = self.parse(text, all_words=False)
         all_hits = self.scores(self.parse(text, all_words=True))
-        any_hits = self.scores(self.parse(text, all_words=False))
+        any_hits = self.scores(any_query)
         paths = self.searcher.reader().column_reader("path")
-        dates = self.searcher.reader().column_reader("date")
+        dates = self.searcher.reader().column_reader("date_order")
+        excluded = {paths[d] for d in self.scores(wq.Or(negated_parts(any_query)))}
         posts: dict[str, list[tuple[float, int]]] = {}
         tiers: dict[str, int] = {}
         for docnum, score in {**any_hits, **all_hits}.items():
             path = paths[docnum]
+            if path in excluded:
+                continue
             posts.setdefault(path, []).append((score, docnum))
             tiers[path] = max(tiers.get(path, 0), 1 if docnum in all_hits else 0)
         for sections in posts.values():
             sections.sort(key=lambda pair: (-pair[0], pair[1]))
-        order = sorted(posts, key=lambda p: (-tiers[p], -posts[p][0][0], -date_key(dates[posts[p][0][1]]), p))
+        order = sorted(posts, key=lambda p: (-tiers[p], -posts[p][0][0], -dates[posts[p][0][1]], p))
         order = self.promote_exact_titles(text, order, posts)
         if sort == "date":
-            order.sort(key=lambda p: (-date_key(dates[posts[p][0][1]]), -posts[p][0][0], p))
+            order.sort(key=lambda p: (-dates[posts[p][0][1]], -posts[p][0][0], p))
         return [(posts[p][0][0], posts[p]) for p in order]
 
     def promote_exact_titles(self, text: str, order: list[str], posts: dict[str, list[tuple[float, int]]]) -> list[str]:
@@ -349,10 +364,6 @@ class SearchIndex:
             posts_dir=self.manifest.posts_dir,
             settings=self.manifest.settings.to_dict(),
         )
-
-
-def date_key(value: Any) -> float:
-    return value.timestamp() if isinstance(value, datetime) else float("-inf")
 
 
 def format_date(value: Any) -> str | None:

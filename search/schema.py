@@ -11,6 +11,7 @@ WORD_PATTERN = r"\w+"
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 4.0, "heading": 2.0, "body": 1.0, "code": 0.6}
 SEARCH_FIELDS = tuple(FIELD_BOOSTS)
+UNDATED = -(2**62)  # date_order of posts without a date: after every dated post
 
 
 def text_analyzer() -> StemmingAnalyzer:
@@ -40,7 +41,8 @@ def build_schema() -> Schema:
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         author=TEXT(analyzer=name_analyzer(), stored=True),
-        date=DATETIME(stored=True, sortable=True),
+        date=DATETIME(stored=True),
+        date_order=NUMERIC(int, bits=64, signed=True, sortable=True),
         lang=ID(stored=True),
         position=NUMERIC(stored=True),
     )

@@ -99,14 +99,16 @@ def strip_template_tags(source: str) -> str:
             if opener and opener[1][0] == fence[0] and len(opener[1]) >= len(fence) and not line.strip()[len(opener[1]):]:
                 fence = ""
         elif opener:
-            chunks.append(clean_prose("\n".join(prose)))
+            if prose:
+                chunks.append(clean_prose("\n".join(prose)))
             prose = []
             chunks.append(line)
             fence = opener[1]
         else:
             prose.append(line)
-    chunks.append(clean_prose("\n".join(prose)))
-    return "\n".join(chunk for chunk in chunks)
+    if prose:
+        chunks.append(clean_prose("\n".join(prose)))
+    return "\n".join(chunks)
 
 
 def clean_prose(text: str) -> str:

@@ -1,0 +1,60 @@
+"""Shared fixtures: real files in temporary folders, real indexes on disk."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from search.indexer import build_index
+from search.query import SearchIndex
+
+REPO = Path(__file__).resolve().parent.parent
+CORPORA = REPO.parent / "shared" / "corpora"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    """Write a post (dedented) and return its path."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def posts_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def make_index(posts_dir: Path, index_dir: Path) -> Callable[..., SearchIndex]:
+    """Write the given {name: text} posts, index them, and open the index."""
+    opened: list[SearchIndex] = []
+
+    def make(posts: dict[str, str], **settings: object) -> SearchIndex:
+        for name, text in posts.items():
+            write(posts_dir, name, text)
+        build_index(posts_dir, index_dir, **settings)
+        opened.append(SearchIndex(index_dir))
+        return opened[-1]
+
+    yield make
+    for searcher in opened:
+        searcher.close()
+
+
+def corpus(name: str) -> Path:
+    """A folder of ../shared/corpora, or skip the test when it is not on this machine."""
+    folder = CORPORA / name
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not on this machine (shared corpora are only in the team checkout and CI)")
+    return folder

@@ -1,0 +1,167 @@
+import json
+import os
+
+import pytest
+
+from search.errors import IndexVersionMismatch, NotAnIndex, PostsDirNotFound
+from search.indexer import build_index
+from search.manifest import MANIFEST_NAME
+from search.query import SearchIndex
+
+from conftest import write
+
+POSTS = {
+    "alpha.md": "---\ntitle: Alpha post\n---\nApples grow on trees.\n\n## Pears\n\nPears too.\n",
+    "beta.md": "---\ntitle: Beta post\n---\nBananas are yellow.\n",
+    "gamma.md": "---\ntitle: Gamma post\ndraft: true\n---\nGrapes are secret.\n",
+}
+
+
+def search_paths(index_dir, text):
+    with SearchIndex(index_dir) as searcher:
+        return [hit.path for hit in searcher.search(text).hits]
+
+
+def populate(posts_dir):
+    for name, text in POSTS.items():
+        write(posts_dir, name, text)
+
+
+def test_first_run_adds_and_skips_drafts(posts_dir, index_dir):
+    populate(posts_dir)
+    summary = build_index(posts_dir, index_dir)
+    assert (summary.added, summary.skipped, summary.sections, summary.failed) == (2, 1, 3, ())
+    assert search_paths(index_dir, "grapes") == []
+
+
+def test_drafts_option_indexes_drafts(posts_dir, index_dir):
+    populate(posts_dir)
+    assert build_index(posts_dir, index_dir, drafts=True).added == 3
+    assert search_paths(index_dir, "grapes") == ["gamma.md"]
+
+
+def test_second_run_reports_everything_unchanged_without_touching_the_index(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    before = sorted(os.listdir(index_dir))
+    summary = build_index(posts_dir, index_dir)
+    assert (summary.added, summary.updated, summary.unchanged, summary.deleted) == (0, 0, 3, 0)
+    assert sorted(os.listdir(index_dir)) == before
+
+
+def test_touched_but_identical_file_is_unchanged(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    os.utime(posts_dir / "beta.md", (1, 1))
+    assert build_index(posts_dir, index_dir).unchanged == 3
+
+
+def test_changing_one_file_updates_exactly_that_post(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    write(posts_dir, "beta.md", "---\ntitle: Beta post\n---\nBlueberries now.\n")
+    summary = build_index(posts_dir, index_dir)
+    assert (summary.added, summary.updated, summary.unchanged) == (0, 1, 2)
+    assert search_paths(index_dir, "blueberries") == ["beta.md"]
+    assert search_paths(index_dir, "bananas") == []
+
+
+def test_deleting_a_file_removes_it(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    (posts_dir / "alpha.md").unlink()
+    summary = build_index(posts_dir, index_dir)
+    assert (summary.deleted, summary.unchanged) == (1, 2)
+    assert search_paths(index_dir, "apples") == []
+
+
+def test_broken_post_is_reported_and_others_still_index(posts_dir, index_dir):
+    populate(posts_dir)
+    write(posts_dir, "broken.md", "---\ntitle: x\naliases: - %\n---\nbody\n")
+    (posts_dir / "binary.md").write_bytes(b"\xff\xfe bad")
+    summary = build_index(posts_dir, index_dir)
+    assert summary.added == 2 and summary.skipped == 3
+    failed = {f.path: f.error for f in summary.failed}
+    assert set(failed) == {"broken.md", "binary.md"}
+    assert "line 3" in failed["broken.md"] and "UTF-8" in failed["binary.md"]
+    assert search_paths(index_dir, "apples") == ["alpha.md"]
+
+
+def test_a_post_that_breaks_later_keeps_its_previous_version(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    write(posts_dir, "alpha.md", "---\ntitle: [unclosed\n---\nApples changed.\n")
+    summary = build_index(posts_dir, index_dir)
+    assert [f.path for f in summary.failed] == ["alpha.md"]
+    assert search_paths(index_dir, "apples") == ["alpha.md"]
+    assert build_index(posts_dir, index_dir).failed  # still reported on the next run
+
+
+def test_interrupted_run_leaves_previous_index_answering(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    write(posts_dir, "alpha.md", "---\ntitle: Alpha post\n---\nApricots only.\n")
+
+    def interrupt(total):
+        def advance(count):
+            raise KeyboardInterrupt
+        return advance
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(posts_dir, index_dir, progress_start=interrupt)
+    assert search_paths(index_dir, "apples") == ["alpha.md"]
+    assert build_index(posts_dir, index_dir).updated == 1
+    assert search_paths(index_dir, "apricots") == ["alpha.md"]
+
+
+def test_rebuild_reads_everything_again(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    summary = build_index(posts_dir, index_dir, rebuild=True)
+    assert (summary.added, summary.unchanged, summary.sections) == (2, 0, 3)
+    assert search_paths(index_dir, "pears") == ["alpha.md"]
+
+
+def test_settings_are_remembered_and_a_change_reindexes(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir, url_pattern="/notes/:slug/")
+    assert build_index(posts_dir, index_dir).unchanged == 3
+    with SearchIndex(index_dir) as searcher:
+        assert searcher.search("apples").hits[0].url == "/notes/alpha/"
+    assert build_index(posts_dir, index_dir, url_pattern="/:slug/").updated == 2
+
+
+def test_missing_posts_folder(tmp_path, index_dir):
+    with pytest.raises(PostsDirNotFound, match="does not exist"):
+        build_index(tmp_path / "nope", index_dir)
+
+
+def test_refuses_to_write_into_a_folder_that_is_not_an_index(posts_dir, tmp_path):
+    populate(posts_dir)
+    other = tmp_path / "documents"
+    write(other, "thesis.txt", "precious")
+    with pytest.raises(NotAnIndex, match="not a postsearch index"):
+        build_index(posts_dir, other)
+    assert (other / "thesis.txt").read_text() == "precious"
+
+
+def test_other_schema_version_asks_for_rebuild(posts_dir, index_dir):
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    manifest = json.loads((index_dir / MANIFEST_NAME).read_text())
+    manifest["schema_version"] = 0
+    (index_dir / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(IndexVersionMismatch, match="--rebuild"):
+        build_index(posts_dir, index_dir)
+    with pytest.raises(IndexVersionMismatch):
+        SearchIndex(index_dir)
+    assert build_index(posts_dir, index_dir, rebuild=True).added == 2
+    assert search_paths(index_dir, "apples") == ["alpha.md"]
+
+
+def test_many_posts_are_parsed_in_parallel_with_the_same_result(posts_dir, index_dir):
+    for number in range(260):
+        write(posts_dir, f"p{number:03}.md", f"---\ntitle: Post {number}\n---\nword{number} common\n\n## Part\n\nmore\n")
+    summary = build_index(posts_dir, index_dir)
+    assert (summary.added, summary.sections) == (260, 520)
+    assert search_paths(index_dir, "word137") == ["p137.md"]

@@ -1,0 +1,106 @@
+from pathlib import Path
+
+import pytest
+
+from search.posts import read_post
+from search.sections import Sectioner, github_slug, kramdown_slug, python_markdown_slug, strip_template_tags
+
+from conftest import write
+
+
+def sections_of(tmp_path: Path, body: str, anchors: str = "github", title: str = "Post"):
+    path = write(tmp_path, "p.md", f"---\ntitle: {title}\n---\n{body}")
+    return Sectioner(anchors).split(read_post(path, tmp_path))
+
+
+def test_intro_then_one_section_per_heading_with_paths(tmp_path):
+    found = sections_of(tmp_path, "Intro text.\n\n## Install\n\nRun it.\n\n### On Linux\n\napt.\n\n## Use\n\nGo.\n")
+    assert [(s.heading, s.level, s.anchor) for s in found] == [
+        ("", 0, ""), ("Install", 2, "install"), ("On Linux", 3, "on-linux"), ("Use", 2, "use")
+    ]
+    assert found[2].path == ("Post", "Install", "On Linux")
+    assert found[3].path == ("Post", "Use")
+    assert found[0].text == "Intro text." and found[2].text == "apt."
+
+
+def test_post_without_headings_is_one_section(tmp_path):
+    found = sections_of(tmp_path, "Just a paragraph.\n\nAnd another.\n")
+    assert len(found) == 1 and found[0].anchor == "" and "another" in found[0].text
+
+
+def test_post_starting_with_heading_has_no_empty_intro(tmp_path):
+    found = sections_of(tmp_path, "## First\n\ntext\n")
+    assert [s.heading for s in found] == ["First"]
+
+
+def test_h1_equal_to_title_is_not_repeated_in_path(tmp_path):
+    found = sections_of(tmp_path, "# Post\n\nx\n\n## Part\n\ny\n")
+    assert found[-1].path == ("Post", "Part")
+
+
+def test_explicit_id_wins_and_duplicates_get_suffixes(tmp_path):
+    body = "## Setup {#custom}\n\na\n\n## Example\n\nb\n\n## Example\n\nc\n\n## Example\n\nd\n"
+    assert [s.anchor for s in sections_of(tmp_path, body)] == ["custom", "example", "example-1", "example-2"]
+    assert [s.anchor for s in sections_of(tmp_path, body, "python-markdown")] == ["custom", "example", "example_1", "example_2"]
+
+
+@pytest.mark.parametrize(
+    "heading, github, kramdown, pymd",
+    [
+        ("What's new in 2.0?", "whats-new-in-20", "whats-new-in-20", "whats-new-in-20"),
+        ("Café & crème", "café--crème", "caf--crme", "cafe-creme"),
+        ("1. Getting started", "1-getting-started", "getting-started", "1-getting-started"),
+        ("snake_case API", "snake_case-api", "snakecase-api", "snake_case-api"),
+    ],
+)
+def test_anchor_styles(heading, github, kramdown, pymd):
+    assert github_slug(heading) == github
+    assert kramdown_slug(heading) == kramdown
+    assert python_markdown_slug(heading) == pymd
+
+
+def test_heading_with_inline_code_uses_its_text(tmp_path):
+    found = sections_of(tmp_path, "## The `HashMap` type\n\ntext\n")
+    assert found[0].heading == "The HashMap type" and found[0].anchor == "the-hashmap-type"
+
+
+def test_plain_text_strips_tags_decodes_entities_keeps_link_and_alt_text(tmp_path):
+    found = sections_of(tmp_path, 'See [the docs](http://x.y) &amp; ![a cat photo](c.png) <span class="k">kept</span>.\n')
+    assert found[0].text == "See the docs & a cat photo kept."
+
+
+def test_code_blocks_are_kept_apart_from_prose(tmp_path):
+    found = sections_of(tmp_path, "Use a map:\n\n```rust\nlet m = HashMap::new();\n```\n\nDone.\n")
+    assert "HashMap::new()" in found[0].code
+    assert "HashMap" not in found[0].text and "Done." in found[0].text
+
+
+def test_liquid_and_shortcodes_removed_but_paired_shortcode_text_kept(tmp_path):
+    body = (
+        "Before {% include note.html %} after {{ page.title }}.\n\n"
+        "{{< note >}}Inner words{{< /note >}} and {{% aside %}}more{{% /aside %}}.\n\n"
+        "```\n{{ keep.in.code }}\n```\n"
+    )
+    found = sections_of(tmp_path, body)
+    assert found[0].text == "Before after .\nInner words and more."
+    assert "{{ keep.in.code }}" in found[0].code
+
+
+def test_liquid_highlight_becomes_code(tmp_path):
+    found = sections_of(tmp_path, "{% highlight ruby %}\nputs 'hi'\n{% endhighlight %}\n")
+    assert found[0].code == "puts 'hi'"
+
+
+def test_script_text_is_kept_as_literal_text(tmp_path):
+    found = sections_of(tmp_path, "Beware <script>alert(1)</script> here, and `<b>` too.\n")
+    assert "<script>alert(1)</script>" in found[0].text and "<b>" in found[0].text
+
+
+def test_strip_template_tags_leaves_tilde_fences_alone():
+    source = "~~~\n{% raw %}\n~~~\n{% x %}text\n"
+    assert strip_template_tags(source) == "~~~\n{% raw %}\n~~~\ntext\n"
+
+
+def test_unknown_anchor_style_is_rejected():
+    with pytest.raises(ValueError, match="unknown anchor style"):
+        Sectioner("nope")
