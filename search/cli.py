@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -194,22 +195,23 @@ def print_results(results: Any, color: bool) -> None:
 
     render = to_ansi if color else to_plain
     style = click.style if color else (lambda text, **_: text)
+    echo = partial(click.echo, color=color)
     if results.suggestion and results.corrected:
-        click.echo(f"No results for {results.query!r}; showing results for {results.suggestion!r}.")
+        echo(f"No results for {results.query!r}; showing results for {results.suggestion!r}.")
     elif results.suggestion:
-        click.echo(f"Did you mean: {results.suggestion}?")
+        echo(f"Did you mean: {results.suggestion}?")
     if not results.hits:
-        click.echo("No matching posts." if results.total == 0 else f"No posts on page {results.page}.")
+        echo("No matching posts." if results.total == 0 else f"No posts on page {results.page}.")
         return
     for number, hit in enumerate(results.hits, start=1):
         dated = f"  {hit.date[:10]}" if hit.date else ""
-        click.echo(style(f"{number}. {hit.title}", bold=True) + style(dated, dim=True) + "  " + style(hit.url, fg="blue"))
+        echo(style(f"{number}. {hit.title}", bold=True) + style(dated, dim=True) + "  " + style(hit.url, fg="blue"))
         for section in hit.sections:
             label = " › ".join(section.heading_path[1:]) or "(intro)"
-            click.echo(f"   {style(label, fg='cyan')}  {section.url}")
+            echo(f"   {style(label, fg='cyan')}  {section.url}")
             if section.fragments:
-                click.echo(f"      {render(section.fragments)}")
-    click.echo(f"\nPage {results.page} of {results.pages}: {results.total} matching posts.")
+                echo(f"      {render(section.fragments)}")
+    echo(f"\nPage {results.page} of {results.pages}: {results.total} matching posts.")
 
 
 @main.command("stats")

@@ -14,10 +14,10 @@ from whoosh import qparser
 from whoosh import query as wq
 from whoosh.qparser.dateparse import DateParserPlugin
 
-from .errors import QueryError
+from .errors import IndexVersionMismatch, QueryError
 from .indexer import require_index
 from .manifest import INDEX_NAME, latest_generation
-from .schema import SEARCH_FIELDS, text_analyzer
+from .schema import SEARCH_FIELDS, build_schema, text_analyzer
 from .snippets import Fragment, Highlighter, to_html
 
 SORTS = ("relevance", "date")
@@ -129,24 +129,17 @@ def normalise_title(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-class QueryParsers:
-    """The two parsers a search needs: all words required, and any word."""
-
-    def __init__(self, schema: Any) -> None:
-        self.all_words = self.make(schema, qparser.AndGroup)
-        self.any_word = self.make(schema, qparser.OrGroup)
-
-    @staticmethod
-    def make(schema: Any, group: Any) -> qparser.QueryParser:
-        parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=group)
-        parser.remove_plugin_class(qparser.SingleQuotePlugin)
-        parser.remove_plugin_class(qparser.EveryPlugin)
-        parser.add_plugin(qparser.PlusMinusPlugin())
-        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-        parser.add_plugin(DateParserPlugin(free=False))
-        for name in SEARCH_FIELDS:
-            schema[name].multitoken_query = "phrase"
-        return parser
+def make_parser(schema: Any) -> qparser.QueryParser:
+    """The query parser: all words required, over every searchable field."""
+    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
+    parser.remove_plugin_class(qparser.SingleQuotePlugin)
+    parser.remove_plugin_class(qparser.EveryPlugin)
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
+    parser.add_plugin(DateParserPlugin(free=False))
+    for name in SEARCH_FIELDS:
+        schema[name].multitoken_query = "phrase"
+    return parser
 
 
 def highlight_terms(q: wq.Query) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -182,6 +175,22 @@ def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
     yield q
 
 
+def relax(q: wq.Query) -> wq.Query:
+    """The any-word form of an all-words query: plain words become optional; filters and exclusions stay required."""
+    if not isinstance(q, wq.And):
+        return q
+    required = [part for part in q.subqueries if is_filter(part)]
+    optional = [part for part in q.subqueries if not is_filter(part)]
+    if len(optional) < 2:
+        return q
+    return wq.And([wq.Or(optional), *required]) if required else wq.Or(optional)
+
+
+def is_filter(q: wq.Query) -> bool:
+    """A fielded term (tag:x, title:y), a date range, or an exclusion."""
+    return isinstance(q, (wq.Not, wq.AndNot)) or (q.is_leaf() and getattr(q, "fieldname", None) is not None)
+
+
 def negated_parts(q: wq.Query) -> list[wq.Query]:
     """The sub-queries a NOT or -word excludes."""
     if isinstance(q, wq.Not):
@@ -203,8 +212,11 @@ class SearchIndex:
         self.index_dir = Path(index_dir)
         self.manifest = require_index(self.index_dir)
         self.index = whoosh_index.open_dir(str(self.index_dir), indexname=INDEX_NAME)
+        if set(self.index.schema.names()) != set(build_schema().names()):
+            self.index.close()
+            raise IndexVersionMismatch(self.index_dir, f"The index in {self.index_dir} was written with another schema.")
         self.searcher = self.index.searcher()
-        self.parsers = QueryParsers(self.index.schema)
+        self.parser = make_parser(self.index.schema)
         self.analyzer = text_analyzer()
         self.highlighter = Highlighter(self.stem)
 
@@ -248,11 +260,11 @@ class SearchIndex:
         return SearchResults(query, len(ranked), page, pages, suggestion, corrected, hits)
 
     def parse(self, text: str, all_words: bool) -> wq.Query:
-        parser = self.parsers.all_words if all_words else self.parsers.any_word
         try:
-            return parser.parse(text)
+            parsed = self.parser.parse(text)
         except Exception as error:  # the parser raises assorted errors on odd input
             raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
+        return parsed if all_words else relax(parsed)
 
     def scores(self, q: wq.Query) -> dict[int, float]:
         """Every matching section's score by document number."""

@@ -1,0 +1,137 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from search import __version__
+from search.cli import main
+
+from conftest import write
+
+POST = "---\ntitle: Tea brewing\ndate: 2021-02-03\ntags: [tea]\n---\nGreen tea wants cooler water.\n\n## Black tea\n\nBoiling water.\n"
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.delenv("POSTSEARCH_INDEX", raising=False)
+    monkeypatch.delenv("POSTSEARCH_POSTS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return CliRunner()
+
+
+def run(runner, *args, **kwargs):
+    return runner.invoke(main, [str(a) for a in args], **kwargs)
+
+
+def test_index_json_summary(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    write(posts_dir, "bad.md", "---\na: [\n---\n")
+    result = run(runner, "index", posts_dir, "--index", index_dir, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert {k: summary[k] for k in ("added", "updated", "unchanged", "deleted", "skipped", "sections")} == {
+        "added": 1, "updated": 0, "unchanged": 0, "deleted": 0, "skipped": 1, "sections": 2
+    }
+    assert summary["failed"][0]["path"] == "bad.md" and "line" in summary["failed"][0]["error"]
+
+
+def test_index_text_summary_lists_failures_on_stderr(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    write(posts_dir, "bad.md", "---\na: [\n---\n")
+    result = run(runner, "index", posts_dir, "--index", index_dir)
+    assert result.exit_code == 0
+    assert "1 added" in result.stdout and "(1 failed)" in result.stdout
+    assert result.stderr.startswith("Skipped bad.md: ")
+
+
+def test_query_json_shape(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    result = run(runner, "query", "boiling", "--index", index_dir, "--json")
+    data = json.loads(result.output)
+    assert (data["query"], data["total"], data["page"], data["pages"], data["suggestion"]) == ("boiling", 1, 1, 1, None)
+    hit = data["hits"][0]
+    assert (hit["path"], hit["url"], hit["title"], hit["date"], hit["tags"]) == (
+        "tea.md", "/2021/02/03/tea/", "Tea brewing", "2021-02-03", ["tea"]
+    )
+    section = hit["sections"][0]
+    assert (section["heading"], section["anchor"], section["url"]) == ("Black tea", "black-tea", "/2021/02/03/tea/#black-tea")
+    assert section["snippet"] == "<mark>Boiling</mark> water."
+
+
+def test_query_text_output_has_no_colour_when_piped(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    result = run(runner, "query", "green", "tea", "--index", index_dir)
+    assert "1. Tea brewing" in result.output and "\x1b[" not in result.output
+    coloured = run(runner, "query", "green", "--index", index_dir, "--color")
+    assert "\x1b[1;33mGreen\x1b[0m" in coloured.output
+
+
+def test_query_builds_missing_index_and_says_so(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    result = run(runner, "query", "tea", "--index", index_dir, "--posts", posts_dir)
+    assert result.exit_code == 0
+    assert "indexing" in result.stderr and "1. Tea brewing" in result.stdout
+
+
+def test_environment_variables_choose_folders(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    env = {"POSTSEARCH_POSTS": str(posts_dir), "POSTSEARCH_INDEX": str(index_dir)}
+    assert run(runner, "index", env=env).exit_code == 0
+    assert "Tea brewing" in run(runner, "query", "tea", env=env).output
+
+
+def test_missing_index_error(runner, tmp_path):
+    result = run(runner, "query", "x", "--index", tmp_path / "none", "--posts", tmp_path / "noposts")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: No index in {tmp_path / 'none'}. Run 'postsearch index POSTS_DIR' first, or pass --index.\n"
+
+
+def test_missing_posts_folder_error(runner, tmp_path):
+    result = run(runner, "index", tmp_path / "nope", "--index", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: Posts folder {tmp_path / 'nope'} does not exist. Pass the folder")
+
+
+def test_folder_that_is_not_an_index(runner, posts_dir, tmp_path):
+    write(tmp_path / "stuff", "notes.txt", "x")
+    write(posts_dir, "tea.md", POST)
+    result = run(runner, "index", posts_dir, "--index", tmp_path / "stuff")
+    assert result.exit_code == 1 and "is not a postsearch index" in result.stderr
+    query = run(runner, "query", "tea", "--index", tmp_path / "stuff")
+    assert query.exit_code == 1 and query.stderr.startswith("Error: ") and "Traceback" not in query.output
+
+
+def test_leading_wildcard_error_is_one_line(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    result = run(runner, "query", "*tea", "--index", index_dir)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: Leading wildcards are not supported: put the * at the end of a word, e.g. 'rust*'.\n"
+
+
+def test_bad_option_value_is_a_usage_error(runner):
+    result = run(runner, "query", "x", "--sort", "random")
+    assert result.exit_code == 2 and "Invalid value for '--sort'" in result.stderr
+
+
+def test_stats(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    data = json.loads(run(runner, "stats", "--index", index_dir, "--json").output)
+    assert (data["posts"], data["sections"]) == (1, 2) and data["size_bytes"] > 0 and data["built_at"]
+    assert "Sections:   2" in run(runner, "stats", "--index", index_dir).output
+
+
+def test_reindex_without_argument_uses_recorded_posts_folder(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    result = run(runner, "index", "--index", index_dir, "--json")
+    assert json.loads(result.output)["unchanged"] == 1
+
+
+def test_version_and_help(runner):
+    assert run(runner, "--version").output.strip() == f"postsearch, version {__version__}"
+    for command in ("index", "query", "stats"):
+        assert run(runner, command, "--help").exit_code == 0

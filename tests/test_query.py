@@ -1,0 +1,173 @@
+import pytest
+
+from search.errors import QueryError
+from search.query import repair
+
+POSTS = {
+    "both.md": "---\ntitle: Gardening notes\ndate: 2020-01-01\ntags: [garden]\n---\nTomato plants need sun and water every day.\n",
+    "one.md": "---\ntitle: Kitchen notes\ndate: 2022-05-05\ntags: [food]\ncategories: [cooking]\nauthor: Ann Lee\n---\nA tomato salad is quick.\n",
+    "far.md": (
+        "---\ntitle: Scattered words\ndate: 2021-01-01\n---\nThe sun rose.\n\n" + "filler words here. " * 30 + "\n\nTomato later.\n"
+    ),
+    "near.md": "---\ntitle: Close words\ndate: 2019-01-01\n---\nSun tomato together.\n\n" + "other text. " * 30 + "\n",
+    "rust.md": (
+        "---\ntitle: Ownership in Rust\ndate: 2023-03-03\ntags: [rust]\n---\nIntro about memory.\n\n"
+        "## Borrowing\n\nReferences borrow values.\n\n## Moves\n\nValues move.\n\n## Lifetimes\n\nRegions.\n\n## Drops\n\nDrop runs.\n"
+    ),
+    "xss.md": "---\ntitle: Escaping\n---\nNever trust <script>alert(1)</script> in comments.\n",
+}
+
+
+@pytest.fixture
+def searcher(make_index):
+    return make_index(POSTS)
+
+
+def paths(results):
+    return [hit.path for hit in results.hits]
+
+
+def test_all_words_rank_above_some_words(searcher):
+    results = searcher.search("tomato sun")
+    assert set(paths(results)[:3]) == {"both.md", "far.md", "near.md"}
+    assert "one.md" in paths(results)[3:]
+
+
+def test_missing_word_does_not_empty_the_result(searcher):
+    assert paths(searcher.search("tomato zebra")) != []
+
+
+def test_pasted_sentence_finds_best_partial_match(searcher):
+    results = searcher.search("how long should I water my tomato plants in the sun")
+    assert paths(results)[0] == "both.md"
+
+
+def test_exact_phrase(searcher):
+    assert paths(searcher.search('"tomato salad"')) == ["one.md"]
+
+
+def test_excluded_word_removes_whole_posts(searcher):
+    found = paths(searcher.search("tomato -salad"))
+    assert "one.md" not in found and "both.md" in found
+
+
+def test_or(searcher):
+    assert set(paths(searcher.search("salad OR borrow"))) == {"one.md", "rust.md"}
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("title:kitchen", ["one.md"]),
+        ("tag:garden", ["both.md"]),
+        ("category:cooking", ["one.md"]),
+        ("author:lee", ["one.md"]),
+        ("tomato date:2020", ["both.md"]),
+        ("tomato date:[2021 to 2022]", ["far.md", "one.md"]),
+    ],
+)
+def test_field_and_date_filters(searcher, query, expected):
+    assert sorted(paths(searcher.search(query))) == expected
+
+
+def test_prefix_search_and_its_highlight(searcher):
+    results = searcher.search("tomat*")
+    assert len(results.hits) == 4
+    assert all("<mark>" in s.snippet for hit in results.hits for s in hit.sections)
+
+
+def test_leading_wildcard_is_refused_with_a_fix(searcher):
+    with pytest.raises(QueryError, match="put the \\* at the end"):
+        searcher.search("*mato")
+
+
+def test_unbalanced_quotes_and_parentheses_still_answer(searcher):
+    assert "one.md" in paths(searcher.search('"tomato salad'))
+    assert "one.md" in paths(searcher.search("(tomato OR salad"))
+    assert "one.md" in paths(searcher.search("tomato) salad)"))
+
+
+def test_repair():
+    assert repair('a "b c') == "a b c"
+    assert repair("(a OR (b") == "(a OR (b))"
+    assert repair("a) b") == "a b"
+
+
+def test_suggestion_and_correction(searcher):
+    results = searcher.search("tomatto")
+    assert results.suggestion == "tomato" and results.corrected
+    assert len(results.hits) == 4
+    partial = searcher.search("tomato sallad")
+    assert partial.suggestion == "tomato salad" and not partial.corrected
+
+
+def test_grouping_three_sections_per_post_best_first(searcher):
+    hit = searcher.search("borrow OR move OR regions OR drop OR memory").hits[0]
+    assert hit.path == "rust.md" and len(hit.sections) == 3
+    scores = [s.score for s in hit.sections]
+    assert scores == sorted(scores, reverse=True) and hit.score == scores[0]
+    assert hit.sections[0].url.startswith("/2023/03/03/rust/#")
+
+
+def test_post_title_is_context_for_every_section(searcher):
+    hit = searcher.search("ownership lifetimes").hits[0]
+    assert hit.path == "rust.md" and hit.sections[0].anchor == "lifetimes"
+
+
+def test_sort_by_date_and_pagination(searcher):
+    newest = searcher.search("tomato", sort="date")
+    assert paths(newest) == ["one.md", "far.md", "both.md", "near.md"]
+    page2 = searcher.search("tomato", sort="date", page=2, per_page=3)
+    assert (page2.total, page2.pages, paths(page2)) == (4, 2, ["near.md"])
+
+
+def test_ties_break_deterministically(make_index):
+    text = "---\ntitle: Same\n---\nidentical words\n"
+    searcher = make_index({"b.md": text, "a.md": text})
+    assert paths(searcher.search("identical")) == ["a.md", "b.md"]
+
+
+def test_exact_title_ranks_first(make_index):
+    searcher = make_index(
+        {
+            "target.md": "---\ntitle: Memory safety\n---\nA short note.\n",
+            "noisy.md": "---\ntitle: Other\n---\n" + "memory safety memory safety. " * 20,
+        }
+    )
+    assert paths(searcher.search('"memory safety"'))[0] == "target.md"
+    assert paths(searcher.search("Memory Safety"))[0] == "target.md"
+
+
+def test_script_in_text_is_escaped(searcher):
+    snippet = searcher.search("alert comments").hits[0].sections[0].snippet
+    assert "&lt;script&gt;" in snippet and "<script>" not in snippet and "<mark>" in snippet
+
+
+def test_every_returned_snippet_marks_a_query_word(searcher):
+    for query in ["tomato", "sun water", "ownership", "kitchen"]:
+        for hit in searcher.search(query).hits:
+            assert all("<mark>" in section.snippet for section in hit.sections), (query, hit.path)
+
+
+def test_results_are_frozen_dataclasses_and_serialise(searcher):
+    results = searcher.search("tomato")
+    with pytest.raises(AttributeError):
+        results.total = 0
+    data = results.to_dict()
+    assert set(data) >= {"query", "total", "page", "pages", "suggestion", "hits"}
+    assert set(data["hits"][0]) >= {"path", "url", "title", "date", "tags", "score", "sections"}
+    assert set(data["hits"][0]["sections"][0]) >= {"heading", "anchor", "url", "snippet"}
+
+
+def test_unknown_sort_is_an_error(searcher):
+    with pytest.raises(QueryError, match="relevance, date"):
+        searcher.search("tomato", sort="random")
+
+
+def test_searcher_sees_a_newer_generation(searcher, posts_dir, index_dir):
+    from search.indexer import build_index
+    from conftest import write
+
+    write(posts_dir, "new.md", "---\ntitle: New\n---\nKumquat arrives.\n")
+    build_index(posts_dir, index_dir)
+    assert paths(searcher.search("kumquat")) == ["new.md"]

@@ -1,0 +1,43 @@
+from search.snippets import Highlighter, to_ansi, to_html, to_plain
+
+
+def highlighter(size=160):
+    return Highlighter(lambda word: word.rstrip("s"), size=size)
+
+
+def test_marks_matches_and_escapes_html_first():
+    fragments = highlighter().fragments("a <b>cat</b> & cats", frozenset({"cat"}))
+    assert to_html(fragments) == "a &lt;b&gt;<mark>cat</mark>&lt;/b&gt; &amp; <mark>cats</mark>"
+
+
+def test_long_text_gives_at_most_three_fragments_of_about_the_size():
+    text = " ".join(f"word{i}" for i in range(400)).replace("word50 ", "needle ").replace("word300 ", "needle ")
+    fragments = highlighter(size=80).fragments(text, frozenset({"needle"}))
+    assert len(fragments) == 2
+    assert all(len("".join(t for t, _ in f.pieces)) <= 80 for f in fragments)
+    html = to_html(fragments)
+    assert html.startswith("…") and html.count("<mark>needle</mark>") == 2
+
+
+def test_prefers_the_window_with_most_distinct_terms():
+    text = "alpha " + "x " * 200 + "alpha beta gamma " + "y " * 200
+    fragments = highlighter(size=60).fragments(text, frozenset({"alpha", "beta", "gamma"}))
+    first_best = max(fragments, key=lambda f: sum(m for _, m in f.pieces))
+    assert {t for t, m in first_best.pieces if m} == {"alpha", "beta", "gamma"}
+
+
+def test_prefixes_are_marked():
+    fragments = highlighter().fragments("Tomatoes and tomb", frozenset(), ("toma",))
+    assert to_plain(fragments) == "Tomatoes and tomb" and to_html(fragments).count("<mark>") == 1
+
+
+def test_ansi_and_plain_renderings():
+    fragments = highlighter().fragments("red cat", frozenset({"cat"}))
+    assert to_ansi(fragments) == "red \x1b[1;33mcat\x1b[0m"
+    assert to_plain(fragments) == "red cat"
+
+
+def test_no_match_gives_no_fragments_and_lead_gives_the_start():
+    h = highlighter(size=10)
+    assert h.fragments("nothing here", frozenset({"cat"})) == ()
+    assert to_plain(h.lead("one two three four")) == "one two…"
