@@ -246,7 +246,7 @@ def write_changes(
     files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
     counts = {"added": 0, "updated": 0, "skipped": 0}
     failures: list[Failure] = []
-    index = open_for_writing(index_dir, fresh=full)
+    index = open_for_writing(index_dir, fresh=full, lang=settings.lang)
     try:
         writer = index.writer(limitmb=256)
     except LockError as error:
@@ -304,19 +304,20 @@ def apply_parsed(
     counts["updated" if previous and previous.indexed else "added"] += 1
 
 
-def open_for_writing(index_dir: Path, fresh: bool):
-    """The Whoosh index in index_dir, created when missing or when a fresh build needs a new schema."""
+def open_for_writing(index_dir: Path, fresh: bool, lang: str):
+    """The Whoosh index in index_dir, created when missing or when a full build needs another schema."""
     from whoosh import index as whoosh_index
 
     from .schema import build_schema
 
     index_dir.mkdir(parents=True, exist_ok=True)
+    schema = build_schema(lang)
     if latest_generation(index_dir) < 0:
-        return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
+        return whoosh_index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
     existing = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
-    if fresh and existing.schema.names() != build_schema().names():
+    if fresh and existing.schema != schema:
         existing.close()
-        return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
+        return whoosh_index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
     return existing
 
 

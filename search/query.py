@@ -17,7 +17,7 @@ from whoosh.qparser.dateparse import DateParserPlugin
 from .errors import IndexVersionMismatch, QueryError
 from .indexer import require_index
 from .manifest import INDEX_NAME, latest_generation
-from .schema import SEARCH_FIELDS, build_schema, text_analyzer
+from .schema import SEARCH_FIELDS, build_schema
 from .snippets import Fragment, Highlighter, to_html
 
 SORTS = ("relevance", "date")
@@ -217,7 +217,7 @@ class SearchIndex:
             raise IndexVersionMismatch(self.index_dir, f"The index in {self.index_dir} was written with another schema.")
         self.searcher = self.index.searcher()
         self.parser = make_parser(self.index.schema)
-        self.analyzer = text_analyzer()
+        self.analyzer = self.index.schema["body"].analyzer
         self.highlighter = Highlighter(self.stem)
 
     def __enter__(self) -> "SearchIndex":
@@ -325,11 +325,22 @@ class SearchIndex:
         return any(reader.doc_frequency(field, stemmed) for field in SEARCH_FIELDS)
 
     def closest(self, word: str) -> str | None:
-        for field in ("body", "title"):
-            found = self.searcher.corrector(field).suggest(word, limit=1, maxdist=2, prefix=1)
-            if found:
-                return found[0]
+        """The indexed word nearest in spelling (fewest edits, then most common), as written in a post."""
+        reader = self.searcher.reader()
+        stemmed = self.stem(word)
+        for distance in (1, 2):
+            for field in ("title", "body"):
+                near = [t for t in reader.terms_within(field, stemmed, distance, prefix=1) if t != stemmed]
+                if near:
+                    best = max(near, key=lambda t: (reader.doc_frequency(field, t), t))
+                    return self.surface_form(field, best)
         return None
+
+    def surface_form(self, field: str, stemmed: str) -> str:
+        """A word as it appears in the text of a section that contains its stem."""
+        docnum = next(iter(self.searcher.postings(field, stemmed).all_ids()))
+        text = self.searcher.stored_fields(docnum).get(field, "")
+        return next((w.lower() for w in re.findall(r"\w+", text) if self.stem(w.lower()) == stemmed), stemmed)
 
     def post_hit(self, score: float, sections: list[tuple[float, int]], terms: tuple[frozenset[str], tuple[str, ...]]) -> PostHit:
         """A result post with snippets for its best sections."""

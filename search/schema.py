@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemmingAnalyzer
+from .analysis import name_analyzer, text_analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-SCHEMA_VERSION = 1
-WORD_PATTERN = r"\w+"
+SCHEMA_VERSION = 3
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 4.0, "heading": 2.0, "body": 1.0, "code": 0.6}
@@ -14,29 +13,19 @@ SEARCH_FIELDS = tuple(FIELD_BOOSTS)
 UNDATED = -(2**62)  # date_order of posts without a date: after every dated post
 
 
-def text_analyzer() -> StemmingAnalyzer:
-    """Words lower-cased, English stop words dropped, Porter-stemmed."""
-    return StemmingAnalyzer(expression=WORD_PATTERN, minsize=1)
-
-
-def name_analyzer():
-    """Names and labels: words lower-cased, not stemmed."""
-    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
-
-
-def build_schema() -> Schema:
-    """The schema of a postsearch index."""
-    words = text_analyzer()
+def build_schema(lang: str = "en") -> Schema:
+    """The schema of a postsearch index whose prose is in the given language."""
+    words = text_analyzer(lang)
     return Schema(
         key=ID(unique=True, stored=True),
         path=ID(stored=True, sortable=True),
         url=STORED(),
         post_url=STORED(),
-        title=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["title"], spelling=True),
+        title=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["title"]),
         heading=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["heading"]),
         heading_path=STORED(),
         anchor=STORED(),
-        body=TEXT(analyzer=words, stored=True, spelling=True),
+        body=TEXT(analyzer=words, stored=True),
         code=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["code"]),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),

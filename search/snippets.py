@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-TOKEN = re.compile(r"\w+")
+from .analysis import split_words
+
 ELLIPSIS = "…"
 MAX_MATCHES = 400
 
@@ -52,10 +53,12 @@ class Highlighter:
     def matches(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> list[Match]:
         """Where the query's terms occur in text."""
         found = []
-        for token in TOKEN.finditer(text):
-            term = self.term_of(token.group(), terms, prefixes)
-            if term:
-                found.append(Match(token.start(), token.end(), term))
+        for start, end in split_words(text):
+            term = self.term_of(text[start:end], terms, prefixes)
+            if term and found and start < found[-1].end:  # overlapping CJK bigrams make one mark
+                found[-1] = Match(found[-1].start, end, found[-1].term)
+            elif term:
+                found.append(Match(start, end, term))
                 if len(found) >= MAX_MATCHES:
                     break
         return found
