@@ -23,6 +23,9 @@ from .snippets import Fragment, Highlighter, to_html
 SORTS = ("relevance", "date")
 SECTIONS_PER_POST = 3
 TITLE_CHECK_DEPTH = 100
+PROXIMITY_SLOP = 6  # words allowed between the query's words for the proximity bonus
+PROXIMITY_WEIGHT = 0.5
+HEADING_WEIGHT = 1.0  # extra weight of a section whose heading has all the query's words
 FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
 LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])[*?]\w")
 
@@ -134,7 +137,8 @@ def make_parser(schema: Any) -> qparser.QueryParser:
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
     parser.remove_plugin_class(qparser.SingleQuotePlugin)
     parser.remove_plugin_class(qparser.EveryPlugin)
-    parser.add_plugin(qparser.PlusMinusPlugin())
+    # + and - only mark words at their start, so "0-dimensional" and "x-ray" stay words.
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?:^|(?<=[\s(]))\+", minusexpr=r"(?:^|(?<=[\s(]))-"))
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     parser.add_plugin(DateParserPlugin(free=False))
     for name in SEARCH_FIELDS:
@@ -189,6 +193,20 @@ def relax(q: wq.Query) -> wq.Query:
 def is_filter(q: wq.Query) -> bool:
     """A fielded term (tag:x, title:y), a date range, or an exclusion."""
     return isinstance(q, (wq.Not, wq.AndNot)) or (q.is_leaf() and getattr(q, "fieldname", None) is not None)
+
+
+def proximity_query(q: wq.Query) -> wq.Query:
+    """Sections where the query's plain words stand close together, in order (a loose phrase)."""
+    words = [leaf.text for leaf in positive_leaves(q) if isinstance(leaf, wq.Term) and leaf.fieldname == "body"]
+    if len(words) < 2:
+        return wq.NullQuery
+    return wq.Or([wq.Phrase(field, words, slop=PROXIMITY_SLOP) for field in ("body", "heading", "title")])
+
+
+def heading_query(q: wq.Query) -> wq.Query:
+    """Sections whose heading holds every word and phrase of the query."""
+    parts = [leaf for leaf in positive_leaves(q) if getattr(leaf, "fieldname", None) == "heading"]
+    return wq.And(parts) if parts else wq.NullQuery
 
 
 def negated_parts(q: wq.Query) -> list[wq.Query]:
@@ -268,16 +286,22 @@ class SearchIndex:
 
     def scores(self, q: wq.Query) -> dict[int, float]:
         """Every matching section's score by document number."""
-        if q is wq.NullQuery or (isinstance(q, wq.Or) and not q.subqueries):
+        if q is wq.NullQuery or (isinstance(q, (wq.Or, wq.And)) and not q.subqueries):
             return {}
         results = self.searcher.search(q, limit=None)
         return {hit.docnum: hit.score for hit in results}
 
     def rank(self, text: str, sort: str) -> list[tuple[float, list[tuple[float, int]]]]:
         """Posts as (score, [(section score, docnum) best first]), in result order."""
-        any_query = self.parse(text, all_words=False)
-        all_hits = self.scores(self.parse(text, all_words=True))
+        all_query = self.parse(text, all_words=True)
+        any_query = relax(all_query)
+        all_hits = self.scores(all_query)
         any_hits = self.scores(any_query)
+        near, headed = self.scores(proximity_query(all_query)), self.scores(heading_query(all_query))
+        any_hits = {
+            d: s + PROXIMITY_WEIGHT * near.get(d, 0.0) + HEADING_WEIGHT * headed.get(d, 0.0) for d, s in any_hits.items()
+        }
+        all_hits = {d: any_hits.get(d, s) for d, s in all_hits.items()}
         paths = self.searcher.reader().column_reader("path")
         dates = self.searcher.reader().column_reader("date_order")
         excluded = {paths[d] for d in self.scores(wq.Or(negated_parts(any_query)))}

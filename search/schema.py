@@ -5,10 +5,10 @@ from __future__ import annotations
 from .analysis import name_analyzer, text_analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
-FIELD_BOOSTS = {"title": 4.0, "heading": 2.0, "body": 1.0, "code": 0.6}
+FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
 SEARCH_FIELDS = tuple(FIELD_BOOSTS)
 UNDATED = -(2**62)  # date_order of posts without a date: after every dated post
 

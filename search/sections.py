@@ -102,13 +102,20 @@ def strip_template_tags(source: str) -> str:
             if prose:
                 chunks.append(clean_prose("\n".join(prose)))
             prose = []
-            chunks.append(line)
+            chunks.append(plain_fence(line, opener))
             fence = opener[1]
         else:
             prose.append(line)
     if prose:
         chunks.append(clean_prose("\n".join(prose)))
     return "\n".join(chunks)
+
+
+def plain_fence(line: str, opener: re.Match[str]) -> str:
+    """A fence opener with only its language: Hugo's ```go {file="x"} would otherwise not open a code block."""
+    info = line[opener.end() :].strip()
+    language = re.match(r"\{?\s*\.?([\w+#.-]*)", info)
+    return opener[1] + (language[1] if language else "")
 
 
 def clean_prose(text: str) -> str:

@@ -171,3 +171,23 @@ def test_searcher_sees_a_newer_generation(searcher, posts_dir, index_dir):
     write(posts_dir, "new.md", "---\ntitle: New\n---\nKumquat arrives.\n")
     build_index(posts_dir, index_dir)
     assert paths(searcher.search("kumquat")) == ["new.md"]
+
+
+def test_words_close_together_outrank_scattered_and_phrase_outranks_both(make_index):
+    filler = "plain filler text. " * 12
+    searcher = make_index(
+        {
+            "scattered.md": f"---\ntitle: A\n---\nmemory {filler} leak here.\n",
+            "close.md": f"---\ntitle: B\n---\nmemory can slowly leak {filler}\n",
+            "phrase.md": f"---\ntitle: C\n---\nA memory leak {filler}\n",
+        }
+    )
+    assert paths(searcher.search("memory leak")) == ["phrase.md", "close.md", "scattered.md"]
+
+
+def test_heading_match_lifts_its_section(make_index):
+    searcher = make_index(
+        {"p.md": "---\ntitle: Guide\n---\n## Install\n\nRun the installer once.\n\n## Caching\n\nThe installer keeps a cache.\n"}
+    )
+    hit = searcher.search("caching").hits[0]
+    assert hit.sections[0].anchor == "caching"

@@ -104,3 +104,8 @@ def test_strip_template_tags_leaves_tilde_fences_alone():
 def test_unknown_anchor_style_is_rejected():
     with pytest.raises(ValueError, match="unknown anchor style"):
         Sectioner("nope")
+
+
+def test_fence_with_attributes_is_still_code(tmp_path):
+    found = sections_of(tmp_path, '```go-html-template {file="layouts/x.html"}\n<h2>{{ .Title }}</h2>\n```\n\nAfter.\n')
+    assert len(found) == 1 and "<h2>{{ .Title }}</h2>" in found[0].code and found[0].text == "After."

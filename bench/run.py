@@ -1,0 +1,263 @@
+"""Speed, side by side: postsearch against SQLite FTS5 on the same corpus, sections and queries.
+
+Usage: python -m bench [--corpus rust-blog|cpp-docs|...] [--queries 200] [--cold-runs 5]
+Writes bench/results/<corpus>.json and .md and prints the table with ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from search.config import Settings
+from search.indexer import section_documents
+from search.posts import find_posts, read_post
+from search.query import open_index
+from search.schema import FIELD_BOOSTS
+from search.sections import Sectioner
+
+REPO = Path(__file__).resolve().parent.parent
+CORPORA = REPO.parent / "shared" / "corpora"
+RESULTS = REPO / "bench" / "results"
+FTS_COLUMNS = ("title", "heading", "body", "code")
+
+
+def run_child(command: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB and stdout of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    output = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited {child.returncode}")
+    return elapsed, usage.ru_maxrss // 1024, output
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def extract_sections(posts: Path) -> list[dict]:
+    """The section documents postsearch indexes, for FTS5 to index too."""
+    sectioner, settings = Sectioner(), Settings()
+    documents = []
+    for path in find_posts(posts):
+        try:
+            post = read_post(path, posts, settings)
+        except Exception:
+            continue
+        if not post.draft:
+            documents.extend(section_documents(post, sectioner.split(post)))
+    return documents
+
+
+def build_fts(documents: list[dict], database: Path) -> float:
+    """Index the sections in FTS5 (porter stemming); seconds taken."""
+    started = time.perf_counter()
+    connection = sqlite3.connect(database)
+    connection.execute(
+        "CREATE VIRTUAL TABLE sections USING fts5(title, heading, body, code, path UNINDEXED, url UNINDEXED, tokenize='porter unicode61')"
+    )
+    connection.executemany(
+        "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)",
+        ((d["title"], d["heading"], d["body"], d["code"], d["path"], d["url"]) for d in documents),
+    )
+    connection.commit()
+    connection.execute("INSERT INTO sections(sections) VALUES('optimize')")
+    connection.commit()
+    connection.close()
+    return time.perf_counter() - started
+
+
+def make_queries(documents: list[dict], count: int, seed: int = 42) -> list[str]:
+    """Seeded 1-3 word queries drawn from the corpus, plus phrases and a prefix query."""
+    rng = random.Random(seed)
+    texts = [d["body"] for d in documents if len(d["body"]) > 200]
+    queries = []
+    while len(queries) < count:
+        words = [w for w in re.findall(r"[A-Za-z]{4,}", rng.choice(texts))]
+        if len(words) < 3:
+            continue
+        size = rng.choice((1, 2, 3))
+        queries.append(" ".join(rng.sample(words, size)).lower())
+    for _ in range(max(5, count // 20)):
+        words = re.findall(r"[A-Za-z]{4,}", rng.choice(texts))
+        if len(words) >= 2:
+            start = rng.randrange(len(words) - 1)
+            queries.append(f'"{words[start]} {words[start + 1]}"'.lower())
+    queries.append(queries[0].split()[0][:4] + "*")
+    return queries
+
+
+def fts_expression(query: str) -> str:
+    """The same query for FTS5: phrases kept, a prefix kept, words OR-ed like our any-word tier."""
+    if query.startswith('"'):
+        return query
+    if query.endswith("*"):
+        return f'"{query[:-1]}"*'
+    return " OR ".join(f'"{word}"' for word in query.split())
+
+
+def time_fts(database: Path, queries: list[str]) -> list[float]:
+    """Per-query seconds: top-10 posts by best section, exact post total, snippets of shown sections."""
+    connection = sqlite3.connect(database)
+    weights = ", ".join(str(FIELD_BOOSTS[c]) for c in FTS_COLUMNS) + ", 0, 0"
+    connection.execute(f"INSERT INTO sections(sections, rank) VALUES('rank', 'bm25({weights})')")
+    top = (
+        "SELECT path, min(r) FROM (SELECT path, rank AS r FROM sections WHERE sections MATCH ?) "
+        "GROUP BY path ORDER BY 2 LIMIT 10"
+    )
+    total = "SELECT count(DISTINCT path) FROM sections WHERE sections MATCH ?"
+    shown = (
+        f"SELECT heading, url, snippet(sections, 2, '<mark>', '</mark>', '…', 24) FROM sections "
+        f"WHERE sections MATCH ? AND path = ? ORDER BY bm25(sections, {weights}) LIMIT 3"
+    )
+    timings = []
+    for query in queries * 2:  # the first pass warms the cache; keep the second
+        expression = fts_expression(query)
+        started = time.perf_counter()
+        posts = connection.execute(top, (expression,)).fetchall()
+        connection.execute(total, (expression,)).fetchone()
+        for path, _ in posts:
+            connection.execute(shown, (expression, path)).fetchall()
+        timings.append(time.perf_counter() - started)
+    connection.close()
+    return timings[len(queries) :]
+
+
+def time_postsearch(index_dir: Path, queries: list[str]) -> list[float]:
+    """Per-query seconds through the public API: top-10 posts with snippets, warm."""
+    timings = []
+    with open_index(index_dir) as index:
+        for query in queries * 2:
+            started = time.perf_counter()
+            index.search(query, per_page=10)
+            timings.append(time.perf_counter() - started)
+    return timings[len(queries) :]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def latency(values: list[float]) -> dict[str, float]:
+    return {f"p{int(q * 100)}_ms": round(percentile(values, q) * 1000, 2) for q in (0.5, 0.95, 0.99)}
+
+
+def machine() -> dict[str, object]:
+    cpu = platform.processor()
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = {name: metadata.version(name) for name in ("whoosh-reloaded", "markdown", "python-frontmatter", "click")}
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, **versions}
+
+
+def measure(corpus: str, query_count: int, cold_runs: int) -> dict[str, object]:
+    source = CORPORA / corpus
+    if not source.is_dir():
+        raise SystemExit(f"No corpus at {source}")
+    postsearch = [str(Path(sys.executable).parent / "postsearch")]
+    with tempfile.TemporaryDirectory() as work:
+        posts, index_dir, database = Path(work) / "posts", Path(work) / "index", Path(work) / "fts.db"
+        shutil.copytree(source, posts)
+        build_seconds, build_rss, summary = run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"])
+        sections = json.loads(summary)["sections"]
+        noop_seconds, _, _ = run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"])
+        changed = find_posts(posts)[len(find_posts(posts)) // 2]
+        changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA benchmark edit mentions zyzzyva.\n", encoding="utf-8")
+        one_seconds, _, _ = run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"])
+        documents = extract_sections(posts)
+        fts_seconds = build_fts(documents, database)
+        queries = make_queries(documents, query_count)
+        ours, theirs = time_postsearch(index_dir, queries), time_fts(database, queries)
+        cold = [run_child(postsearch + ["query", queries[i], "--index", str(index_dir)])[0] for i in range(cold_runs)]
+        return {
+            "corpus": corpus,
+            "sections": sections,
+            "queries": len(queries),
+            "postsearch": {
+                "full_build_s": round(build_seconds, 2),
+                "sections_per_s": round(sections / build_seconds),
+                "peak_rss_mb": build_rss,
+                "size_mb": round(folder_size(index_dir) / 1e6, 1),
+                "one_changed_s": round(one_seconds, 3),
+                "nothing_changed_s": round(noop_seconds, 3),
+                "cold_query_s": round(statistics.median(cold), 3),
+                **latency(ours),
+            },
+            "fts5": {
+                "full_build_s": round(fts_seconds, 2),
+                "sections_per_s": round(len(documents) / fts_seconds),
+                "size_mb": round(database.stat().st_size / 1e6, 1),
+                **latency(theirs),
+            },
+            "machine": machine(),
+            "taken": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+
+def table(result: dict) -> str:
+    ours, fts = result["postsearch"], result["fts5"]
+    rows = [
+        ("full build (s)", "full_build_s"),
+        ("sections / s", "sections_per_s"),
+        ("index size (MB)", "size_mb"),
+        ("query p50 (ms)", "p50_ms"),
+        ("query p95 (ms)", "p95_ms"),
+        ("query p99 (ms)", "p99_ms"),
+    ]
+    lines = [
+        f"### {result['corpus']}: {result['sections']} sections, {result['queries']} queries ({result['taken']})",
+        "",
+        "| measure | postsearch | SQLite FTS5 | ratio |",
+        "|---|---|---|---|",
+    ]
+    for label, key in rows:
+        ratio = ours[key] / fts[key] if fts.get(key) else float("nan")
+        lines.append(f"| {label} | {ours[key]} | {fts[key]} | {ratio:.2f}x |")
+    for label, key in (("peak RSS, build (MB)", "peak_rss_mb"), ("one post changed (s)", "one_changed_s"),
+                       ("nothing changed (s)", "nothing_changed_s"), ("cold `postsearch query` (s)", "cold_query_s")):
+        lines.append(f"| {label} | {ours[key]} | | |")
+    info = result["machine"]
+    lines += ["", f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, SQLite {info['sqlite']}, "
+              f"whoosh-reloaded {info['whoosh-reloaded']}. FTS5 build time is the insert of already-extracted sections "
+              "(in-process); postsearch's is the whole `postsearch index` process, Markdown parsing included."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="rust-blog")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    result = measure(args.corpus, args.queries, args.cold_runs)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.corpus}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    markdown = table(result)
+    (RESULTS / f"{args.corpus}.md").write_text(markdown, encoding="utf-8")
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

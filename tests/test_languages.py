@@ -1,0 +1,46 @@
+"""Language paths: stemming chosen by --lang, CJK text searchable by character bigrams."""
+
+from search.analysis import split_words, text_analyzer
+
+
+def words(text, lang="en"):
+    return [token.text for token in text_analyzer(lang)(text)]
+
+
+def test_german_stemming_with_lang_de(make_index):
+    assert words("Häuser Hauses", "de") == ["haus", "haus"]
+    searcher = make_index({"de.md": "---\ntitle: Bau\n---\nDie Häuser stehen am Fluss.\n"}, lang="de")
+    assert [hit.path for hit in searcher.search("Hauses").hits] == ["de.md"]
+
+
+def test_language_without_stemmer_is_not_stemmed():
+    assert words("running quickly", "ja") == ["running", "quickly"]
+
+
+def test_cjk_runs_become_bigrams_with_offsets():
+    text = "「東京都庁」へ"
+    assert [text[a:b] for a, b in split_words(text)] == ["東京", "京都", "都庁", "へ"]
+
+
+def test_japanese_word_inside_a_sentence_is_found_and_marked(make_index):
+    searcher = make_index({"ja.md": "---\ntitle: 旅行\n---\n私は東京都庁へ行きました。\n"})
+    hit = searcher.search("都庁").hits[0]
+    assert hit.path == "ja.md"
+    assert "<mark>都庁</mark>" in hit.sections[0].snippet
+
+
+def test_chinese_two_character_word(make_index):
+    searcher = make_index(
+        {
+            "zh.md": "---\ntitle: 笔记\n---\n我们今天学习中文搜索引擎。\n",
+            "other.md": "---\ntitle: Other\n---\n中午吃饭。\n",
+        }
+    )
+    assert [hit.path for hit in searcher.search("中文").hits] == ["zh.md"]
+    assert [hit.path for hit in searcher.search("搜索引擎").hits] == ["zh.md"]
+
+
+def test_hyphenated_words_are_not_exclusions(make_index):
+    searcher = make_index({"x.md": "---\ntitle: Imaging\n---\nAn x-ray of 0-dimensional materials.\n"})
+    assert [hit.path for hit in searcher.search("x-ray materials").hits] == ["x.md"]
+    assert [hit.path for hit in searcher.search("0-dimensional").hits] == ["x.md"]
