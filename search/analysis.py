@@ -93,3 +93,8 @@ def text_analyzer(lang: str = "en"):
 def name_analyzer():
     """Names and labels: words lower-cased, not stemmed."""
     return WordTokenizer() | LowercaseFilter()
+
+
+def title_key(text: str) -> str:
+    """A title reduced to lower-case words, for exact-title matching."""
+    return " ".join(WORD.findall(text.lower()))

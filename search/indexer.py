@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .analysis import title_key
 from .config import Settings
 from .errors import IndexNotFound, PostError, PostsDirNotFound, PostsearchError
 from .manifest import INDEX_NAME, FileRecord, Manifest, latest_generation, load_manifest, save_manifest
@@ -83,10 +84,17 @@ def file_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def post_key(relpath: str) -> int:
+    """A signed 64-bit number standing for the post, for grouping sections without reading stored fields."""
+    return int.from_bytes(hashlib.blake2b(relpath.encode(), digest_size=8).digest(), "little", signed=True)
+
+
 def section_documents(post: Post, sections: Iterable[Section]) -> tuple[dict[str, Any], ...]:
     """The Whoosh documents for a post's sections."""
     shared = {
         "path": post.relpath,
+        "post_key": post_key(post.relpath),
+        "title_exact": title_key(post.title),
         "post_url": post.url,
         "title": post.title,
         "tags": ",".join(post.tags),
@@ -319,11 +327,3 @@ def open_for_writing(index_dir: Path, fresh: bool, lang: str):
         existing.close()
         return whoosh_index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
     return existing
-
-
-def require_index(index_dir: Path) -> Manifest:
-    """The manifest of an existing index; raises IndexNotFound when there is none."""
-    manifest = load_manifest(index_dir, SCHEMA_VERSION)
-    if manifest is None or latest_generation(index_dir) < 0:
-        raise IndexNotFound(index_dir, f"No index in {index_dir}.")
-    return manifest

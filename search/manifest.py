@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import IndexVersionMismatch, NotAnIndex
+from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex
 
 MANIFEST_NAME = "postsearch.json"
 INDEX_NAME = "MAIN"
@@ -114,3 +114,11 @@ def save_manifest(index_dir: Path, manifest: Manifest) -> None:
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     os.replace(temporary, target)
+
+
+def require_index(index_dir: Path, schema_version: int) -> Manifest:
+    """The manifest of an existing index; raises IndexNotFound when there is none."""
+    manifest = load_manifest(index_dir, schema_version)
+    if manifest is None or latest_generation(index_dir) < 0:
+        raise IndexNotFound(index_dir, f"No index in {index_dir}.")
+    return manifest

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import math
+from itertools import islice
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import qparser
 from whoosh import query as wq
 from whoosh.qparser.dateparse import DateParserPlugin
 
 from .errors import IndexVersionMismatch, QueryError
-from .indexer import require_index
-from .manifest import INDEX_NAME, latest_generation
-from .schema import SEARCH_FIELDS, build_schema
+from .manifest import INDEX_NAME, latest_generation, require_index
+from .schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
+from .analysis import title_key
+from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
 
 SORTS = ("relevance", "date")
 SECTIONS_PER_POST = 3
-TITLE_CHECK_DEPTH = 100
-PROXIMITY_SLOP = 6  # words allowed between the query's words for the proximity bonus
-PROXIMITY_WEIGHT = 0.5
-HEADING_WEIGHT = 1.0  # extra weight of a section whose heading has all the query's words
+PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words stand
+PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
+HEADING_WEIGHT = 1.0  # a section whose heading and title hold every query word scores double
+MAX_EXPANSIONS = 64  # words a prefix* query expands to
 FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
 LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])[*?]\w")
 
@@ -128,10 +131,6 @@ def check(text: str) -> None:
         raise QueryError(text, "Leading wildcards are not supported: put the * at the end of a word, e.g. 'rust*'.")
 
 
-def normalise_title(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
 def make_parser(schema: Any) -> qparser.QueryParser:
     """The query parser: all words required, over every searchable field."""
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
@@ -179,6 +178,18 @@ def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
     yield q
 
 
+def is_plain_words(q: wq.Query) -> bool:
+    """True when the query is only words, each searched in every field (no phrases, filters or operators)."""
+    groups = q.subqueries if isinstance(q, wq.And) else [q]
+    return all(
+        isinstance(g, wq.Or)
+        and {getattr(t, "fieldname", None) for t in g.subqueries} == set(SEARCH_FIELDS)
+        and all(type(t) is wq.Term for t in g.subqueries)
+        and len({t.text for t in g.subqueries}) == 1
+        for g in groups
+    )
+
+
 def relax(q: wq.Query) -> wq.Query:
     """The any-word form of an all-words query: plain words become optional; filters and exclusions stay required."""
     if not isinstance(q, wq.And):
@@ -193,20 +204,6 @@ def relax(q: wq.Query) -> wq.Query:
 def is_filter(q: wq.Query) -> bool:
     """A fielded term (tag:x, title:y), a date range, or an exclusion."""
     return isinstance(q, (wq.Not, wq.AndNot)) or (q.is_leaf() and getattr(q, "fieldname", None) is not None)
-
-
-def proximity_query(q: wq.Query) -> wq.Query:
-    """Sections where the query's plain words stand close together, in order (a loose phrase)."""
-    words = [leaf.text for leaf in positive_leaves(q) if isinstance(leaf, wq.Term) and leaf.fieldname == "body"]
-    if len(words) < 2:
-        return wq.NullQuery
-    return wq.Or([wq.Phrase(field, words, slop=PROXIMITY_SLOP) for field in ("body", "heading", "title")])
-
-
-def heading_query(q: wq.Query) -> wq.Query:
-    """Sections whose heading holds every word and phrase of the query."""
-    parts = [leaf for leaf in positive_leaves(q) if getattr(leaf, "fieldname", None) == "heading"]
-    return wq.And(parts) if parts else wq.NullQuery
 
 
 def negated_parts(q: wq.Query) -> list[wq.Query]:
@@ -228,12 +225,13 @@ class SearchIndex:
 
     def __init__(self, index_dir: Path | str = "index") -> None:
         self.index_dir = Path(index_dir)
-        self.manifest = require_index(self.index_dir)
+        self.manifest = require_index(self.index_dir, SCHEMA_VERSION)
         self.index = whoosh_index.open_dir(str(self.index_dir), indexname=INDEX_NAME)
         if set(self.index.schema.names()) != set(build_schema().names()):
             self.index.close()
             raise IndexVersionMismatch(self.index_dir, f"The index in {self.index_dir} was written with another schema.")
         self.searcher = self.index.searcher()
+        self.scorer = BM25FScorer(self.searcher)
         self.parser = make_parser(self.index.schema)
         self.analyzer = self.index.schema["body"].analyzer
         self.highlighter = Highlighter(self.stem)
@@ -251,8 +249,9 @@ class SearchIndex:
     def refresh(self) -> None:
         """Pick up a newer index generation if one was committed."""
         if latest_generation(self.index_dir) != self.manifest.generation:
-            self.manifest = require_index(self.index_dir)
+            self.manifest = require_index(self.index_dir, SCHEMA_VERSION)
             self.searcher = self.searcher.refresh()
+            self.scorer = BM25FScorer(self.searcher)
 
     def stem(self, word: str) -> str:
         tokens = [t.text for t in self.analyzer(word)]
@@ -266,16 +265,16 @@ class SearchIndex:
         check(query)
         self.refresh()
         text = repair(query)
-        ranked = self.rank(text, sort)
+        start = (page - 1) * per_page
+        total, ranked = self.rank(text, sort, start, per_page)
         suggestion = self.suggest(text)
         corrected = False
-        if not ranked and suggestion:
-            ranked, corrected = self.rank(suggestion, sort), True
-        pages = max(1, math.ceil(len(ranked) / per_page))
-        start = (page - 1) * per_page
+        if not total and suggestion:
+            (total, ranked), corrected = self.rank(suggestion, sort, start, per_page), True
+        pages = max(1, math.ceil(total / per_page))
         terms = highlight_terms(self.parse(suggestion if corrected else text, all_words=False))
-        hits = tuple(self.post_hit(score, sections, terms) for score, sections in ranked[start : start + per_page])
-        return SearchResults(query, len(ranked), page, pages, suggestion, corrected, hits)
+        hits = tuple(self.post_hit(score, sections, terms) for score, sections in ranked)
+        return SearchResults(query, total, page, pages, suggestion, corrected, hits)
 
     def parse(self, text: str, all_words: bool) -> wq.Query:
         try:
@@ -284,53 +283,89 @@ class SearchIndex:
             raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
         return parsed if all_words else relax(parsed)
 
-    def scores(self, q: wq.Query) -> dict[int, float]:
-        """Every matching section's score by document number."""
+    def docs(self, q: wq.Query) -> Any:
+        """Global docnums matching a query (unscored), as a numpy array."""
         if q is wq.NullQuery or (isinstance(q, (wq.Or, wq.And)) and not q.subqueries):
-            return {}
-        results = self.searcher.search(q, limit=None)
-        return {hit.docnum: hit.score for hit in results}
+            return np.zeros(0, dtype=np.int64)
+        return np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
 
-    def rank(self, text: str, sort: str) -> list[tuple[float, list[tuple[float, int]]]]:
-        """Posts as (score, [(section score, docnum) best first]), in result order."""
+    def query_words(self, q: wq.Query) -> list[tuple[str, ...]]:
+        """The query's positive words, each a tuple of index terms (a prefix expands to several)."""
+        reader = self.searcher.reader()
+        words: dict[tuple[str, ...], None] = {}
+        for leaf in positive_leaves(q):
+            if isinstance(leaf, wq.Phrase):
+                words.update(((word,), None) for word in leaf.words)
+            elif isinstance(leaf, (wq.Prefix, wq.Wildcard)) and leaf.fieldname in SEARCH_FIELDS:
+                prefix = re.split(r"[*?]", leaf.text)[0]
+                expanded = sorted({t for f in SEARCH_FIELDS for t in islice(reader.expand_prefix(f, prefix), MAX_EXPANSIONS)})
+                words[tuple(expanded[:MAX_EXPANSIONS])] = None
+            elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
+                words[(str(leaf.text),)] = None
+        return [w for w in words if w]
+
+    def candidates(self, text: str) -> tuple[Any, Any, Any]:
+        """Matching sections: docnums, scores and tiers (2 exact title, 1 all words, 0 some words)."""
         all_query = self.parse(text, all_words=True)
-        any_query = relax(all_query)
-        all_hits = self.scores(all_query)
-        any_hits = self.scores(any_query)
-        near, headed = self.scores(proximity_query(all_query)), self.scores(heading_query(all_query))
-        any_hits = {
-            d: s + PROXIMITY_WEIGHT * near.get(d, 0.0) + HEADING_WEIGHT * headed.get(d, 0.0) for d, s in any_hits.items()
-        }
-        all_hits = {d: any_hits.get(d, s) for d, s in all_hits.items()}
-        paths = self.searcher.reader().column_reader("path")
-        dates = self.searcher.reader().column_reader("date_order")
-        excluded = {paths[d] for d in self.scores(wq.Or(negated_parts(any_query)))}
-        posts: dict[str, list[tuple[float, int]]] = {}
-        tiers: dict[str, int] = {}
-        for docnum, score in {**any_hits, **all_hits}.items():
-            path = paths[docnum]
-            if path in excluded:
-                continue
-            posts.setdefault(path, []).append((score, docnum))
-            tiers[path] = max(tiers.get(path, 0), 1 if docnum in all_hits else 0)
-        for sections in posts.values():
-            sections.sort(key=lambda pair: (-pair[0], pair[1]))
-        order = sorted(posts, key=lambda p: (-tiers[p], -posts[p][0][0], -dates[posts[p][0][1]], p))
-        order = self.promote_exact_titles(text, order, posts)
+        words = self.query_words(all_query)
+        totals, matched, in_context, in_heading = self.scorer.score_all(words)
+        if is_plain_words(all_query):
+            docnums = np.flatnonzero(totals)
+            tiers = (matched[docnums] == len(words)).astype(np.int8)
+        else:
+            docnums = self.docs(relax(all_query))
+            tiers = np.isin(docnums, self.docs(all_query)).astype(np.int8)
+        excluded = self.scorer.post_keys[self.docs(wq.Or(negated_parts(all_query)))]
+        keep = ~np.isin(self.scorer.post_keys[docnums], excluded)
+        docnums, tiers, scores = docnums[keep], tiers[keep], totals[docnums[keep]]
+        if words:  # the heading, read with the post title, holds every word
+            scores[(in_context[docnums] == len(words)) & in_heading[docnums]] *= 1 + HEADING_WEIGHT
+        self.reward_proximity(docnums, scores, words)
+        exact = self.scorer.exact_title_posts(title_key(re.sub(r"\b\w+:\S+", "", text)))
+        if exact:
+            tiers[np.isin(self.scorer.post_keys[docnums], list(exact))] = 2
+        return docnums, scores, tiers
+
+    def reward_proximity(self, docnums: Any, scores: Any, words: list[tuple[str, ...]]) -> None:
+        """Raise the best sections' scores where the query's words stand close together."""
+        if len(words) < 2 or not len(docnums):
+            return
+        top = np.argsort(-scores, kind="stable")[:PROXIMITY_DEPTH]
+        closeness = self.scorer.proximity(docnums[top], [w[0] for w in words])
+        scores[top] *= 1 + PROXIMITY_WEIGHT * closeness
+
+    def rank(self, text: str, sort: str, start: int, count: int) -> tuple[int, list[tuple[float, list[tuple[float, int]]]]]:
+        """The number of matching posts, and posts start..start+count as (score, [(section score, docnum)])."""
+        docnums, scores, tiers = self.candidates(text)
+        keys, dates = self.scorer.post_keys[docnums], self.scorer.dates[docnums]
+        by_post = np.lexsort((docnums, -scores, -tiers, keys))
+        sorted_keys = keys[by_post]
+        firsts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(by_post) else by_post
+        ends = np.r_[firsts[1:], len(by_post)].astype(np.int64)
+        best = by_post[firsts]
         if sort == "date":
-            order.sort(key=lambda p: (-dates[posts[p][0][1]], -posts[p][0][0], p))
-        return [(posts[p][0][0], posts[p]) for p in order]
+            sort_keys = [(-dates[best]).astype(np.float64), -scores[best].astype(np.float64)]
+        else:
+            sort_keys = [-tiers[best].astype(np.float64), -scores[best].astype(np.float64), (-dates[best]).astype(np.float64)]
+        order = np.lexsort([keys[best]] + sort_keys[::-1])
+        page = self.settle_ties(order, sort_keys, best, docnums, start, count)
+        posts = []
+        for post in page:
+            sections = by_post[firsts[post] : ends[post]][:SECTIONS_PER_POST]
+            posts.append((float(scores[best[post]]), [(float(scores[i]), int(docnums[i])) for i in sections]))
+        return len(best), posts
 
-    def promote_exact_titles(self, text: str, order: list[str], posts: dict[str, list[tuple[float, int]]]) -> list[str]:
-        """Move posts whose title is exactly the query to the front."""
-        wanted = normalise_title(re.sub(r"\b[a-z]+:\S+", "", text))
-        if not wanted:
-            return order
-        exact = [p for p in order[:TITLE_CHECK_DEPTH] if self.title_of(posts[p][0][1]) == wanted]
-        return exact + [p for p in order if p not in exact] if exact else order
-
-    def title_of(self, docnum: int) -> str:
-        return normalise_title(self.searcher.stored_fields(docnum).get("title", ""))
+    def settle_ties(self, order: Any, sort_keys: list[Any], best: Any, docnums: Any, start: int, count: int) -> list[int]:
+        """The page of posts, where posts tied on every sort key are put in path order."""
+        ties = [tuple(k[post] for k in sort_keys) for post in order]
+        low, high = start, min(len(order), start + count)
+        while 0 < low < len(order) and ties[low - 1] == ties[low]:
+            low -= 1
+        while 0 < high < len(order) and ties[high] == ties[high - 1]:
+            high += 1
+        paths = self.searcher.reader().column_reader("path")
+        window = sorted(order[low:high], key=lambda p: (ties[list(order).index(p)], paths[int(docnums[best[p]])]))
+        return [int(p) for p in window[start - low : start - low + count]]
 
     def suggest(self, text: str) -> str | None:
         """The query with unknown words replaced by the closest indexed words, or None."""

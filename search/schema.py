@@ -5,7 +5,7 @@ from __future__ import annotations
 from .analysis import name_analyzer, text_analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
@@ -18,6 +18,8 @@ def build_schema(lang: str = "en") -> Schema:
     words = text_analyzer(lang)
     return Schema(
         key=ID(unique=True, stored=True),
+        post_key=NUMERIC(int, bits=64, signed=True, sortable=True),
+        title_exact=ID(),
         path=ID(stored=True, sortable=True),
         url=STORED(),
         post_url=STORED(),

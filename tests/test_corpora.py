@@ -73,13 +73,14 @@ def test_known_item_titles_in_quotes_are_in_the_top_three(indexed, name):
 def test_heading_search_links_to_the_renderer_anchor(indexed, name):
     folder, index_dir, _ = indexed(name)
     sectioner = Sectioner("github")
+    titles = Counter(read_post(path, folder).title.lower() for path in find_posts(folder))
     rng = random.Random(11)
     checked = 0
     with SearchIndex(index_dir) as searcher:
         for path in rng.sample(find_posts(folder), min(150, len(find_posts(folder)))):
             post = read_post(path, folder)
             headed = [s for s in sectioner.split(post) if s.level and len(s.heading.split()) >= 3 and s.text]
-            if post.draft or not headed:
+            if post.draft or not headed or titles[post.title.lower()] > 3:
                 continue
             section = rng.choice(headed)
             results = searcher.search(f'"{post.title}" "{section.heading}"', per_page=5)

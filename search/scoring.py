@@ -1,0 +1,184 @@
+"""True BM25F, term at a time, straight from Whoosh's decoded posting blocks (numpy does the arithmetic).
+
+Whoosh's own matcher and collector layer scores one posting at a time in Python and saturates each field
+separately; here a term's field frequencies are weighted, length-normalised and summed before a single
+saturation, as BM25F prescribes, and whole blocks of postings are handled at once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.util.numeric import byte_to_length
+
+from .schema import SEARCH_FIELDS
+
+# BM25F parameters: length normalisation and term-frequency saturation (see README, Ranking).
+B = 0.6
+K1 = 0.9
+BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+class Segment:
+    """One index segment's per-document arrays: field-length norms, post keys and dates."""
+
+    def __init__(self, reader: Any, offset: int, averages: dict[str, float]) -> None:
+        self.reader = reader
+        self.offset = offset
+        self.size = reader.doc_count_all()
+        self.norms = {field: self.norm_array(field, averages[field]) for field in SEARCH_FIELDS}
+        self.post_keys = column_array(reader, "post_key", np.int64)
+        self.dates = column_array(reader, "date_order", np.int64)
+        self.live = np.ones(self.size, dtype=bool)
+        if reader.has_deletions():
+            self.live[[d for d in range(self.size) if reader.is_deleted(d)]] = False
+
+    def norm_array(self, field: str, average: float) -> Any:
+        """(1 - B) + B * length / average length, for every document of the segment."""
+        column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN) if average else None
+        if column is None:
+            return np.ones(self.size, dtype=np.float32)
+        lengths = BYTE_LENGTHS[np.frombuffer(bytes(column[i] for i in range(self.size)), dtype=np.uint8)]
+        return ((1 - B) + B * lengths / average).astype(np.float32)
+
+    def positions(self, field: str, docnum: int, terms: list[str]) -> list[list[int]]:
+        """Each term's positions in one document's field."""
+        found = []
+        for term in terms:
+            try:
+                matcher = self.reader.postings(field, term)
+                matcher.skip_to(docnum)
+                found.append(list(matcher.value_as("positions")) if matcher.is_active() and matcher.id() == docnum else [])
+            except Exception:  # term absent from this segment
+                found.append([])
+        return found
+
+    def postings(self, field: str, term: str) -> Iterator[tuple[Any, Any]]:
+        """(local docnums, weights) block by block; weights already carry the field boost."""
+        try:
+            matcher = self.reader.postings(field, term)
+        except Exception:  # the term is not in this segment
+            return
+        if not isinstance(matcher, W3LeafMatcher):  # short posting lists stored in line
+            items = list(matcher.items_as("weight"))
+            if items:
+                ids, weights = zip(*items)
+                yield np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+            return
+        while matcher.is_active():
+            yield block_arrays(matcher)
+            if matcher._lastblock:
+                break
+            matcher._next_block()
+
+
+def tightness(spots: list[list[int]]) -> float:
+    """(n - 1) / span of the smallest window holding one position of each of n terms; 0 for fewer than 2."""
+    found = [sorted(p) for p in spots if p]
+    if len(found) < 2:
+        return 0.0
+    events = sorted((pos, which) for which, positions in enumerate(found) for pos in positions)
+    counts, have, best, left = [0] * len(found), 0, math.inf, 0
+    for pos, which in events:
+        counts[which] += 1
+        have += counts[which] == 1
+        while have == len(found):
+            best = min(best, pos - events[left][0])
+            gone = events[left][1]
+            counts[gone] -= 1
+            have -= counts[gone] == 0
+            left += 1
+    return (len(found) - 1) / max(best, len(found) - 1)
+
+
+def block_arrays(matcher: Any) -> tuple[Any, Any]:
+    """The current block's docnums and weights, decoded by Whoosh."""
+    if matcher._ids is None:
+        matcher._read_ids()
+    if matcher._weights is None:
+        matcher._read_weights()
+    return np.asarray(matcher._ids, dtype=np.int64), np.asarray(matcher._weights, dtype=np.float32)
+
+
+class BM25FScorer:
+    """Scores bags of words over all segments of one searcher."""
+
+    def __init__(self, searcher: Any) -> None:
+        reader = searcher.reader()
+        self.doc_count = max(1, reader.doc_count())
+        averages = {f: reader.field_length(f) / self.doc_count for f in SEARCH_FIELDS}
+        self.segments = [Segment(leaf, offset, averages) for leaf, offset in leaf_readers(reader)]
+        self.total = sum(s.size for s in self.segments)
+        self.post_keys = np.concatenate([s.post_keys for s in self.segments] or [np.zeros(0, np.int64)])
+        self.dates = np.concatenate([s.dates for s in self.segments] or [np.zeros(0, np.int64)])
+
+    def proximity(self, docnums: Any, terms: list[str]) -> Any:
+        """For each document, how close the terms stand in its body: (terms found - 1) / smallest span, or 0."""
+        closeness = np.zeros(len(docnums), dtype=np.float32)
+        for segment in self.segments:
+            inside = (docnums >= segment.offset) & (docnums < segment.offset + segment.size)
+            for index in np.flatnonzero(inside):
+                spots = segment.positions("body", int(docnums[index] - segment.offset), terms)
+                closeness[index] = tightness(spots)
+        return closeness
+
+    def exact_title_posts(self, key: str) -> set[int]:
+        """Post keys of posts whose normalised title is exactly key."""
+        found: set[int] = set()
+        for segment in self.segments:
+            for ids, _ in segment.postings("title_exact", key):
+                found.update(int(k) for k in segment.post_keys[ids[segment.live[ids]]])
+        return found
+
+    def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any]:
+        """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
+        and how many of them its heading or title (its context) holds, and whether its heading holds any."""
+        totals = np.zeros(self.total, dtype=np.float32)
+        matched = np.zeros(self.total, dtype=np.int16)
+        in_context = np.zeros(self.total, dtype=np.int16)
+        in_heading = np.zeros(self.total, dtype=bool)
+        for alternatives in words:
+            best = np.zeros(self.total, dtype=np.float32)
+            fields = {"heading": np.zeros(self.total, dtype=bool), "title": np.zeros(self.total, dtype=bool)}
+            for term in alternatives:
+                scores = self.term_scores(term, fields)
+                best = np.maximum(best, scores)
+            totals += best
+            matched += best > 0
+            in_context += fields["heading"] | fields["title"]
+            in_heading |= fields["heading"]
+        return totals, matched, in_context, in_heading
+
+    def term_scores(self, term: str, seen: dict[str, Any]) -> Any:
+        """One term's saturated BM25F score for every document (zero where absent); marks in `seen` the
+        documents whose field of that name holds it."""
+        frequency = np.zeros(self.total, dtype=np.float32)
+        for segment in self.segments:
+            window = frequency[segment.offset : segment.offset + segment.size]
+            for field in SEARCH_FIELDS:
+                norms = segment.norms[field]
+                for ids, weights in segment.postings(field, term):
+                    np.add.at(window, ids, weights / norms[ids])
+                    if field in seen:
+                        seen[field][segment.offset + ids] = True
+            window *= segment.live
+        present = int(np.count_nonzero(frequency))
+        if not present:
+            return frequency
+        idf = math.log(1 + (self.doc_count - present + 0.5) / (present + 0.5))
+        return idf * frequency / (K1 + frequency)
+
+
+def column_array(reader: Any, field: str, dtype: Any) -> Any:
+    """A sortable column of one segment as a numpy array."""
+    return np.fromiter(reader.column_reader(field), dtype=dtype, count=reader.doc_count_all())
+
+
+def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
+    """The segment readers with their docnum offsets."""
+    if reader.is_atomic():
+        return [(reader, 0)]
+    return list(reader.leaf_readers())
