@@ -27,6 +27,7 @@ SORTS = ("relevance", "date")
 SECTIONS_PER_POST = 3
 PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words stand
 PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
+PROXIMITY_MAX_WORDS = 4  # a longer query is a pasted sentence: how close its words stand says little (SciFact: -0.03)
 HEADING_WEIGHT = 1.0  # a section whose heading and title hold every query word scores double
 MAX_EXPANSIONS = 64  # words a prefix* query expands to
 FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
@@ -328,7 +329,7 @@ class SearchIndex:
 
     def reward_proximity(self, docnums: Any, scores: Any, words: list[tuple[str, ...]]) -> None:
         """Raise the best sections' scores where the query's words stand close together."""
-        if len(words) < 2 or not len(docnums):
+        if not 2 <= len(words) <= PROXIMITY_MAX_WORDS or not len(docnums):
             return
         top = np.argsort(-scores, kind="stable")[:PROXIMITY_DEPTH]
         closeness = self.scorer.proximity(docnums[top], [w[0] for w in words])

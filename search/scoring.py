@@ -76,7 +76,8 @@ class Segment:
 
 
 def tightness(spots: list[list[int]]) -> float:
-    """(n - 1) / span of the smallest window holding one position of each of n terms; 0 for fewer than 2."""
+    """(n - 1) / span of the smallest window holding one position of each of the n terms found, scaled by the
+    share of terms found; 0 when fewer than 2 are found."""
     found = [sorted(p) for p in spots if p]
     if len(found) < 2:
         return 0.0
@@ -91,7 +92,7 @@ def tightness(spots: list[list[int]]) -> float:
             counts[gone] -= 1
             have -= counts[gone] == 0
             left += 1
-    return (len(found) - 1) / max(best, len(found) - 1)
+    return (len(found) - 1) / max(best, len(found) - 1) * len(found) / len(spots)
 
 
 def block_arrays(matcher: Any) -> tuple[Any, Any]:
