@@ -381,8 +381,9 @@ class SearchIndex:
         return changed if changed != text else None
 
     def known(self, reader: Any, word: str) -> bool:
-        stemmed = self.stem(word.lower())
-        return any(reader.doc_frequency(field, stemmed) for field in SEARCH_FIELDS)
+        """True for an indexed word, and for a stop word (never indexed, never misspelt)."""
+        tokens = [t.text for t in self.analyzer(word.lower())]
+        return not tokens or any(reader.doc_frequency(field, t) for t in tokens for field in SEARCH_FIELDS)
 
     def closest(self, word: str) -> str | None:
         """The indexed word nearest in spelling (fewest edits, then most common), as written in a post."""

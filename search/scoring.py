@@ -44,23 +44,29 @@ class Segment:
         lengths = BYTE_LENGTHS[np.frombuffer(bytes(column[i] for i in range(self.size)), dtype=np.uint8)]
         return ((1 - B) + B * lengths / average).astype(np.float32)
 
-    def positions(self, field: str, docnum: int, terms: list[str]) -> list[list[int]]:
-        """Each term's positions in one document's field."""
-        found = []
+    def positions(self, field: str, docnums: list[int], terms: list[str]) -> dict[int, list[list[int]]]:
+        """For each of the (ascending) documents, each term's positions in its field."""
+        found: dict[int, list[list[int]]] = {doc: [] for doc in docnums}
         for term in terms:
-            try:
-                matcher = self.reader.postings(field, term)
-                matcher.skip_to(docnum)
-                found.append(list(matcher.value_as("positions")) if matcher.is_active() and matcher.id() == docnum else [])
-            except Exception:  # term absent from this segment
-                found.append([])
+            matcher = self.matcher(field, term)
+            for doc in docnums:
+                if matcher is not None and matcher.is_active():
+                    matcher.skip_to(doc)
+                hit = matcher is not None and matcher.is_active() and matcher.id() == doc
+                found[doc].append(list(matcher.value_as("positions")) if hit else [])
         return found
+
+    def matcher(self, field: str, term: str) -> Any:
+        """Whoosh's posting matcher for a term, or None when the segment lacks it."""
+        try:
+            return self.reader.postings(field, term)
+        except Exception:  # Whoosh raises TermNotFound (and others on odd terms)
+            return None
 
     def postings(self, field: str, term: str) -> Iterator[tuple[Any, Any]]:
         """(local docnums, weights) block by block; weights already carry the field boost."""
-        try:
-            matcher = self.reader.postings(field, term)
-        except Exception:  # the term is not in this segment
+        matcher = self.matcher(field, term)
+        if matcher is None:
             return
         if not isinstance(matcher, W3LeafMatcher):  # short posting lists stored in line
             items = list(matcher.items_as("weight"))
@@ -117,13 +123,14 @@ class BM25FScorer:
         self.dates = np.concatenate([s.dates for s in self.segments] or [np.zeros(0, np.int64)])
 
     def proximity(self, docnums: Any, terms: list[str]) -> Any:
-        """For each document, how close the terms stand in its body: (terms found - 1) / smallest span, or 0."""
+        """For each document, how close the terms stand in its body (see tightness)."""
         closeness = np.zeros(len(docnums), dtype=np.float32)
         for segment in self.segments:
-            inside = (docnums >= segment.offset) & (docnums < segment.offset + segment.size)
-            for index in np.flatnonzero(inside):
-                spots = segment.positions("body", int(docnums[index] - segment.offset), terms)
-                closeness[index] = tightness(spots)
+            inside = np.flatnonzero((docnums >= segment.offset) & (docnums < segment.offset + segment.size))
+            local = sorted(int(docnums[i]) - segment.offset for i in inside)
+            spots = segment.positions("body", local, terms)
+            for i in inside:
+                closeness[i] = tightness(spots[int(docnums[i]) - segment.offset])
         return closeness
 
     def exact_title_posts(self, key: str) -> set[int]:

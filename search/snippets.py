@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from .analysis import split_words
+from .analysis import CJK_RUN, split_words
 
 ELLIPSIS = "…"
 MAX_MATCHES = 400
@@ -37,6 +37,7 @@ class Highlighter:
         self.size = size
         self.max_fragments = max_fragments
         self.stems: dict[str, str] = {}
+        self.patterns: dict[tuple[frozenset[str], tuple[str, ...]], re.Pattern[str]] = {}
 
     def term_of(self, word: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> str:
         """The query term this word matches, or ''."""
@@ -52,16 +53,30 @@ class Highlighter:
 
     def matches(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> list[Match]:
         """Where the query's terms occur in text."""
-        found = []
-        for start, end in split_words(text):
+        found: list[Match] = []
+        for start, end in self.candidate_words(text, terms, prefixes):
             term = self.term_of(text[start:end], terms, prefixes)
             if term and found and start < found[-1].end:  # overlapping CJK bigrams make one mark
                 found[-1] = Match(found[-1].start, end, found[-1].term)
             elif term:
                 found.append(Match(start, end, term))
-                if len(found) >= MAX_MATCHES:
-                    break
+            if len(found) >= MAX_MATCHES:
+                break
         return found
+
+    def candidate_words(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> Iterator[tuple[int, int]]:
+        """Spans of the words that may match: a regular expression over stem beginnings skips the rest of the
+        text at C speed (CJK text, split into bigrams, is walked word by word)."""
+        if any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
+            yield from split_words(text)
+            return
+        pattern = self.patterns.get((terms, prefixes))
+        if pattern is None:
+            starts = {re.escape(t[:-1] if len(t) > 3 else t) for t in terms} | {re.escape(p) for p in prefixes}
+            alternatives = "|".join(sorted(starts, key=len, reverse=True))
+            pattern = self.patterns[(terms, prefixes)] = re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE)
+        for match in pattern.finditer(text):
+            yield match.span()
 
     def fragments(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> tuple[Fragment, ...]:
         """Up to max_fragments windows of about `size` characters with the most distinct matches."""
