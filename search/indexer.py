@@ -237,6 +237,14 @@ def load_manifest_or_none(index_dir: Path) -> None:
         pass
 
 
+def parallel_writer_options(full: bool, files: int) -> dict[str, Any]:
+    """For a large full build, one Whoosh sub-writer per core, each writing its own segment (one commit)."""
+    cores = min(os.cpu_count() or 1, 4)
+    if full and files >= PARALLEL_THRESHOLD and cores > 1:
+        return {"procs": cores, "multisegment": True}
+    return {}
+
+
 def write_changes(
     posts_dir: Path,
     index_dir: Path,
@@ -256,7 +264,7 @@ def write_changes(
     failures: list[Failure] = []
     index = open_for_writing(index_dir, fresh=full, lang=settings.lang)
     try:
-        writer = index.writer(limitmb=256)
+        writer = index.writer(limitmb=128, **parallel_writer_options(full, len(plan.to_read)))
     except LockError as error:
         raise PostsearchError(f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
     try:

@@ -41,7 +41,9 @@ class Segment:
         column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN) if average else None
         if column is None:
             return np.ones(self.size, dtype=np.float32)
-        lengths = BYTE_LENGTHS[np.frombuffer(bytes(column[i] for i in range(self.size)), dtype=np.uint8)]
+        # One byte per document, stored back to back: read them at once instead of one call each.
+        raw = column._dbfile.get(column._basepos, column._fixedlen * column._doccount)
+        lengths = BYTE_LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
         return ((1 - B) + B * lengths / average).astype(np.float32)
 
     def positions(self, field: str, docnums: list[int], terms: list[str]) -> dict[int, list[list[int]]]:
