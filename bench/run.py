@@ -24,8 +24,9 @@ from importlib import metadata
 from pathlib import Path
 
 from search.config import Settings
-from search.indexer import section_documents
-from search.posts import find_posts, read_post
+from search.documents import section_documents
+from search.files import find_posts
+from search.posts import read_post
 from search.query import open_index
 from search.schema import FIELD_BOOSTS
 from search.sections import Sectioner

@@ -36,16 +36,14 @@ def main() -> None:
     """Full-text search for a folder of Markdown posts."""
 
 
-def index_option(command: Callable) -> Callable:
+def folder_option(flag: str, name: str, env: str, default: str, help_text: str) -> Callable:
+    """A folder option that falls back to an environment variable, then a default."""
     return click.option(
-        "--index",
-        "index_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="POSTSEARCH_INDEX",
-        default=DEFAULT_INDEX,
-        show_default=True,
-        help="Index folder (env POSTSEARCH_INDEX).",
-    )(command)
+        flag, name, type=click.Path(file_okay=False, path_type=Path), envvar=env, default=default, show_default=True, help=help_text
+    )
+
+
+index_option = folder_option("--index", "index_dir", "POSTSEARCH_INDEX", DEFAULT_INDEX, "Index folder (env POSTSEARCH_INDEX).")
 
 
 def json_option(command: Callable) -> Callable:
@@ -135,15 +133,7 @@ def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
 @main.command("query")
 @click.argument("text", nargs=-1, required=True)
 @index_option
-@click.option(
-    "--posts",
-    "posts_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="POSTSEARCH_POSTS",
-    default=DEFAULT_POSTS,
-    show_default=True,
-    help="Posts folder, indexed first when the index does not exist yet.",
-)
+@folder_option("--posts", "posts_dir", "POSTSEARCH_POSTS", DEFAULT_POSTS, "Posts folder, indexed first when there is no index.")
 @json_option
 @click.option("--sort", type=click.Choice(SORT_CHOICES), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Posts per page.")

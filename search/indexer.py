@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .analysis import title_key
 from .config import Settings
-from .errors import IndexNotFound, PostError, PostsDirNotFound, PostsearchError
+from .errors import PostsDirNotFound, PostsearchError
+from .files import scan_posts
 from .manifest import INDEX_NAME, FileRecord, Manifest, latest_generation, load_manifest, save_manifest
-from .posts import Post, find_posts, read_post, local_naive
-from .schema import SCHEMA_VERSION, UNDATED
-from .sections import Section, Sectioner
+from .schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from .documents import ParsedFile
 
 PARALLEL_THRESHOLD = 200
-EPOCH = datetime(1970, 1, 1)
 CHUNK_SIZE = 40
 
 Progress = Callable[[int], None]
@@ -59,17 +57,6 @@ class IndexSummary:
         }
 
 
-@dataclass(frozen=True)
-class ParsedFile:
-    """One post file after reading: its section documents, or why it was skipped."""
-
-    relpath: str
-    record: FileRecord
-    documents: tuple[dict[str, Any], ...] = ()
-    error: str = ""
-    draft: bool = False
-
-
 @dataclass
 class Plan:
     """Which files a run must read, keep or delete."""
@@ -84,73 +71,9 @@ def file_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def post_key(relpath: str) -> int:
-    """A signed 64-bit number standing for the post, for grouping sections without reading stored fields."""
-    return int.from_bytes(hashlib.blake2b(relpath.encode(), digest_size=8).digest(), "little", signed=True)
-
-
-def section_documents(post: Post, sections: Iterable[Section]) -> tuple[dict[str, Any], ...]:
-    """The Whoosh documents for a post's sections."""
-    shared = {
-        "path": post.relpath,
-        "post_key": post_key(post.relpath),
-        "title_exact": title_key(post.title),
-        "post_url": post.url,
-        "title": post.title,
-        "tags": ",".join(post.tags),
-        "categories": ",".join(post.categories),
-        "author": ", ".join(post.authors),
-        "lang": post.lang or "",
-    }
-    when = local_naive(post.date)
-    shared["date_order"] = int((when - EPOCH).total_seconds()) if when else UNDATED
-    if when is not None:
-        shared["date"] = when
-    documents = []
-    for section in sections:
-        body = section.text
-        if section.position == 0 and post.description and post.description not in body:
-            body = f"{post.description}\n{body}".strip()
-        documents.append(
-            {
-                **shared,
-                "key": f"{post.relpath}#{section.position}",
-                "url": f"{post.url}#{section.anchor}" if section.anchor else post.url,
-                "heading": section.heading,
-                "heading_path": " > ".join(section.path),
-                "anchor": section.anchor,
-                "body": body,
-                "code": section.code,
-                "position": section.position,
-            }
-        )
-    return tuple(documents)
-
-
-def parse_chunk(jobs: list[tuple[str, str, int, int, str]], root: str, settings: Settings) -> list[ParsedFile]:
-    """Read and split a batch of files (runs in a worker process)."""
-    sectioner = Sectioner(settings.anchors)
-    return [parse_one(sectioner, Path(root), settings, *job) for job in jobs]
-
-
-def parse_one(
-    sectioner: Sectioner, root: Path, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
-) -> ParsedFile:
-    """Read and split one file; never raises for a bad post."""
-    try:
-        post = read_post(Path(path), root, settings)
-        if post.draft and not settings.drafts:
-            return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), draft=True)
-        documents = section_documents(post, sectioner.split(post))
-    except PostError as error:
-        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=error.reason)
-    except Exception as error:  # a renderer crash on one post must not stop the run
-        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=f"{type(error).__name__}: {error}")
-    return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, len(documents), True), documents)
-
-
 def parse_files(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
     """Parse the planned files, in a process pool when there are many."""
+    from .documents import parse_chunk
     jobs = [(str(path), rel, st.st_mtime_ns, st.st_size, digest) for rel, (path, st, digest) in plan.to_read.items()]
     chunks = [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
     workers = min(os.cpu_count() or 1, 4)
@@ -158,6 +81,8 @@ def parse_files(plan: Plan, root: Path, settings: Settings, progress: Progress |
         results: Iterable[list[ParsedFile]] = (parse_chunk(chunk, str(root), settings) for chunk in chunks)
         yield from report(results, progress)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(parse_chunk, chunk, str(root), settings) for chunk in chunks]
         yield from report((future.result() for future in futures), progress)
@@ -175,17 +100,15 @@ def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
     """Compare the files on disk with the manifest: stat first, hash only when the stat changed."""
     plan = Plan()
     known = {} if manifest is None or full else manifest.files
-    for path in find_posts(root):
-        relpath = path.relative_to(root).as_posix()
+    for relpath, path, stat in scan_posts(root):
+        record = known.get(relpath)
+        if record and record.mtime_ns == stat.st_mtime_ns and record.size == stat.st_size:
+            plan.unchanged[relpath] = record
+            continue
         try:
-            stat = path.stat()
-            record = known.get(relpath)
-            if record and record.mtime_ns == stat.st_mtime_ns and record.size == stat.st_size:
-                plan.unchanged[relpath] = record
-                continue
             digest = file_digest(path.read_bytes())
         except OSError:
-            digest, stat = "", path.lstat() if path.is_symlink() else os.stat_result((0,) * 10)
+            digest = ""  # unreadable: read_post will report why
         if record and digest and record.digest == digest:
             plan.unchanged[relpath] = FileRecord(stat.st_mtime_ns, stat.st_size, digest, record.sections, record.indexed)
         else:

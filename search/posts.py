@@ -13,7 +13,7 @@ from typing import Any, Callable
 import frontmatter
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
-from .config import MARKDOWN_SUFFIXES, UNDATED_URL_PATTERN, Settings
+from .config import UNDATED_URL_PATTERN, Settings
 from .errors import PostError
 
 JEKYLL_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
@@ -319,18 +319,6 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return json.loads(json.dumps(value, default=str))
-
-
-def find_posts(root: Path) -> list[Path]:
-    """Every Markdown file under root, sorted, skipping hidden folders."""
-    found = []
-    for path in root.rglob("*"):
-        rel_parts = path.relative_to(root).parts
-        if any(part.startswith(".") for part in rel_parts):
-            continue
-        if path.suffix.lower() in MARKDOWN_SUFFIXES and path.is_file():
-            found.append(path)
-    return sorted(found)
 
 
 def local_naive(moment: datetime | None) -> datetime | None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .analysis import name_analyzer, text_analyzer
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from typing import Any
 
 SCHEMA_VERSION = 5
 
@@ -13,8 +12,12 @@ SEARCH_FIELDS = tuple(FIELD_BOOSTS)
 UNDATED = -(2**62)  # date_order of posts without a date: after every dated post
 
 
-def build_schema(lang: str = "en") -> Schema:
+def build_schema(lang: str = "en") -> Any:
     """The schema of a postsearch index whose prose is in the given language."""
+    from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+    from .analysis import name_analyzer, text_analyzer
+
     words = text_analyzer(lang)
     return Schema(
         key=ID(unique=True, stored=True),

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from search.cli import main
 from search.config import Settings
-from search.posts import find_posts, read_post
+from search.files import find_posts
+from search.posts import read_post
 from search.query import SearchIndex
 from search.sections import Sectioner
 

@@ -5,7 +5,8 @@ import pytest
 
 from search.config import Settings
 from search.errors import PostError
-from search.posts import as_datetime, as_list, find_posts, read_post
+from search.files import find_posts
+from search.posts import as_datetime, as_list, read_post
 
 from conftest import write
 

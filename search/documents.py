@@ -1,0 +1,95 @@
+"""Post files -> section documents for the index (runs in worker processes during big builds)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from .analysis import title_key
+from .config import Settings
+from .errors import PostError
+from .manifest import FileRecord
+from .posts import Post, local_naive, read_post
+from .schema import UNDATED
+from .sections import Section, Sectioner
+
+EPOCH = datetime(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One post file after reading: its section documents, or why it was skipped."""
+
+    relpath: str
+    record: FileRecord
+    documents: tuple[dict[str, Any], ...] = ()
+    error: str = ""
+    draft: bool = False
+
+
+def post_key(relpath: str) -> int:
+    """A signed 64-bit number standing for the post, for grouping sections without reading stored fields."""
+    return int.from_bytes(hashlib.blake2b(relpath.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def section_documents(post: Post, sections: Iterable[Section]) -> tuple[dict[str, Any], ...]:
+    """The Whoosh documents for a post's sections."""
+    shared = {
+        "path": post.relpath,
+        "post_key": post_key(post.relpath),
+        "title_exact": title_key(post.title),
+        "post_url": post.url,
+        "title": post.title,
+        "tags": ",".join(post.tags),
+        "categories": ",".join(post.categories),
+        "author": ", ".join(post.authors),
+        "lang": post.lang or "",
+    }
+    when = local_naive(post.date)
+    shared["date_order"] = int((when - EPOCH).total_seconds()) if when else UNDATED
+    if when is not None:
+        shared["date"] = when
+    documents = []
+    for section in sections:
+        body = section.text
+        if section.position == 0 and post.description and post.description not in body:
+            body = f"{post.description}\n{body}".strip()
+        documents.append(
+            {
+                **shared,
+                "key": f"{post.relpath}#{section.position}",
+                "url": f"{post.url}#{section.anchor}" if section.anchor else post.url,
+                "heading": section.heading,
+                "heading_path": " > ".join(section.path),
+                "anchor": section.anchor,
+                "body": body,
+                "code": section.code,
+                "position": section.position,
+            }
+        )
+    return tuple(documents)
+
+
+def parse_chunk(jobs: list[tuple[str, str, int, int, str]], root: str, settings: Settings) -> list[ParsedFile]:
+    """Read and split a batch of files (runs in a worker process)."""
+    sectioner = Sectioner(settings.anchors)
+    return [parse_one(sectioner, Path(root), settings, *job) for job in jobs]
+
+
+def parse_one(
+    sectioner: Sectioner, root: Path, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
+) -> ParsedFile:
+    """Read and split one file; never raises for a bad post."""
+    try:
+        post = read_post(Path(path), root, settings)
+        if post.draft and not settings.drafts:
+            return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), draft=True)
+        documents = section_documents(post, sectioner.split(post))
+    except PostError as error:
+        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=error.reason)
+    except Exception as error:  # a renderer crash on one post must not stop the run
+        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=f"{type(error).__name__}: {error}")
+    return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, len(documents), True), documents)
