@@ -14,7 +14,6 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import qparser
 from whoosh import query as wq
-from whoosh.qparser.dateparse import DateParserPlugin
 
 from .errors import IndexVersionMismatch, QueryError
 from .manifest import INDEX_NAME, latest_generation, require_index
@@ -132,15 +131,18 @@ def check(text: str) -> None:
         raise QueryError(text, "Leading wildcards are not supported: put the * at the end of a word, e.g. 'rust*'.")
 
 
-def make_parser(schema: Any) -> qparser.QueryParser:
-    """The query parser: all words required, over every searchable field."""
+def make_parser(schema: Any, dates: bool = False) -> qparser.QueryParser:
+    """The query parser: all words required, over every searchable field (date ranges when asked for)."""
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
     parser.remove_plugin_class(qparser.SingleQuotePlugin)
     parser.remove_plugin_class(qparser.EveryPlugin)
     # + and - only mark words at their start, so "0-dimensional" and "x-ray" stay words.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?:^|(?<=[\s(]))\+", minusexpr=r"(?:^|(?<=[\s(]))-"))
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-    parser.add_plugin(DateParserPlugin(free=False))
+    if dates:  # imported only then: Whoosh's date grammar costs a cold start ~10 ms
+        from whoosh.qparser.dateparse import DateParserPlugin
+
+        parser.add_plugin(DateParserPlugin(free=False))
     for name in SEARCH_FIELDS:
         schema[name].multitoken_query = "phrase"
     return parser
@@ -233,7 +235,7 @@ class SearchIndex:
             raise IndexVersionMismatch(self.index_dir, f"The index in {self.index_dir} was written with another schema.")
         self.searcher = self.index.searcher()
         self.scorer = BM25FScorer(self.searcher)
-        self.parser = make_parser(self.index.schema)
+        self.parsers: dict[bool, qparser.QueryParser] = {}
         self.analyzer = self.index.schema["body"].analyzer
         self.highlighter = Highlighter(self.stem)
 
@@ -278,8 +280,11 @@ class SearchIndex:
         return SearchResults(query, total, page, pages, suggestion, corrected, hits)
 
     def parse(self, text: str, all_words: bool) -> wq.Query:
+        dates = "date:" in text.lower()
+        if dates not in self.parsers:
+            self.parsers[dates] = make_parser(self.index.schema, dates)
         try:
-            parsed = self.parser.parse(text)
+            parsed = self.parsers[dates].parse(text)
         except Exception as error:  # the parser raises assorted errors on odd input
             raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
         return parsed if all_words else relax(parsed)

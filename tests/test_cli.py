@@ -135,3 +135,23 @@ def test_version_and_help(runner):
     assert run(runner, "--version").output.strip() == f"postsearch, version {__version__}"
     for command in ("index", "query", "stats"):
         assert run(runner, command, "--help").exit_code == 0
+
+
+def test_a_query_process_imports_nothing_it_does_not_use(posts_dir, index_dir):
+    """`postsearch query` loads no Markdown, YAML, front matter, asyncio or real urllib.request (see bench/)."""
+    import subprocess
+    import sys
+
+    write(posts_dir, "tea.md", POST)
+    CliRunner().invoke(main, ["index", str(posts_dir), "--index", str(index_dir)])
+    script = (
+        "import sys\nfrom search.cli import main\n"
+        f"main(['query', 'tea', '--index', {str(index_dir)!r}], standalone_mode=False)\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+        "print(getattr(sys.modules.get('urllib.request'), '__file__', None))"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    modules, urllib_file = output.splitlines()[-2:]
+    assert "whoosh" in modules.split() and "Tea brewing" in output
+    assert not {"markdown", "yaml", "frontmatter", "asyncio"} & set(modules.split())
+    assert urllib_file == "None"
