@@ -60,8 +60,6 @@ def section_documents(post: Post, sections: Iterable[Section]) -> tuple[dict[str
         documents.append(
             {
                 **shared,
-                "key": f"{post.relpath}#{section.position}",
-                "url": f"{post.url}#{section.anchor}" if section.anchor else post.url,
                 "heading": section.heading,
                 "heading_path": " > ".join(section.path),
                 "anchor": section.anchor,

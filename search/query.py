@@ -435,7 +435,7 @@ class SearchIndex:
             heading=fields.get("heading", ""),
             heading_path=tuple(fields.get("heading_path", "").split(" > ")),
             anchor=fields.get("anchor", ""),
-            url=fields["url"],
+            url=f"{fields['post_url']}#{fields['anchor']}" if fields.get("anchor") else fields["post_url"],
             snippet=to_html(fragments),
             fragments=fragments,
             score=score,

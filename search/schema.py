@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
@@ -14,17 +14,16 @@ UNDATED = -(2**62)  # date_order of posts without a date: after every dated post
 
 def build_schema(lang: str = "en") -> Any:
     """The schema of a postsearch index whose prose is in the given language."""
-    from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+    from whoosh.columns import NumericColumn
+    from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
     from .analysis import name_analyzer, text_analyzer
 
     words = text_analyzer(lang)
     return Schema(
-        key=ID(unique=True, stored=True),
-        post_key=NUMERIC(int, bits=64, signed=True, sortable=True),
+        post_key=COLUMN(NumericColumn("q")),  # columns only: no index terms
         title_exact=ID(),
         path=ID(stored=True, sortable=True),
-        url=STORED(),
         post_url=STORED(),
         title=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["title"]),
         heading=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["heading"]),
@@ -36,7 +35,7 @@ def build_schema(lang: str = "en") -> Any:
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         author=TEXT(analyzer=name_analyzer(), stored=True),
         date=DATETIME(stored=True),
-        date_order=NUMERIC(int, bits=64, signed=True, sortable=True),
+        date_order=COLUMN(NumericColumn("q")),
         lang=ID(stored=True),
-        position=NUMERIC(stored=True),
+        position=STORED(),
     )
