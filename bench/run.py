@@ -77,7 +77,7 @@ def build_fts(documents: list[dict], database: Path) -> float:
     )
     connection.executemany(
         "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)",
-        ((d["title"], d["heading"], d["body"], d["code"], d["path"], d["url"]) for d in documents),
+        ((d["title"], d["heading"], d["body"], d["code"], d["path"], d["post_url"] + "#" + d["anchor"]) for d in documents),
     )
     connection.commit()
     connection.execute("INSERT INTO sections(sections) VALUES('optimize')")
