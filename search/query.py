@@ -235,7 +235,9 @@ class SearchIndex:
             raise IndexVersionMismatch(self.index_dir, f"The index in {self.index_dir} was written with another schema.")
         self.searcher = self.index.searcher()
         self.scorer = BM25FScorer(self.searcher)
+        self.paths = self.searcher.reader().column_reader("path")
         self.parsers: dict[bool, qparser.QueryParser] = {}
+        self.parsed: dict[tuple[str, bool], wq.Query] = {}  # the last query parsed, used twice per search
         self.analyzer = self.index.schema["body"].analyzer
         self.highlighter = Highlighter(self.stem)
 
@@ -255,6 +257,7 @@ class SearchIndex:
             self.manifest = require_index(self.index_dir, SCHEMA_VERSION)
             self.searcher = self.searcher.refresh()
             self.scorer = BM25FScorer(self.searcher)
+            self.paths = self.searcher.reader().column_reader("path")
 
     def stem(self, word: str) -> str:
         tokens = [t.text for t in self.analyzer(word)]
@@ -275,11 +278,13 @@ class SearchIndex:
         if not total and suggestion:
             (total, ranked), corrected = self.rank(suggestion, sort, start, per_page), True
         pages = max(1, math.ceil(total / per_page))
-        terms = highlight_terms(self.parse(suggestion if corrected else text, all_words=False))
+        terms = highlight_terms(self.parse(suggestion if corrected else text, all_words=True))
         hits = tuple(self.post_hit(score, sections, terms) for score, sections in ranked)
         return SearchResults(query, total, page, pages, suggestion, corrected, hits)
 
     def parse(self, text: str, all_words: bool) -> wq.Query:
+        if (text, all_words) in self.parsed:
+            return self.parsed[(text, all_words)]
         dates = "date:" in text.lower()
         if dates not in self.parsers:
             self.parsers[dates] = make_parser(self.index.schema, dates)
@@ -287,7 +292,8 @@ class SearchIndex:
             parsed = self.parsers[dates].parse(text)
         except Exception as error:  # the parser raises assorted errors on odd input
             raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
-        return parsed if all_words else relax(parsed)
+        self.parsed = {(text, all_words): parsed if all_words else relax(parsed)}
+        return self.parsed[(text, all_words)]
 
     def docs(self, q: wq.Query) -> Any:
         """Global docnums matching a query (unscored), as a numpy array."""
@@ -363,15 +369,16 @@ class SearchIndex:
 
     def settle_ties(self, order: Any, sort_keys: list[Any], best: Any, docnums: Any, start: int, count: int) -> list[int]:
         """The page of posts, where posts tied on every sort key are put in path order."""
-        ties = [tuple(k[post] for k in sort_keys) for post in order]
+        def tie(position: int) -> tuple[float, ...]:
+            return tuple(float(k[order[position]]) for k in sort_keys)
+
         low, high = start, min(len(order), start + count)
-        while 0 < low < len(order) and ties[low - 1] == ties[low]:
+        while 0 < low < len(order) and tie(low - 1) == tie(low):
             low -= 1
-        while 0 < high < len(order) and ties[high] == ties[high - 1]:
+        while 0 < high < len(order) and tie(high) == tie(high - 1):
             high += 1
-        paths = self.searcher.reader().column_reader("path")
-        window = sorted(order[low:high], key=lambda p: (ties[list(order).index(p)], paths[int(docnums[best[p]])]))
-        return [int(p) for p in window[start - low : start - low + count]]
+        window = sorted(range(low, high), key=lambda i: (tie(i), self.paths[int(docnums[best[order[i]]])]))
+        return [int(order[i]) for i in window[start - low : start - low + count]]
 
     def suggest(self, text: str) -> str | None:
         """The query with unknown words replaced by the closest indexed words, or None."""
