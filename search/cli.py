@@ -171,9 +171,18 @@ def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
 @click.option("--sort", type=click.Choice(SORT_CHOICES), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Posts per page.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--recent", is_flag=True, help="Gently favour newer posts (up to 1.25x, halving every year).")
 @click.option("--color/--no-color", default=None, help="Colour the matches (default: on a terminal, unless NO_COLOR).")
 def query_command(
-    text: tuple[str, ...], index_dir: Path, posts_dir: Path, as_json: bool, sort: str, limit: int, page: int, color: bool | None
+    text: tuple[str, ...],
+    index_dir: Path,
+    posts_dir: Path,
+    as_json: bool,
+    sort: str,
+    limit: int,
+    page: int,
+    recent: bool,
+    color: bool | None,
 ) -> None:
     """Search the index for TEXT (see the README for the query syntax)."""
     from .query import open_index
@@ -189,7 +198,7 @@ def query_command(
         build_missing_index(posts_dir, index_dir)
         searcher = open_index(index_dir)
     with searcher:
-        results = searcher.search(query, page=page, per_page=limit, sort=sort)
+        results = searcher.search(query, page=page, per_page=limit, sort=sort, recent_boost=recent)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
     else:

@@ -17,7 +17,7 @@ from whoosh import query as wq
 
 from .errors import IndexVersionMismatch, QueryError
 from .manifest import INDEX_NAME, latest_generation, require_index
-from .schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
+from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
 from .analysis import title_key
 from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
@@ -28,6 +28,8 @@ PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words st
 PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
 PROXIMITY_MAX_WORDS = 4  # a longer query is a pasted sentence: how close its words stand says little (SciFact: -0.03)
 HEADING_WEIGHT = 1.0  # a section whose heading and title hold every query word scores double
+RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x ...
+RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 MAX_EXPANSIONS = 64  # words a prefix* query expands to
 FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
 LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])[*?]\w")
@@ -238,6 +240,7 @@ class SearchIndex:
         self.paths = self.searcher.reader().column_reader("path")
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[tuple[str, bool], wq.Query] = {}  # the last query parsed, used twice per search
+        self.recent_boost = False
         self.analyzer = self.index.schema["body"].analyzer
         self.highlighter = Highlighter(self.stem)
 
@@ -263,8 +266,12 @@ class SearchIndex:
         tokens = [t.text for t in self.analyzer(word)]
         return tokens[0] if tokens else word
 
-    def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance") -> SearchResults:
-        """The given page of posts matching the query, best first (or newest first with sort='date')."""
+    def search(
+        self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance", recent_boost: bool = False
+    ) -> SearchResults:
+        """The given page of posts matching the query, best first (or newest first with sort='date').
+
+        recent_boost gently favours newer posts: up to 25% more for a post of today, half that after a year."""
         if sort not in SORTS:
             raise QueryError(query, f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
         page, per_page = max(1, int(page)), max(1, int(per_page))
@@ -272,6 +279,7 @@ class SearchIndex:
         self.refresh()
         text = repair(query)
         start = (page - 1) * per_page
+        self.recent_boost = recent_boost
         total, ranked = self.rank(text, sort, start, per_page)
         suggestion = self.suggest(text)
         corrected = False
@@ -333,6 +341,8 @@ class SearchIndex:
         if words:  # the heading, read with the post title, holds every word
             scores[(in_context[docnums] == len(words)) & in_heading[docnums]] *= 1 + HEADING_WEIGHT
         self.reward_proximity(docnums, scores, words)
+        if self.recent_boost:
+            scores *= recency_factor(self.scorer.dates[docnums])
         exact = self.scorer.exact_title_posts(title_key(re.sub(r"\b\w+:\S+", "", text)))
         if exact:
             tiers[np.isin(self.scorer.post_keys[docnums], list(exact))] = 2
@@ -460,6 +470,14 @@ class SearchIndex:
             posts_dir=self.manifest.posts_dir,
             settings=self.manifest.settings.to_dict(),
         )
+
+
+def recency_factor(date_orders: Any) -> Any:
+    """1 + RECENCY_WEIGHT halved every RECENCY_HALF_LIFE_DAYS of age; 1 for undated posts."""
+    now = (datetime.now() - datetime(1970, 1, 1)).total_seconds()
+    age_days = np.maximum(0.0, (now - date_orders.astype(np.float64)) / 86400)
+    factor = 1 + RECENCY_WEIGHT * np.power(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
+    return np.where(date_orders == UNDATED, 1.0, factor).astype(np.float32)
 
 
 def format_date(value: Any) -> str | None:

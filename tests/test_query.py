@@ -191,3 +191,18 @@ def test_heading_match_lifts_its_section(make_index):
     )
     hit = searcher.search("caching").hits[0]
     assert hit.sections[0].anchor == "caching"
+
+
+def test_recent_boost_is_off_by_default_and_favours_newer_posts(make_index):
+    from datetime import date, timedelta
+
+    today = date.today().isoformat()
+    old = (date.today() - timedelta(days=3650)).isoformat()
+    searcher = make_index(
+        {
+            "old.md": f"---\ntitle: Old\ndate: {old}\n---\nKumquat jam.\n",
+            "new.md": f"---\ntitle: New\ndate: {today}\n---\nKumquat jam with peel.\n",
+        }
+    )
+    assert paths(searcher.search("kumquat")) == ["old.md", "new.md"]
+    assert paths(searcher.search("kumquat", recent_boost=True)) == ["new.md", "old.md"]
