@@ -64,7 +64,7 @@ def extract_sections(posts: Path) -> list[dict]:
         except Exception:
             continue
         if not post.draft:
-            documents.extend(section_documents(post, sectioner.split(post)))
+            documents.extend(section_documents(post, sectioner.split(post), settings.lang))
     return documents
 
 

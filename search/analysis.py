@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from functools import lru_cache
+from typing import Callable, Iterator
 
-from whoosh.analysis import STOP_WORDS, LowercaseFilter, StemFilter, StopFilter, Token, Tokenizer
-from whoosh.lang import has_stemmer, has_stopwords
+from whoosh.analysis import STOP_WORDS, Filter, LowercaseFilter, Token, Tokenizer
+from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
+
+from .languages import LANG_MARKER, base_language
 
 WORD = re.compile(r"\w+")
+
 # Han, Hiragana, Katakana and Hangul: scripts written without spaces between words.
 CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff]+")
 
 
-def split_words(text: str) -> Iterator[tuple[int, int]]:
+def split_words(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """(start, end) of each word; runs of CJK characters give overlapping two-character pieces."""
-    for match in WORD.finditer(text):
+    for match in WORD.finditer(text, start):
         start, end = match.span()
         if not CJK_RUN.search(text, start, end):
             yield start, end
@@ -65,7 +69,11 @@ class WordTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        for position, (start, end) in enumerate(split_words(value), start=start_pos):
+        token.lang = ""
+        marker = LANG_MARKER.match(value)
+        if marker:  # a post in another language than the site's: its words are stemmed for that language
+            token.lang = marker[1]
+        for position, (start, end) in enumerate(split_words(value, marker.end() if marker else 0), start=start_pos):
             token.text = value[start:end]
             token.boost, token.stopped = 1.0, False
             if keeporiginal:
@@ -77,19 +85,51 @@ class WordTokenizer(Tokenizer):
             yield token
 
 
-def text_analyzer(lang: str = "en"):
-    """The analyzer for prose in the given language: stemming and stop words where Whoosh has them."""
-    base = lang.split("-")[0].split("_")[0].lower() or "en"
-    chain = WordTokenizer() | LowercaseFilter()
-    if base == "en":  # a short list, as Lucene's: Whoosh's 127-word English list cost SciFact 0.004 nDCG@10
-        chain = chain | StopFilter(stoplist=STOP_WORDS, minsize=1)
-    elif has_stopwords(base):
-        from whoosh.lang import stopwords_for_language
+class LanguageFilter(Filter):
+    """Stop words and stemming for each token's language: the post's (from its marker) or the site's."""
 
-        chain = chain | StopFilter(stoplist=stopwords_for_language(base), minsize=1)
-    if has_stemmer(base):
-        chain = chain | StemFilter(lang=base, cachesize=50000)
-    return chain
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = base_language(lang)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.lang == self.lang
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        rules: dict[str, tuple[frozenset[str], Callable[[str], str]]] = {}
+        removed = 0  # stop words dropped so far: later positions close up, as phrase queries expect
+        for token in tokens:
+            lang = getattr(token, "lang", "") or self.lang
+            if lang not in rules:
+                rules[lang] = language_rules(lang)
+            stops, stem = rules[lang]
+            if token.positions:
+                token.pos -= removed
+            if token.text in stops:
+                if token.removestops:
+                    removed += 1
+                    continue
+                token.stopped = True
+                yield token
+                continue
+            token.text = stem(token.text)
+            yield token
+
+
+@lru_cache(maxsize=None)
+def language_rules(lang: str) -> tuple[frozenset[str], Callable[[str], str]]:
+    """A language's stop words and stemmer (no stemming where Whoosh has none)."""
+    if lang == "en":  # a short list, as Lucene's: Whoosh's 127-word English list cost SciFact 0.004 nDCG@10
+        stops = frozenset(STOP_WORDS)
+    else:
+        stops = frozenset(stopwords_for_language(lang)) if has_stopwords(lang) else frozenset()
+    if not has_stemmer(lang):
+        return stops, str
+    return stops, lru_cache(maxsize=50000)(stemmer_for_language(lang))
+
+
+def text_analyzer(lang: str = "en"):
+    """The analyzer for prose: words (CJK as bigrams), lower-cased, stop words dropped and stemmed by language."""
+    return WordTokenizer() | LowercaseFilter() | LanguageFilter(lang)
 
 
 def name_analyzer():

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .analysis import title_key
+from .languages import language_marker
 from .config import Settings
 from .errors import PostError
 from .manifest import FileRecord
@@ -35,14 +36,15 @@ def post_key(relpath: str) -> int:
     return int.from_bytes(hashlib.blake2b(relpath.encode(), digest_size=8).digest(), "little", signed=True)
 
 
-def section_documents(post: Post, sections: Iterable[Section]) -> tuple[dict[str, Any], ...]:
-    """The Whoosh documents for a post's sections."""
+def section_documents(post: Post, sections: Iterable[Section], site_lang: str = "en") -> tuple[dict[str, Any], ...]:
+    """The Whoosh documents for a post's sections; text in another language than the site's is marked as such."""
+    mark = language_marker(post.lang, site_lang)
     shared = {
         "path": post.relpath,
         "post_key": post_key(post.relpath),
         "title_exact": title_key(post.title),
         "post_url": post.url,
-        "title": post.title,
+        "title": mark + post.title,
         "tags": ",".join(post.tags),
         "categories": ",".join(post.categories),
         "author": ", ".join(post.authors),
@@ -60,10 +62,10 @@ def section_documents(post: Post, sections: Iterable[Section]) -> tuple[dict[str
         documents.append(
             {
                 **shared,
-                "heading": section.heading,
+                "heading": mark + section.heading if section.heading else "",
                 "heading_path": " > ".join(section.path),
                 "anchor": section.anchor,
-                "body": body,
+                "body": mark + body if body else "",
                 "code": section.code,
                 "position": section.position,
             }
@@ -85,7 +87,7 @@ def parse_one(
         post = read_post(Path(path), root, settings)
         if post.draft and not settings.drafts:
             return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), draft=True)
-        documents = section_documents(post, sectioner.split(post))
+        documents = section_documents(post, sectioner.split(post), settings.lang)
     except PostError as error:
         return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=error.reason)
     except Exception as error:  # a renderer crash on one post must not stop the run

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from .languages import MARK, language_marker
 from .config import Settings
 from .errors import PostsDirNotFound, PostsearchError
 from .files import scan_posts
@@ -185,6 +186,7 @@ def write_changes(
     files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
     counts = {"added": 0, "updated": 0, "skipped": 0}
     failures: list[Failure] = []
+    seen_languages: set[str] = set()
     index = open_for_writing(index_dir, fresh=full, lang=settings.lang)
     try:
         writer = index.writer(limitmb=128, **parallel_writer_options(full, len(plan.to_read)))
@@ -196,11 +198,21 @@ def write_changes(
                 writer.delete_by_term("path", relpath)
         for parsed in parse_files(plan, posts_dir, settings, progress):
             apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
+            if parsed.documents:
+                seen_languages.add(language_marker(parsed.documents[0]["lang"], settings.lang).strip(MARK))
         writer.commit(mergetype=writing.CLEAR if full else writing.MERGE_SMALL)
     except BaseException:
         writer.cancel()
         raise
-    new_manifest = Manifest(SCHEMA_VERSION, settings, index.latest_generation(), posts_dir=str(posts_dir), files=files)
+    languages = set(manifest.languages if manifest and not full else ()) | {lang for lang in seen_languages if lang}
+    new_manifest = Manifest(
+        SCHEMA_VERSION,
+        settings,
+        index.latest_generation(),
+        posts_dir=str(posts_dir),
+        files=files,
+        languages=tuple(sorted(languages)),
+    )
     save_manifest(index_dir, new_manifest)
     deleted = len(plan.deleted) if not full else len([r for r in old_files if r not in files])
     return IndexSummary(

@@ -42,6 +42,7 @@ class Manifest:
     built_at: str = ""
     posts_dir: str = ""
     files: dict[str, FileRecord] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()  # of posts whose language is not the site's
 
     @property
     def sections(self) -> int:
@@ -96,6 +97,7 @@ def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:
         built_at=data.get("built_at", ""),
         posts_dir=data.get("posts_dir", ""),
         files={rel: FileRecord(*record) for rel, record in data.get("files", {}).items()},
+        languages=tuple(data.get("languages", ())),
     )
 
 
@@ -108,6 +110,7 @@ def save_manifest(index_dir: Path, manifest: Manifest) -> None:
         "generation": manifest.generation,
         "built_at": manifest.built_at,
         "posts_dir": manifest.posts_dir,
+        "languages": sorted(manifest.languages),
         "files": {rel: record.to_list() for rel, record in sorted(manifest.files.items())},
     }
     target = manifest_path(index_dir)

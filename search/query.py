@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from itertools import islice
 import re
 from dataclasses import asdict, dataclass
@@ -18,7 +19,8 @@ from whoosh import query as wq
 from .errors import IndexVersionMismatch, QueryError
 from .manifest import INDEX_NAME, latest_generation, require_index
 from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
-from .analysis import title_key
+from .analysis import split_words, text_analyzer, title_key
+from .languages import strip_marker
 from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
 
@@ -241,8 +243,13 @@ class SearchIndex:
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[tuple[str, bool], wq.Query] = {}  # the last query parsed, used twice per search
         self.recent_boost = False
+        self.alternatives: dict[str, set[str]] = {}
         self.analyzer = self.index.schema["body"].analyzer
-        self.highlighter = Highlighter(self.stem)
+        self.other_languages = {lang: text_analyzer(lang) for lang in self.manifest.languages}
+        self.highlighter = Highlighter(
+            [self.stem] + [partial(first_token, a) for a in self.other_languages.values()],
+            prefilter=self.manifest.settings.lang.startswith("en") and not self.other_languages,
+        )
 
     def __enter__(self) -> "SearchIndex":
         return self
@@ -263,8 +270,20 @@ class SearchIndex:
             self.paths = self.searcher.reader().column_reader("path")
 
     def stem(self, word: str) -> str:
-        tokens = [t.text for t in self.analyzer(word)]
-        return tokens[0] if tokens else word
+        """A word as the site's language analyses it."""
+        return first_token(self.analyzer, word)
+
+    def translations(self, text: str) -> dict[str, set[str]]:
+        """For each site-language stem of the query's words, the stems other post languages give the word."""
+        found: dict[str, set[str]] = {}
+        if not self.other_languages:
+            return found
+        plain = re.sub(r"\b\w+:", " ", text).lower()  # field names are not words
+        for start, end in split_words(plain):
+            word = plain[start:end]
+            stems = {first_token(analyzer, word) for analyzer in self.other_languages.values()}
+            found.setdefault(self.stem(word), set()).update(stems - {word, self.stem(word)})
+        return found
 
     def search(
         self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance", recent_boost: bool = False
@@ -286,7 +305,8 @@ class SearchIndex:
         if not total and suggestion:
             (total, ranked), corrected = self.rank(suggestion, sort, start, per_page), True
         pages = max(1, math.ceil(total / per_page))
-        terms = highlight_terms(self.parse(suggestion if corrected else text, all_words=True))
+        words, prefixes = highlight_terms(self.parse(suggestion if corrected else text, all_words=True))
+        terms = (words | {s for stems in self.alternatives.values() for s in stems}, prefixes)
         hits = tuple(self.post_hit(score, sections, terms) for score, sections in ranked)
         return SearchResults(query, total, page, pages, suggestion, corrected, hits)
 
@@ -321,12 +341,13 @@ class SearchIndex:
                 expanded = sorted({t for f in SEARCH_FIELDS for t in islice(reader.expand_prefix(f, prefix), MAX_EXPANSIONS)})
                 words[tuple(expanded[:MAX_EXPANSIONS])] = None
             elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
-                words[(str(leaf.text),)] = None
+                words[(str(leaf.text), *sorted(self.alternatives.get(str(leaf.text), ())))] = None
         return [w for w in words if w]
 
     def candidates(self, text: str) -> tuple[Any, Any, Any]:
         """Matching sections: docnums, scores and tiers (2 exact title, 1 all words, 0 some words)."""
         all_query = self.parse(text, all_words=True)
+        self.alternatives = self.translations(text)
         words = self.query_words(all_query)
         totals, matched, in_context, in_heading = self.scorer.score_all(words)
         if is_plain_words(all_query):
@@ -422,12 +443,20 @@ class SearchIndex:
     def surface_form(self, field: str, stemmed: str) -> str:
         """A word as it appears in the text of a section that contains its stem."""
         docnum = next(iter(self.searcher.postings(field, stemmed).all_ids()))
-        text = self.searcher.stored_fields(docnum).get(field, "")
+        text = self.stored(docnum).get(field, "")
         return next((w.lower() for w in re.findall(r"\w+", text) if self.stem(w.lower()) == stemmed), stemmed)
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        """A section's stored fields, without language markers."""
+        fields = self.searcher.stored_fields(docnum)
+        for name in ("title", "heading", "body"):
+            if name in fields:
+                fields[name] = strip_marker(fields[name])
+        return fields
 
     def post_hit(self, score: float, sections: list[tuple[float, int]], terms: tuple[frozenset[str], tuple[str, ...]]) -> PostHit:
         """A result post with snippets for its best sections."""
-        shown = [(s, self.searcher.stored_fields(d)) for s, d in sections[:SECTIONS_PER_POST]]
+        shown = [(s, self.stored(d)) for s, d in sections[:SECTIONS_PER_POST]]
         first = shown[0][1]
         return PostHit(
             path=first["path"],
@@ -470,6 +499,11 @@ class SearchIndex:
             posts_dir=self.manifest.posts_dir,
             settings=self.manifest.settings.to_dict(),
         )
+
+
+def first_token(analyzer: Any, word: str) -> str:
+    """The first term an analyzer makes of a word, or the word itself."""
+    return next((token.text for token in analyzer(word)), word)
 
 
 def recency_factor(date_orders: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .analysis import CJK_RUN, split_words
 
@@ -32,11 +32,14 @@ class Match:
 class Highlighter:
     """Finds query terms in stored text by stemming its words; remembers stems it has seen."""
 
-    def __init__(self, stem: Callable[[str], str], size: int = 160, max_fragments: int = 3) -> None:
-        self.stem = stem
+    def __init__(
+        self, stems: Sequence[Callable[[str], str]], size: int = 160, max_fragments: int = 3, prefilter: bool = True
+    ) -> None:
+        self.stemmers = tuple(stems)
+        self.prefilter = prefilter  # stems begin like their words (English); not so for German's ä -> a
         self.size = size
         self.max_fragments = max_fragments
-        self.stems: dict[str, str] = {}
+        self.stems: dict[str, tuple[str, ...]] = {}
         self.patterns: dict[tuple[frozenset[str], tuple[str, ...]], re.Pattern[str]] = {}
 
     def term_of(self, word: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> str:
@@ -46,9 +49,10 @@ class Highlighter:
             return lower
         stemmed = self.stems.get(lower)
         if stemmed is None:
-            stemmed = self.stems[lower] = self.stem(lower)
-        if stemmed in terms:
-            return stemmed
+            stemmed = self.stems[lower] = tuple(stem(lower) for stem in self.stemmers)
+        for stem in stemmed:
+            if stem in terms:
+                return stem
         return next((p for p in prefixes if lower.startswith(p)), "")
 
     def matches(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> list[Match]:
@@ -67,7 +71,7 @@ class Highlighter:
     def candidate_words(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> Iterator[tuple[int, int]]:
         """Spans of the words that may match: a regular expression over stem beginnings skips the rest of the
         text at C speed (CJK text, split into bigrams, is walked word by word)."""
-        if any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
+        if not self.prefilter or any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
             yield from split_words(text)
             return
         pattern = self.patterns.get((terms, prefixes))

@@ -44,3 +44,17 @@ def test_hyphenated_words_are_not_exclusions(make_index):
     searcher = make_index({"x.md": "---\ntitle: Imaging\n---\nAn x-ray of 0-dimensional materials.\n"})
     assert [hit.path for hit in searcher.search("x-ray materials").hits] == ["x.md"]
     assert [hit.path for hit in searcher.search("0-dimensional").hits] == ["x.md"]
+
+
+def test_each_post_is_analysed_in_its_own_language(make_index):
+    searcher = make_index(
+        {
+            "de.md": "---\ntitle: Bauen\nlang: de\n---\nDie Häuser stehen am Fluss.\n",
+            "en.md": "---\ntitle: Building\n---\nThe houses are running late.\n",
+        }
+    )
+    german = searcher.search("Hauses").hits
+    assert [hit.path for hit in german] == ["de.md"]
+    assert "<mark>Häuser</mark>" in german[0].sections[0].snippet
+    assert german[0].title == "Bauen"
+    assert [hit.path for hit in searcher.search("run").hits] == ["en.md"]

@@ -2,7 +2,7 @@ from search.snippets import Highlighter, to_ansi, to_html, to_plain
 
 
 def highlighter(size=160):
-    return Highlighter(lambda word: word.rstrip("s"), size=size)
+    return Highlighter([lambda word: word.rstrip("s")], size=size)
 
 
 def test_marks_matches_and_escapes_html_first():
