@@ -41,9 +41,7 @@ class Segment:
         column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN) if average else None
         if column is None:
             return np.ones(self.size, dtype=np.float32)
-        # One byte per document, stored back to back: read them at once instead of one call each.
-        raw = column._dbfile.get(column._basepos, column._fixedlen * column._doccount)
-        lengths = BYTE_LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
+        lengths = BYTE_LENGTHS[fixed_column_array(column, self.size, np.uint8)]
         return ((1 - B) + B * lengths / average).astype(np.float32)
 
     def positions(self, field: str, docnums: list[int], terms: list[str]) -> dict[int, list[list[int]]]:
@@ -171,7 +169,7 @@ class BM25FScorer:
             for field in SEARCH_FIELDS:
                 norms = segment.norms[field]
                 for ids, weights in segment.postings(field, term):
-                    np.add.at(window, ids, weights / norms[ids])
+                    window[ids] += weights / norms[ids]  # a document occurs once per posting list
                     if field in seen:
                         seen[field][segment.offset + ids] = True
             window *= segment.live
@@ -183,8 +181,18 @@ class BM25FScorer:
 
 
 def column_array(reader: Any, field: str, dtype: Any) -> Any:
-    """A sortable column of one segment as a numpy array."""
-    return np.fromiter(reader.column_reader(field), dtype=dtype, count=reader.doc_count_all())
+    """A numeric column of one segment as a numpy array."""
+    column = reader.column_reader(field)
+    return fixed_column_array(getattr(column, "_reader", column), reader.doc_count_all(), dtype)
+
+
+def fixed_column_array(column: Any, size: int, dtype: Any) -> Any:
+    """A Whoosh fixed-width numeric column read in one go (not one call per document); Whoosh leaves out
+    trailing default values, so the array is padded with the default."""
+    stored = min(column._count, size)
+    raw = column._dbfile.get(column._basepos, stored * column._fixedlen)
+    values = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder(">")).astype(dtype)
+    return np.concatenate([values, np.full(size - stored, column._default, dtype=dtype)])
 
 
 def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
