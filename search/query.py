@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+from whoosh.support.levenshtein import damerau_levenshtein as edit_distance
 from whoosh import index as whoosh_index
 from whoosh import qparser
 from whoosh import query as wq
@@ -429,15 +430,18 @@ class SearchIndex:
         return not tokens or any(reader.doc_frequency(field, t) for t in tokens for field in SEARCH_FIELDS)
 
     def closest(self, word: str) -> str | None:
-        """The indexed word nearest in spelling (fewest edits, then most common), as written in a post."""
+        """The indexed word nearest in spelling (fewest edits, then most common), as written in a post.
+
+        Candidates share the word's first letter (two for longer words): typos rarely start a word, and
+        Whoosh measures the edit distance of every candidate in Python."""
         reader = self.searcher.reader()
         stemmed = self.stem(word)
-        for distance in (1, 2):
-            for field in ("title", "body"):
-                near = [t for t in reader.terms_within(field, stemmed, distance, prefix=1) if t != stemmed]
-                if near:
-                    best = max(near, key=lambda t: (reader.doc_frequency(field, t), t))
-                    return self.surface_form(field, best)
+        shared = 2 if len(stemmed) > 4 else 1
+        for field in ("body", "title"):
+            near = [t for t in reader.terms_within(field, stemmed, 2, prefix=shared) if t != stemmed]
+            if near:
+                best = min(near, key=lambda t: (edit_distance(t, stemmed), -reader.doc_frequency(field, t), t))
+                return self.surface_form(field, best)
         return None
 
     def surface_form(self, field: str, stemmed: str) -> str:
