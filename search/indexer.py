@@ -107,13 +107,14 @@ def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
             plan.unchanged[relpath] = record
             continue
         try:
-            digest = file_digest(path.read_bytes())
+            with open(path, "rb") as file:
+                digest = file_digest(file.read())
         except OSError:
             digest = ""  # unreadable: read_post will report why
         if record and digest and record.digest == digest:
             plan.unchanged[relpath] = FileRecord(stat.st_mtime_ns, stat.st_size, digest, record.sections, record.indexed)
         else:
-            plan.to_read[relpath] = (path, stat, digest)
+            plan.to_read[relpath] = (Path(path), stat, digest)
     old_files = manifest.files if manifest else {}
     plan.deleted = sorted(rel for rel in old_files if rel not in plan.to_read and rel not in plan.unchanged)
     return plan
