@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
@@ -17,20 +17,19 @@ def build_schema(lang: str = "en") -> Any:
     from whoosh.columns import NumericColumn
     from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-    from .analysis import name_analyzer, text_analyzer
+    from .analysis import ProseField, name_analyzer
 
-    words = text_analyzer(lang)
     return Schema(
         post_key=COLUMN(NumericColumn("q")),  # columns only: no index terms
         title_exact=ID(),
         path=ID(stored=True, sortable=True),
         post_url=STORED(),
-        title=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["title"]),
-        heading=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["heading"]),
+        title=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["title"]),
+        heading=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["heading"]),
         heading_path=STORED(),
         anchor=STORED(),
-        body=TEXT(analyzer=words, stored=True),
-        code=TEXT(analyzer=words, stored=True, field_boost=FIELD_BOOSTS["code"]),
+        body=ProseField(lang, stored=True),
+        code=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["code"]),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         author=TEXT(analyzer=name_analyzer(), stored=True),
