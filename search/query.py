@@ -357,6 +357,10 @@ class SearchIndex:
         else:
             docnums = self.docs(relax(all_query))
             tiers = np.isin(docnums, self.docs(all_query)).astype(np.int8)
+        exact = self.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
+        if not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
+            extra = np.setdiff1d(exact, docnums)
+            docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
         excluded = self.scorer.post_keys[self.docs(wq.Or(negated_parts(all_query)))]
         keep = ~np.isin(self.scorer.post_keys[docnums], excluded)
         docnums, tiers, scores = docnums[keep], tiers[keep], totals[docnums[keep]]
@@ -365,9 +369,7 @@ class SearchIndex:
         self.reward_proximity(docnums, scores, words)
         if self.recent_boost:
             scores *= recency_factor(self.scorer.dates[docnums])
-        exact = self.scorer.exact_title_posts(title_key(re.sub(r"\b\w+:\S+", "", text)))
-        if exact:
-            tiers[np.isin(self.scorer.post_keys[docnums], list(exact))] = 2
+        tiers[np.isin(docnums, exact)] = 2
         return docnums, scores, tiers
 
     def reward_proximity(self, docnums: Any, scores: Any, words: list[tuple[str, ...]]) -> None:

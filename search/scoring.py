@@ -133,13 +133,14 @@ class BM25FScorer:
                 closeness[i] = tightness(spots[int(docnums[i]) - segment.offset])
         return closeness
 
-    def exact_title_posts(self, key: str) -> set[int]:
-        """Post keys of posts whose normalised title is exactly key."""
-        found: set[int] = set()
-        for segment in self.segments:
-            for ids, _ in segment.postings("title_exact", key):
-                found.update(int(k) for k in segment.post_keys[ids[segment.live[ids]]])
-        return found
+    def exact_title_docs(self, key: str) -> Any:
+        """Global docnums of the sections of posts whose normalised title is exactly key."""
+        found = [
+            segment.offset + ids[segment.live[ids]]
+            for segment in self.segments
+            for ids, _ in segment.postings("title_exact", key)
+        ]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any]:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,

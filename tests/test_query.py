@@ -206,3 +206,11 @@ def test_recent_boost_is_off_by_default_and_favours_newer_posts(make_index):
     )
     assert paths(searcher.search("kumquat")) == ["old.md", "new.md"]
     assert paths(searcher.search("kumquat", recent_boost=True)) == ["new.md", "old.md"]
+
+
+def test_a_title_made_of_stop_words_is_still_found(make_index):
+    searcher = make_index(
+        {"with.md": "---\ntitle: with\n---\nThe with statement binds a value.\n", "other.md": "---\ntitle: Other\n---\nWords.\n"}
+    )
+    assert paths(searcher.search('"with"')) == ["with.md"]
+    assert paths(searcher.search("With")) == ["with.md"]
