@@ -198,6 +198,13 @@ def is_plain_words(q: wq.Query) -> bool:
     )
 
 
+def only_words_and_split_words(text: str, q: wq.Query) -> bool:
+    """True when the query is plain words, some split into phrases by the analyzer (x-ray, 1.20, e-mail),
+    with no quotes, field filters, exclusions or operators typed by the user."""
+    typed = '"' in text or re.search(r"\b\w+:|(?:^|\s)[-+]|\b(?:AND|OR|NOT|ANDNOT)\b|[()*?]", text)
+    return not typed and not negated_parts(q)
+
+
 def relax(q: wq.Query) -> wq.Query:
     """The any-word form of an all-words query: plain words become optional; filters and exclusions stay required."""
     if not isinstance(q, wq.And):
@@ -356,6 +363,8 @@ class SearchIndex:
             tiers = (matched[docnums] == len(words)).astype(np.int8)
         else:
             docnums = self.docs(relax(all_query))
+            if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
+                docnums = np.union1d(docnums, np.flatnonzero(totals))
             tiers = np.isin(docnums, self.docs(all_query)).astype(np.int8)
         exact = self.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
         if not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word

@@ -214,3 +214,14 @@ def test_a_title_made_of_stop_words_is_still_found(make_index):
     )
     assert paths(searcher.search('"with"')) == ["with.md"]
     assert paths(searcher.search("With")) == ["with.md"]
+
+
+def test_a_split_word_is_a_phrase_but_not_a_requirement(make_index):
+    searcher = make_index(
+        {
+            "both.md": "---\ntitle: A\n---\nAn x-ray of the knee.\n",
+            "knee.md": "---\ntitle: B\n---\nThe knee hurts; no ray of hope.\n",
+        }
+    )
+    assert paths(searcher.search("x-ray knee")) == ["both.md", "knee.md"]
+    assert paths(searcher.search('"x-ray" knee')) == ["both.md"]
