@@ -12,10 +12,9 @@ from typing import Any, Callable
 import click
 
 from . import __version__
+from .config import ANCHOR_STYLES, SORTS
 from .errors import IndexNotFound, PostsearchError
 
-ANCHOR_CHOICES = ("github", "kramdown", "python-markdown")
-SORT_CHOICES = ("relevance", "date")
 DEFAULT_POSTS = "posts"
 DEFAULT_INDEX = "index"
 
@@ -90,7 +89,7 @@ def json_option(command: Callable) -> Callable:
 @json_option
 @click.option("--drafts/--no-drafts", default=None, help="Index drafts too (default: skip them).")
 @click.option("--url-pattern", help="Url of posts without one, e.g. '/:year/:month/:day/:slug/' or '/:path/'.")
-@click.option("--anchors", type=click.Choice(ANCHOR_CHOICES), help="Whose heading ids to link to (default github).")
+@click.option("--anchors", type=click.Choice(ANCHOR_STYLES), help="Whose heading ids to link to (default github).")
 @click.option("--lang", help="Language of posts without `lang` front matter (default en).")
 def index_command(
     posts_dir: Path | None,
@@ -168,7 +167,7 @@ def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
 @index_option
 @folder_option("--posts", "posts_dir", "POSTSEARCH_POSTS", DEFAULT_POSTS, "Posts folder, indexed first when there is no index.")
 @json_option
-@click.option("--sort", type=click.Choice(SORT_CHOICES), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Posts per page.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--recent", is_flag=True, help="Gently favour newer posts (up to 1.25x, halving every year).")

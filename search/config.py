@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 ANCHOR_STYLES = ("github", "kramdown", "python-markdown")
+SORTS = ("relevance", "date")
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 DEFAULT_URL_PATTERN = "/:year/:month/:day/:slug/"
 UNDATED_URL_PATTERN = "/:slug/"
@@ -35,11 +34,3 @@ class Settings:
     def merged(self, **overrides: Any) -> "Settings":
         """A copy with the overrides that are not None."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
-
-
-@dataclass(frozen=True)
-class Locations:
-    """Where the posts are read from and the index lives."""
-
-    posts_dir: Path = field(default_factory=lambda: Path(os.environ.get("POSTSEARCH_POSTS", "posts")))
-    index_dir: Path = field(default_factory=lambda: Path(os.environ.get("POSTSEARCH_INDEX", "index")))

@@ -6,7 +6,7 @@ import math
 from functools import partial
 from itertools import islice
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,6 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh import qparser
 from whoosh import query as wq
 
+from .config import SORTS
 from .errors import IndexVersionMismatch, QueryError
 from .manifest import INDEX_NAME, latest_generation, require_index
 from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
@@ -25,7 +26,6 @@ from .languages import strip_marker
 from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
 
-SORTS = ("relevance", "date")
 SECTIONS_PER_POST = 3
 PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words stand
 PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
@@ -90,14 +90,19 @@ class SearchResults:
 
 
 def post_dict(hit: PostHit) -> dict[str, Any]:
-    data = asdict(hit)
-    data["tags"] = list(hit.tags)
-    data["score"] = round(hit.score, 4)
-    data["sections"] = [
-        {"heading": s.heading, "anchor": s.anchor, "url": s.url, "snippet": s.snippet, "score": round(s.score, 4)}
-        for s in hit.sections
-    ]
-    return data
+    """A hit as JSON: the post's fields and its sections without the terminal fragments."""
+    return {
+        "path": hit.path,
+        "url": hit.url,
+        "title": hit.title,
+        "date": hit.date,
+        "tags": list(hit.tags),
+        "score": round(hit.score, 4),
+        "sections": [
+            {"heading": s.heading, "anchor": s.anchor, "url": s.url, "snippet": s.snippet, "score": round(s.score, 4)}
+            for s in hit.sections
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -249,9 +254,7 @@ class SearchIndex:
         self.scorer = BM25FScorer(self.searcher)
         self.paths = self.searcher.reader().column_reader("path")
         self.parsers: dict[bool, qparser.QueryParser] = {}
-        self.parsed: dict[tuple[str, bool], wq.Query] = {}  # the last query parsed, used twice per search
-        self.recent_boost = False
-        self.alternatives: dict[str, set[str]] = {}
+        self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
         self.analyzer = self.index.schema["body"].analyzer
         self.other_languages = {lang: text_analyzer(lang) for lang in self.manifest.languages}
         self.highlighter = Highlighter(
@@ -306,21 +309,23 @@ class SearchIndex:
         self.refresh()
         text = repair(query)
         start = (page - 1) * per_page
-        self.recent_boost = recent_boost
-        total, ranked = self.rank(text, sort, start, per_page)
+        total, ranked = self.rank(text, sort, start, per_page, recent_boost)
         suggestion = self.suggest(text)
         corrected = False
         if not total and suggestion:
-            (total, ranked), corrected = self.rank(suggestion, sort, start, per_page), True
+            (total, ranked), corrected = self.rank(suggestion, sort, start, per_page, recent_boost), True
+        searched = suggestion if corrected else text
+        words, prefixes = highlight_terms(self.parse(searched))
+        translated = {stem for stems in self.translations(searched).values() for stem in stems}
+        terms = (words | translated, prefixes)
         pages = max(1, math.ceil(total / per_page))
-        words, prefixes = highlight_terms(self.parse(suggestion if corrected else text, all_words=True))
-        terms = (words | {s for stems in self.alternatives.values() for s in stems}, prefixes)
         hits = tuple(self.post_hit(score, sections, terms) for score, sections in ranked)
         return SearchResults(query, total, page, pages, suggestion, corrected, hits)
 
-    def parse(self, text: str, all_words: bool) -> wq.Query:
-        if (text, all_words) in self.parsed:
-            return self.parsed[(text, all_words)]
+    def parse(self, text: str) -> wq.Query:
+        """The query with every word required (relax() makes the any-word form); the last one is kept."""
+        if text in self.parsed:
+            return self.parsed[text]
         dates = "date:" in text.lower()
         if dates not in self.parsers:
             self.parsers[dates] = make_parser(self.index.schema, dates)
@@ -328,8 +333,8 @@ class SearchIndex:
             parsed = self.parsers[dates].parse(text)
         except Exception as error:  # the parser raises assorted errors on odd input
             raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
-        self.parsed = {(text, all_words): parsed if all_words else relax(parsed)}
-        return self.parsed[(text, all_words)]
+        self.parsed = {text: parsed}
+        return parsed
 
     def docs(self, q: wq.Query) -> Any:
         """Global docnums matching a query (unscored), as a numpy array."""
@@ -337,8 +342,9 @@ class SearchIndex:
             return np.zeros(0, dtype=np.int64)
         return np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
 
-    def query_words(self, q: wq.Query) -> list[tuple[str, ...]]:
-        """The query's positive words, each a tuple of index terms (a prefix expands to several)."""
+    def query_words(self, q: wq.Query, translated: dict[str, set[str]]) -> list[tuple[str, ...]]:
+        """The query's positive words, each a tuple of index terms (a prefix expands to several, a word in
+        other post languages to its stems there)."""
         reader = self.searcher.reader()
         words: dict[tuple[str, ...], None] = {}
         for leaf in positive_leaves(q):
@@ -349,14 +355,13 @@ class SearchIndex:
                 expanded = sorted({t for f in SEARCH_FIELDS for t in islice(reader.expand_prefix(f, prefix), MAX_EXPANSIONS)})
                 words[tuple(expanded[:MAX_EXPANSIONS])] = None
             elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
-                words[(str(leaf.text), *sorted(self.alternatives.get(str(leaf.text), ())))] = None
+                words[(str(leaf.text), *sorted(translated.get(str(leaf.text), ())))] = None
         return [w for w in words if w]
 
-    def candidates(self, text: str) -> tuple[Any, Any, Any]:
+    def candidates(self, text: str, recent_boost: bool) -> tuple[Any, Any, Any]:
         """Matching sections: docnums, scores and tiers (2 exact title, 1 all words, 0 some words)."""
-        all_query = self.parse(text, all_words=True)
-        self.alternatives = self.translations(text)
-        words = self.query_words(all_query)
+        all_query = self.parse(text)
+        words = self.query_words(all_query, self.translations(text))
         totals, matched, in_context, in_heading = self.scorer.score_all(words)
         if is_plain_words(all_query):
             docnums = np.flatnonzero(totals)
@@ -376,7 +381,7 @@ class SearchIndex:
         if words:  # the heading, read with the post title, holds every word
             scores[(in_context[docnums] == len(words)) & in_heading[docnums]] *= 1 + HEADING_WEIGHT
         self.reward_proximity(docnums, scores, words)
-        if self.recent_boost:
+        if recent_boost:
             scores *= recency_factor(self.scorer.dates[docnums])
         tiers[np.isin(docnums, exact)] = 2
         return docnums, scores, tiers
@@ -389,9 +394,11 @@ class SearchIndex:
         closeness = self.scorer.proximity(docnums[top], [w[0] for w in words])
         scores[top] *= 1 + PROXIMITY_WEIGHT * closeness
 
-    def rank(self, text: str, sort: str, start: int, count: int) -> tuple[int, list[tuple[float, list[tuple[float, int]]]]]:
+    def rank(
+        self, text: str, sort: str, start: int, count: int, recent_boost: bool = False
+    ) -> tuple[int, list[tuple[float, list[tuple[float, int]]]]]:
         """The number of matching posts, and posts start..start+count as (score, [(section score, docnum)])."""
-        docnums, scores, tiers = self.candidates(text)
+        docnums, scores, tiers = self.candidates(text, recent_boost)
         keys, dates = self.scorer.post_keys[docnums], self.scorer.dates[docnums]
         by_post = np.lexsort((docnums, -scores, -tiers, keys))
         sorted_keys = keys[by_post]

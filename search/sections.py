@@ -75,7 +75,7 @@ def toc_suffix(slug: str, used: set[str]) -> str:
     return toc_unique(slug, used)
 
 
-ANCHOR_STYLES: dict[str, tuple[Callable[[str], str], Callable[[str, set[str]], str]]] = {
+ANCHOR_RULES: dict[str, tuple[Callable[[str], str], Callable[[str, set[str]], str]]] = {
     "github": (github_slug, dash_suffix),
     "kramdown": (kramdown_slug, dash_suffix),
     "python-markdown": (python_markdown_slug, toc_suffix),
@@ -207,9 +207,9 @@ class Sectioner:
     """Turns posts into sections; holds one reusable Markdown renderer."""
 
     def __init__(self, anchors: str = "github") -> None:
-        if anchors not in ANCHOR_STYLES:
-            raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_STYLES)}")
-        self.slugify, self.make_unique = ANCHOR_STYLES[anchors]
+        if anchors not in ANCHOR_RULES:
+            raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_RULES)}")
+        self.slugify, self.make_unique = ANCHOR_RULES[anchors]
         self.renderer = markdown.Markdown(extensions=["extra", "toc"], extension_configs={"toc": {"slugify": keep_marker}})
 
     def render(self, body: str) -> str:
