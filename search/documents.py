@@ -12,7 +12,7 @@ from .analysis import title_key
 from .languages import language_marker
 from .config import Settings
 from .errors import PostError
-from .manifest import FileRecord
+from .manifest import FileRecord, file_digest
 from .posts import Post, local_naive, read_post
 from .schema import UNDATED
 from .sections import Section, Sectioner
@@ -82,14 +82,20 @@ def parse_chunk(jobs: list[tuple[str, str, int, int, str]], root: str, settings:
 def parse_one(
     sectioner: Sectioner, root: Path, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
 ) -> ParsedFile:
-    """Read and split one file; never raises for a bad post."""
+    """Read (once: the bytes are hashed and parsed) and split one file; never raises for a bad post."""
     try:
-        post = read_post(Path(path), root, settings)
+        data: bytes | None = Path(path).read_bytes()
+    except OSError:
+        data = None  # read_post tries again and reports why
+    digest = digest or (file_digest(data) if data is not None else "")
+    not_indexed = FileRecord(mtime_ns, size, digest, 0, False)
+    try:
+        post = read_post(Path(path), root, settings, data)
         if post.draft and not settings.drafts:
-            return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), draft=True)
+            return ParsedFile(relpath, not_indexed, draft=True)
         documents = section_documents(post, sectioner.split(post), settings.lang)
     except PostError as error:
-        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=error.reason)
+        return ParsedFile(relpath, not_indexed, error=error.reason)
     except Exception as error:  # a renderer crash on one post must not stop the run
-        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=f"{type(error).__name__}: {error}")
+        return ParsedFile(relpath, not_indexed, error=f"{type(error).__name__}: {error}")
     return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, len(documents), True), documents)

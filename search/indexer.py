@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .languages import MARK, language_marker
+from .languages import base_language
 from .config import Settings
-from .errors import PostsDirNotFound, PostsearchError
+from .errors import IndexVersionMismatch, PostsDirNotFound, PostsearchError
 from .files import scan_posts
-from .manifest import INDEX_NAME, FileRecord, Manifest, latest_generation, load_manifest, save_manifest
+from .manifest import (
+    INDEX_NAME,
+    FileRecord,
+    Manifest,
+    file_digest,
+    latest_generation,
+    load_manifest,
+    save_manifest,
+)
 from .schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -43,7 +50,6 @@ class IndexSummary:
     skipped: int = 0
     sections: int = 0
     failed: tuple[Failure, ...] = ()
-    rebuilt: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as the JSON object `postsearch index --json` prints."""
@@ -67,17 +73,12 @@ class Plan:
     deleted: list[str] = field(default_factory=list)
 
 
-def file_digest(data: bytes) -> str:
-    """A short content hash."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def parse_files(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
     """Parse the planned files, in a process pool when there are many."""
     from .documents import parse_chunk
     jobs = [(str(path), rel, st.st_mtime_ns, st.st_size, digest) for rel, (path, st, digest) in plan.to_read.items()]
     chunks = [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
-    workers = min(os.cpu_count() or 1, 4)
+    workers = worker_count()
     if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
         results: Iterable[list[ParsedFile]] = (parse_chunk(chunk, str(root), settings) for chunk in chunks)
         yield from report(results, progress)
@@ -106,11 +107,13 @@ def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
         if record and record.mtime_ns == stat.st_mtime_ns and record.size == stat.st_size:
             plan.unchanged[relpath] = record
             continue
-        try:
-            with open(path, "rb") as file:
-                digest = file_digest(file.read())
-        except OSError:
-            digest = ""  # unreadable: read_post will report why
+        digest = ""  # a new file is hashed by the worker that reads it anyway
+        if record:  # touched, but maybe not changed
+            try:
+                with open(path, "rb") as file:
+                    digest = file_digest(file.read())
+            except OSError:
+                pass  # unreadable: read_post will report why
         if record and digest and record.digest == digest:
             plan.unchanged[relpath] = FileRecord(stat.st_mtime_ns, stat.st_size, digest, record.sections, record.indexed)
         else:
@@ -137,9 +140,11 @@ def build_index(
     posts_dir, index_dir = Path(posts_dir), Path(index_dir)
     if not posts_dir.is_dir():
         raise PostsDirNotFound(posts_dir, f"Posts folder {posts_dir} does not exist.")
-    manifest = None if rebuild else load_manifest(index_dir, SCHEMA_VERSION)
     if rebuild:
-        load_manifest_or_none(index_dir)
+        refuse_foreign_folder(index_dir)
+        manifest = None
+    else:
+        manifest = load_manifest(index_dir, SCHEMA_VERSION)
     settings = resolve_settings(manifest, overrides)
     stale = manifest is not None and (
         manifest.settings != settings or manifest.generation != latest_generation(index_dir)
@@ -152,10 +157,8 @@ def build_index(
     return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress)
 
 
-def load_manifest_or_none(index_dir: Path) -> None:
-    """Refuse to rebuild over a folder that is not an index; any version is fine."""
-    from .errors import IndexVersionMismatch
-
+def refuse_foreign_folder(index_dir: Path) -> None:
+    """Raise NotAnIndex for a folder that holds something else; an index of any version may be rebuilt."""
     try:
         load_manifest(index_dir, SCHEMA_VERSION)
     except IndexVersionMismatch:
@@ -164,10 +167,15 @@ def load_manifest_or_none(index_dir: Path) -> None:
 
 def parallel_writer_options(full: bool, files: int) -> dict[str, Any]:
     """For a large full build, one Whoosh sub-writer per core, each writing its own segment (one commit)."""
-    cores = min(os.cpu_count() or 1, 4)
+    cores = worker_count()
     if full and files >= PARALLEL_THRESHOLD and cores > 1:
         return {"procs": cores, "multisegment": True}
     return {}
+
+
+def worker_count() -> int:
+    """Processes to parse or write with: one per core, at most four."""
+    return min(os.cpu_count() or 1, 4)
 
 
 def write_changes(
@@ -200,12 +208,13 @@ def write_changes(
         for parsed in parse_files(plan, posts_dir, settings, progress):
             apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
             if parsed.documents:
-                seen_languages.add(language_marker(parsed.documents[0]["lang"], settings.lang).strip(MARK))
+                seen_languages.add(base_language(parsed.documents[0]["lang"]))
         writer.commit(mergetype=writing.CLEAR if full else writing.MERGE_SMALL)
     except BaseException:
         writer.cancel()
         raise
-    languages = set(manifest.languages if manifest and not full else ()) | {lang for lang in seen_languages if lang}
+    languages = set(manifest.languages if manifest and not full else ()) | seen_languages
+    languages.discard(base_language(settings.lang))
     new_manifest = Manifest(
         SCHEMA_VERSION,
         settings,
@@ -224,7 +233,6 @@ def write_changes(
         skipped=counts["skipped"],
         sections=new_manifest.sections,
         failed=tuple(failures),
-        rebuilt=full,
     )
 
 

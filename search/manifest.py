@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -53,6 +54,11 @@ class Manifest:
     def posts(self) -> int:
         """Posts in the index."""
         return sum(1 for r in self.files.values() if r.indexed)
+
+
+def file_digest(data: bytes) -> str:
+    """A short content hash of a post file."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def manifest_path(index_dir: Path) -> Path:

@@ -211,10 +211,10 @@ def decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_post(path: Path, root: Path, settings: Settings = Settings()) -> Post:
-    """Read and normalise one Markdown file; raises PostError with the path and reason."""
+def read_post(path: Path, root: Path, settings: Settings = Settings(), data: bytes | None = None) -> Post:
+    """Read (or take the bytes already read of) one Markdown file and normalise it; raises PostError."""
     try:
-        text = decode(path.read_bytes())
+        text = decode(path.read_bytes() if data is None else data)
         raw, body = split_front_matter(text)
     except OSError as error:
         raise PostError(path, error.strerror or str(error)) from error

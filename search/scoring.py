@@ -52,8 +52,10 @@ class Segment:
             for doc in docnums:
                 if matcher is not None and matcher.is_active():
                     matcher.skip_to(doc)
-                hit = matcher is not None and matcher.is_active() and matcher.id() == doc
-                found[doc].append(list(matcher.value_as("positions")) if hit else [])
+                    if matcher.is_active() and matcher.id() == doc:
+                        found[doc].append(list(matcher.value_as("positions")))
+                        continue
+                found[doc].append([])
         return found
 
     def matcher(self, field: str, term: str) -> Any:
