@@ -11,6 +11,7 @@ from whoosh.analysis import STOP_WORDS, Filter, LowercaseFilter, Token, Tokenize
 from whoosh.fields import TEXT
 from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
 
+from .codec import CompactPositions
 from .languages import LANG_MARKER, base_language
 
 WORD = re.compile(r"\w+")
@@ -150,6 +151,7 @@ class ProseField(TEXT):
 
     def __init__(self, lang: str = "en", **kwargs: object) -> None:
         super().__init__(analyzer=text_analyzer(lang), **kwargs)
+        self.format = CompactPositions(field_boost=self.format.field_boost)
         self.lang = lang
 
     def index(self, value: str, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:

@@ -191,6 +191,8 @@ def write_changes(
     from whoosh import writing
     from whoosh.index import LockError
 
+    from .codec import CompactCodec
+
     old_files = manifest.files if manifest else {}
     files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
     counts = {"added": 0, "updated": 0, "skipped": 0}
@@ -198,7 +200,7 @@ def write_changes(
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, fresh=full, lang=settings.lang)
     try:
-        writer = index.writer(limitmb=128, **parallel_writer_options(full, len(plan.to_read)))
+        writer = index.writer(limitmb=128, codec=CompactCodec(), **parallel_writer_options(full, len(plan.to_read)))
     except LockError as error:
         raise PostsearchError(f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
     try:
