@@ -146,8 +146,9 @@ def make_parser(schema: Any, dates: bool = False) -> qparser.QueryParser:
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
     parser.remove_plugin_class(qparser.SingleQuotePlugin)
     parser.remove_plugin_class(qparser.EveryPlugin)
-    # + and - only mark words at their start, so "0-dimensional" and "x-ray" stay words.
-    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?:^|(?<=[\s(]))\+", minusexpr=r"(?:^|(?<=[\s(]))-"))
+    # + and - only mark words at their start, so "0-dimensional", "x-ray" and "alpha (+)-" stay words.
+    marks = r"(?:^|(?<=[\s(])){}(?=[\w\"(])"
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=marks.format(r"\+"), minusexpr=marks.format("-")))
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     if dates:  # imported only then: Whoosh's date grammar costs a cold start ~10 ms
         from whoosh.qparser.dateparse import DateParserPlugin

@@ -87,6 +87,12 @@ def test_unbalanced_quotes_and_parentheses_still_answer(searcher):
     assert "one.md" in paths(searcher.search("tomato) salad)"))
 
 
+@pytest.mark.parametrize("query", ["tomato (+)- salad", "tomato (-) salad", "salad + tomato", "salad - tomato", "(+) salad"])
+def test_a_lone_plus_or_minus_is_text_not_an_operator(searcher, query):
+    """Pasted text such as "alpha (+)- thalassemia" is searched, not refused; only +word and -word are operators."""
+    assert paths(searcher.search(query))[0] == "one.md"
+
+
 def test_repair():
     assert repair('a "b c') == "a b c"
     assert repair("(a OR (b") == "(a OR (b))"
