@@ -21,7 +21,7 @@ from .config import SORTS
 from .errors import IndexVersionMismatch, QueryError
 from .manifest import INDEX_NAME, latest_generation, require_index
 from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
-from .analysis import split_words, text_analyzer, title_key
+from .analysis import CJK_RUN, split_words, text_analyzer, title_key
 from .languages import strip_marker
 from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
@@ -36,6 +36,8 @@ RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 MAX_EXPANSIONS = 64  # words a prefix* query expands to
 FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
 LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])[*?]\w")
+PLAIN_WORDS = re.compile(r"\s*[^\W_]+(?:\s+[^\W_]+)*\s*")
+OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,10 @@ class SearchIndex:
         """The query with every word required (relax() makes the any-word form); the last one is kept."""
         if text in self.parsed:
             return self.parsed[text]
+        parsed = self.plain_words_query(text)
+        if parsed is not None:
+            self.parsed = {text: parsed}
+            return parsed
         dates = "date:" in text.lower()
         if dates not in self.parsers:
             self.parsers[dates] = make_parser(self.index.schema, dates)
@@ -336,6 +342,23 @@ class SearchIndex:
             raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
         self.parsed = {text: parsed}
         return parsed
+
+    def plain_words_query(self, text: str) -> wq.Query | None:
+        """What the parser makes of a query of plain words, built directly (the parser takes ~1 ms); None for
+        anything else: operators, punctuation, CJK text, or a word the analyzer splits."""
+        words = text.split()
+        if not PLAIN_WORDS.fullmatch(text) or OPERATORS & set(words) or CJK_RUN.search(text):
+            return None
+        groups = []
+        for word in words:
+            terms = [token.text for token in self.analyzer(word, mode="query")]
+            if len(terms) > 1:
+                return None
+            if terms:
+                groups.append(wq.Or([wq.Term(field, terms[0]) for field in SEARCH_FIELDS]))
+        if not groups:
+            return wq.NullQuery
+        return (wq.And(groups) if len(groups) > 1 else groups[0]).normalize()
 
     def docs(self, q: wq.Query) -> Any:
         """Global docnums matching a query (unscored), as a numpy array."""

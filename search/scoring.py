@@ -8,6 +8,7 @@ saturation, as BM25F prescribes, and whole blocks of postings are handled at onc
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -48,15 +49,38 @@ class Segment:
         """For each of the (ascending) documents, each term's positions in its field."""
         found: dict[int, list[list[int]]] = {doc: [] for doc in docnums}
         for term in terms:
-            matcher = self.matcher(field, term)
+            spots = self.term_positions(field, term, docnums)
             for doc in docnums:
-                if matcher is not None and matcher.is_active():
-                    matcher.skip_to(doc)
-                    if matcher.is_active() and matcher.id() == doc:
-                        found[doc].append(list(matcher.value_as("positions")))
-                        continue
-                found[doc].append([])
+                found[doc].append(spots.get(doc, []))
         return found
+
+    def term_positions(self, field: str, term: str, docnums: list[int]) -> dict[int, list[int]]:
+        """A term's positions in each of the (ascending) documents that hold it: blocks past the documents
+        are skipped by their last id, and only the blocks that hold one are decoded."""
+        matcher = self.matcher(field, term)
+        if matcher is None:
+            return {}
+        if not isinstance(matcher, W3LeafMatcher):  # short posting lists stored in line
+            wanted, spots = set(docnums), {}
+            while matcher.is_active():
+                if matcher.id() in wanted:
+                    spots[matcher.id()] = list(matcher.value_as("positions"))
+                matcher.next()
+            return spots
+        spots = {}
+        for doc in docnums:
+            while doc > matcher._maxid and not matcher._lastblock:
+                matcher._next_block()
+            if doc > matcher._maxid:
+                break
+            if matcher._ids is None:
+                matcher._read_ids()
+            at = bisect_left(matcher._ids, doc)
+            if at < len(matcher._ids) and matcher._ids[at] == doc:
+                if matcher._values is None:
+                    matcher._read_values()
+                spots[doc] = matcher.format.decode_positions(matcher._values[at])
+        return spots
 
     def matcher(self, field: str, term: str) -> Any:
         """Whoosh's posting matcher for a term, or None when the segment lacks it."""

@@ -11,6 +11,8 @@ from .analysis import CJK_RUN, split_words
 
 ELLIPSIS = "…"
 MAX_MATCHES = 400
+WORD_CHAR = re.compile(r"\w")
+WORD_REST = re.compile(r"\w*")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,6 @@ class Highlighter:
         self.size = size
         self.max_fragments = max_fragments
         self.stems: dict[str, tuple[str, ...]] = {}
-        self.patterns: dict[tuple[frozenset[str], tuple[str, ...]], re.Pattern[str]] = {}
 
     def term_of(self, word: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> str:
         """The query term this word matches, or ''."""
@@ -68,19 +69,17 @@ class Highlighter:
                 break
         return found
 
-    def candidate_words(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> Iterator[tuple[int, int]]:
-        """Spans of the words that may match: a regular expression over stem beginnings skips the rest of the
-        text at C speed (CJK text, split into bigrams, is walked word by word)."""
+    def candidate_words(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> Iterable[tuple[int, int]]:
+        """Spans of the words that may match: those beginning like a query term's stem, found with str.find at
+        C speed (CJK text, split into bigrams, is walked word by word)."""
         if not self.prefilter or any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
-            yield from split_words(text)
-            return
-        pattern = self.patterns.get((terms, prefixes))
-        if pattern is None:
-            starts = {re.escape(t[:-1] if len(t) > 3 else t) for t in terms} | {re.escape(p) for p in prefixes}
-            alternatives = "|".join(sorted(starts, key=len, reverse=True))
-            pattern = self.patterns[(terms, prefixes)] = re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE)
-        for match in pattern.finditer(text):
-            yield match.span()
+            return split_words(text)
+        starts = {t[:-1] if len(t) > 3 else t for t in terms} | set(prefixes)
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few letters change length in lower case: use a regular expression
+            pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})\w*", re.I)
+            return [match.span() for match in pattern.finditer(text)]
+        return sorted({(at, WORD_REST.match(lowered, at).end()) for start in starts for at in word_starts(lowered, start)})
 
     def fragments(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> tuple[Fragment, ...]:
         """Up to max_fragments windows of about `size` characters with the most distinct matches."""
@@ -130,6 +129,15 @@ class Highlighter:
             return ()
         start, end = word_bounds(text, 0, min(self.size, len(text)))
         return (Fragment(((text[start:end], False),), False, end < len(text)),)
+
+
+def word_starts(text: str, start: str) -> Iterator[int]:
+    """Where words beginning with `start` begin in text."""
+    at = text.find(start)
+    while at != -1:
+        if at == 0 or not WORD_CHAR.match(text, at - 1):
+            yield at
+        at = text.find(start, at + 1)
 
 
 def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:

@@ -231,3 +231,18 @@ def test_a_split_word_is_a_phrase_but_not_a_requirement(make_index):
     )
     assert paths(searcher.search("x-ray knee")) == ["both.md", "knee.md"]
     assert paths(searcher.search("x-ray"))[0] == "both.md"
+
+
+PLAIN = ["tomato sun", "Tomato", "the", "the sun and water", "sun sun", "Häuser über Straße", " tomato  salad ", "1 20 rust", "plants needs watering"]
+NOT_PLAIN = ["tomato OR salad", "x-ray", "1.20", "it's", "title:rust", '"tomato salad"', "tomato*", "東京 タワー", "snake_case"]
+
+
+def test_plain_words_are_built_exactly_as_the_parser_builds_them(searcher):
+    """The parser is skipped for plain words; the query built instead must be the parser's own."""
+    from search.query import make_parser
+
+    parser = make_parser(searcher.index.schema)
+    for text in PLAIN:
+        assert searcher.plain_words_query(text) == parser.parse(text), text
+    for text in NOT_PLAIN:
+        assert searcher.plain_words_query(text) is None, text

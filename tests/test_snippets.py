@@ -1,4 +1,9 @@
+import pytest
+
+from search.analysis import language_rules
 from search.snippets import Highlighter, to_ansi, to_html, to_plain
+
+stem = language_rules("en")[1]
 
 
 def highlighter(size=160):
@@ -41,3 +46,19 @@ def test_no_match_gives_no_fragments_and_lead_gives_the_start():
     h = highlighter(size=10)
     assert h.fragments("nothing here", frozenset({"cat"})) == ()
     assert to_plain(h.lead("one two three four")) == "one two…"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Running runners ran; the RUN-time runs. Unrunnable? rerun! run_fast run",
+        "İstanbul runs: a capital İ lengthens in lower case, so the running falls back",
+        "Tomatoes, tomato's and TOMATO-based sauces; atomatoes is not one.",
+    ],
+)
+def test_quick_candidate_search_finds_what_walking_every_word_finds(text):
+    """The str.find pre-filter for English marks exactly the words that stemming every word would."""
+    terms, prefixes = frozenset({stem("running"), stem("tomatoes")}), ("sauc",)
+    quick = Highlighter([stem], prefilter=True).matches(text, terms, prefixes)
+    walked = Highlighter([stem], prefilter=False).matches(text, terms, prefixes)
+    assert quick == walked and quick
