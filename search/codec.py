@@ -16,9 +16,9 @@ from array import array
 from itertools import accumulate
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter, _lenfield
 from whoosh.formats import Positions
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
 
@@ -58,6 +58,9 @@ class CompactPositions(Positions):
 class CompactCodec(W3Codec):
     """The W3 codec with CompactPostingsWriter for posting lists."""
 
+    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
+        return CompactFieldWriter(self, storage, segment)
+
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
         return CompactPostingsWriter(
             dbfile,
@@ -66,6 +69,32 @@ class CompactCodec(W3Codec):
             compression=self._compression,
             inlinelimit=self._inlinelimit,
         )
+
+
+class CompactFieldWriter(W3FieldWriter):
+    """The W3 field writer, given each field's document lengths as one list (Whoosh looks one up per posting)."""
+
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
+        super().add_postings(schema, FieldLengths(lengths) if lengths else None, items)
+
+
+class FieldLengths:
+    """A segment's document lengths, each field's read once from its column."""
+
+    def __init__(self, perdoc: Any) -> None:
+        self.perdoc = perdoc
+        self.fields: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str) -> int:
+        lengths = self.fields.get(fieldname)
+        if lengths is None:
+            lengths = self.fields[fieldname] = self.read(fieldname)
+        return lengths[docnum]
+
+    def read(self, fieldname: str) -> list[int]:
+        column = self.perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        count = self.perdoc.doc_count_all()
+        return [byte_to_length(column[docnum]) for docnum in range(count)] if column else [0] * count
 
 
 class CompactPostingsWriter(W3PostingsWriter):

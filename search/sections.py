@@ -18,6 +18,8 @@ SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.DOTALL)
 LIQUID_HIGHLIGHT_OPEN = re.compile(r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%\}")
 LIQUID_HIGHLIGHT_CLOSE = re.compile(r"\{%-?\s*endhighlight\s*-?%\}")
 LIQUID_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+# Python-Markdown's [TOC], kramdown's "* TOC" + "{:toc}": where a renderer puts a table of contents.
+TOC_MARKER = re.compile(r"^[ \t]*(?:\[TOC\]|(?:[*-][ \t]+TOC[ \t]*\n[ \t]*)?\{:toc\})[ \t]*$", re.MULTILINE)
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCK_TAGS = HEADING_TAGS | {
     "p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "blockquote", "pre",
@@ -119,7 +121,9 @@ def plain_fence(line: str, opener: re.Match[str]) -> str:
 
 
 def clean_prose(text: str) -> str:
-    """Remove template tags from Markdown text that is not code."""
+    """Remove template tags and table-of-contents markers from Markdown text that is not code."""
+    if "TOC" in text or "{:toc}" in text:
+        text = TOC_MARKER.sub("", text)
     if "{" not in text:
         return text
     return LIQUID_TAG.sub("", SHORTCODE.sub("", text))
@@ -210,7 +214,7 @@ class Sectioner:
         if anchors not in ANCHOR_RULES:
             raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_RULES)}")
         self.slugify, self.make_unique = ANCHOR_RULES[anchors]
-        self.renderer = markdown.Markdown(extensions=["extra", "toc"], extension_configs={"toc": {"slugify": keep_marker}})
+        self.renderer = markdown.Markdown(extensions=["extra"])
 
     def render(self, body: str) -> str:
         """The post body as HTML, template tags removed."""
@@ -229,7 +233,7 @@ class Sectioner:
 
     def finish(self, title: str, drafts: list[SectionDraft]) -> list[Section]:
         """Assign anchors and heading paths to collected drafts."""
-        used = {d.explicit_id for d in drafts if d.explicit_id and not d.explicit_id.startswith(AUTO_ID)}
+        used = {d.explicit_id for d in drafts if d.explicit_id}
         trail: list[tuple[int, str]] = []
         sections = []
         for position, draft in enumerate(drafts):
@@ -253,15 +257,6 @@ class Sectioner:
         """The explicit {#id} when given, else the chosen renderer's id."""
         if not draft.level:
             return ""
-        if draft.explicit_id and not draft.explicit_id.startswith(AUTO_ID):
+        if draft.explicit_id:
             return draft.explicit_id
         return self.make_unique(self.slugify(draft.heading), used)
-
-
-# toc fills in an id for every heading without one; this marker tells those apart from {#id}.
-AUTO_ID = "postsearch-auto-id"
-
-
-def keep_marker(value: str, separator: str) -> str:
-    """toc slugify stand-in: marks ids that toc generated rather than the author."""
-    return AUTO_ID

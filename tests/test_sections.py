@@ -109,3 +109,11 @@ def test_unknown_anchor_style_is_rejected():
 def test_fence_with_attributes_is_still_code(tmp_path):
     found = sections_of(tmp_path, '```go-html-template {file="layouts/x.html"}\n<h2>{{ .Title }}</h2>\n```\n\nAfter.\n')
     assert len(found) == 1 and "<h2>{{ .Title }}</h2>" in found[0].code and found[0].text == "After."
+
+
+def test_table_of_contents_markers_are_not_text(tmp_path):
+    """[TOC] (Python-Markdown) and "* TOC" + "{:toc}" (kramdown) mark where a renderer puts a contents list."""
+    body = "[TOC]\n\n* TOC\n{:toc}\n\nIntro words.\n\n## First {#first}\n\nText about the TOC of a book.\n"
+    intro, first = sections_of(tmp_path, body)
+    assert intro.text == "Intro words."
+    assert (first.anchor, first.text) == ("first", "Text about the TOC of a book.")
