@@ -83,9 +83,11 @@ class Segment:
         return spots
 
     def matcher(self, field: str, term: str) -> Any:
-        """Whoosh's posting matcher for a term, or None when the segment lacks it."""
+        """Whoosh's posting matcher for a term, or None when the segment lacks it. Deleted documents are left
+        in (scores mask them with `live`): Whoosh's reader would wrap the matcher in a per-posting filter."""
+        reader = self.reader
         try:
-            return self.reader.postings(field, term)
+            return reader._terms.matcher(field, reader._text_to_bytes(field, term), reader.schema[field].format)
         except Exception:  # Whoosh raises TermNotFound (and others on odd terms)
             return None
 

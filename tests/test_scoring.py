@@ -33,3 +33,23 @@ def test_tightness():
     assert tightness([[3], [7]]) == 0.25
     assert tightness([[1], []]) == 0.0
     assert tightness([[1, 20], [22], [30]]) == pytest.approx(2 / 10)
+
+
+def test_updated_post_leaves_no_trace_in_scores(make_index, posts_dir, index_dir):
+    """After an update deletes a post's old sections, term scores equal Whoosh's own (deletion-filtered) postings."""
+    from search.indexer import build_index
+    from search.query import open_index
+
+    make_index({"a.md": "---\ntitle: A\n---\nApple banana apple.\n", "b.md": "---\ntitle: B\n---\nBanana cherry.\n"})
+    (posts_dir / "a.md").write_text("---\ntitle: A\n---\nCherry only.\n", encoding="utf-8")
+    build_index(posts_dir, index_dir)
+    with open_index(index_dir) as searcher:
+        reader = searcher.searcher.reader()
+        assert reader.has_deletions()
+        scorer = BM25FScorer(searcher.searcher)
+        for word in ("apple", "banana", "cherry"):
+            scores = scorer.term_scores(searcher.stem(word), {})
+            live = {d for d in range(scorer.total) if not reader.is_deleted(d)}
+            holding = set(searcher.searcher.docs_for_query(searcher.parse(word)))
+            assert set(np.flatnonzero(scores)) == holding and holding <= live
+        assert [hit.path for hit in searcher.search("apple").hits] == []
