@@ -130,12 +130,12 @@ def tightness(spots: list[list[int]]) -> float:
 
 
 def block_arrays(matcher: Any) -> tuple[Any, Any]:
-    """The current block's docnums and weights, decoded by Whoosh."""
-    if matcher._ids is None:
-        matcher._read_ids()
+    """The current block's docnums and weights (Whoosh stores docnums as gaps; numpy adds them up)."""
+    if matcher._data is None:
+        matcher._read_data()
     if matcher._weights is None:
         matcher._read_weights()
-    return np.asarray(matcher._ids, dtype=np.int64), np.asarray(matcher._weights, dtype=np.float32)
+    return np.cumsum(matcher._data[0], dtype=np.int64), np.asarray(matcher._weights, dtype=np.float32)
 
 
 class BM25FScorer:
