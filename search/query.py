@@ -396,18 +396,22 @@ class SearchIndex:
                 docnums = np.union1d(docnums, np.flatnonzero(totals))
             tiers = np.isin(docnums, self.docs(all_query)).astype(np.int8)
         exact = self.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
-        if not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
+        if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
             extra = np.setdiff1d(exact, docnums)
             docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
-        excluded = self.scorer.post_keys[self.docs(wq.Or(negated_parts(all_query)))]
-        keep = ~np.isin(self.scorer.post_keys[docnums], excluded)
-        docnums, tiers, scores = docnums[keep], tiers[keep], totals[docnums[keep]]
+        negated = negated_parts(all_query)
+        if negated:
+            excluded = self.scorer.post_keys[self.docs(wq.Or(negated))]
+            keep = ~np.isin(self.scorer.post_keys[docnums], excluded)
+            docnums, tiers = docnums[keep], tiers[keep]
+        scores = totals[docnums]
         if words:  # the heading, read with the post title, holds every word
             scores[(in_context[docnums] == len(words)) & in_heading[docnums]] *= 1 + HEADING_WEIGHT
         self.reward_proximity(docnums, scores, words)
         if recent_boost:
             scores *= recency_factor(self.scorer.dates[docnums])
-        tiers[np.isin(docnums, exact)] = 2
+        if len(exact):
+            tiers[np.isin(docnums, exact)] = 2
         return docnums, scores, tiers
 
     def reward_proximity(self, docnums: Any, scores: Any, words: list[tuple[str, ...]]) -> None:

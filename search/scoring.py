@@ -7,12 +7,16 @@ saturation, as BM25F prescribes, and whole blocks of postings are handled at onc
 
 from __future__ import annotations
 
+import io
 import math
+import pickle
+import struct
+import zlib
 from bisect import bisect_left
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from .schema import SEARCH_FIELDS
@@ -20,6 +24,7 @@ from .schema import SEARCH_FIELDS
 # BM25F parameters: length normalisation and term-frequency saturation (see README, Ranking).
 B = 0.6
 K1 = 0.9
+BLOCK_LENGTH = struct.Struct("!i")
 BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
@@ -91,22 +96,9 @@ class Segment:
         except Exception:  # Whoosh raises TermNotFound (and others on odd terms)
             return None
 
-    def postings(self, field: str, term: str) -> Iterator[tuple[Any, Any]]:
-        """(local docnums, weights) block by block; weights already carry the field boost."""
-        matcher = self.matcher(field, term)
-        if matcher is None:
-            return
-        if not isinstance(matcher, W3LeafMatcher):  # short posting lists stored in line
-            items = list(matcher.items_as("weight"))
-            if items:
-                ids, weights = zip(*items)
-                yield np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
-            return
-        while matcher.is_active():
-            yield block_arrays(matcher)
-            if matcher._lastblock:
-                break
-            matcher._next_block()
+    def postings(self, field: str, term: str) -> tuple[Any, Any] | None:
+        """A term's (local docnums, weights) in one field (see read_postings)."""
+        return read_postings(self.reader, field, term)
 
 
 def tightness(spots: list[list[int]]) -> float:
@@ -129,13 +121,43 @@ def tightness(spots: list[list[int]]) -> float:
     return (len(found) - 1) / max(best, len(found) - 1) * len(found) / len(spots)
 
 
-def block_arrays(matcher: Any) -> tuple[Any, Any]:
-    """The current block's docnums and weights (Whoosh stores docnums as gaps; numpy adds them up)."""
-    if matcher._data is None:
-        matcher._read_data()
-    if matcher._weights is None:
-        matcher._read_weights()
-    return np.cumsum(matcher._data[0], dtype=np.int64), np.asarray(matcher._weights, dtype=np.float32)
+def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any] | None:
+    """A term's (docnums, weights) in one field of a segment, None when absent; weights carry the field boost.
+    Deleted documents are left in (scores mask them with `live`)."""
+    terms = reader._terms
+    try:
+        info = terms.term_info(field, reader._text_to_bytes(field, term))
+    except Exception:  # Whoosh raises TermNotFound (and others on odd terms)
+        return None
+    if info.is_inlined():  # short posting lists stored in the term dictionary
+        ids, weights, _ = info.inlined_postings()
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+    offset, length = info.extent()
+    length = length[0] if isinstance(length, tuple) else length  # Whoosh reads it as a 1-tuple
+    return decode_blocks(terms._postfile.get(offset, length))
+
+
+def decode_blocks(raw: bytes) -> tuple[Any, Any]:
+    """All docnums and weights of a posting list in Whoosh's W3 format, read in one pass over its bytes: each
+    block is its signed length (negative for the last), a pickled info tuple, and the (maybe compressed)
+    pickled (docnum gaps, weights, values)."""
+    stream = io.BytesIO(raw)
+    stream.seek(len(WHOOSH3_HEADER_MAGIC))
+    ids, weights = [], []
+    last = False
+    while not last:
+        (length,) = BLOCK_LENGTH.unpack(stream.read(BLOCK_LENGTH.size))
+        last, end = length < 0, stream.tell() + abs(length)
+        count, _, _, compression, _, _ = pickle.load(stream)
+        data = raw[stream.tell() : end]
+        gaps, block_weights, _ = pickle.loads(zlib.decompress(data) if compression else data)
+        ids.append(np.cumsum(gaps, dtype=np.int64))
+        if block_weights is None or isinstance(block_weights, float):
+            weights.append(np.full(count, 1.0 if block_weights is None else block_weights, dtype=np.float32))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float32))
+        stream.seek(end)
+    return np.concatenate(ids), np.concatenate(weights)
 
 
 class BM25FScorer:
@@ -163,11 +185,11 @@ class BM25FScorer:
 
     def exact_title_docs(self, key: str) -> Any:
         """Global docnums of the sections of posts whose normalised title is exactly key."""
-        found = [
-            segment.offset + ids[segment.live[ids]]
-            for segment in self.segments
-            for ids, _ in segment.postings("title_exact", key)
-        ]
+        found = []
+        for segment in self.segments:
+            postings = segment.postings("title_exact", key)
+            if postings is not None:
+                found.append(segment.offset + postings[0][segment.live[postings[0]]])
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any]:
@@ -197,7 +219,9 @@ class BM25FScorer:
             window = frequency[segment.offset : segment.offset + segment.size]
             for field in SEARCH_FIELDS:
                 norms = segment.norms[field]
-                for ids, weights in segment.postings(field, term):
+                postings = segment.postings(field, term)
+                if postings is not None:
+                    ids, weights = postings
                     window[ids] += weights / norms[ids]  # a document occurs once per posting list
                     if field in seen:
                         seen[field][segment.offset + ids] = True

@@ -14,6 +14,7 @@ from whoosh.query import Phrase
 
 from search.analysis import ProseField
 from search.codec import CompactCodec, CompactPositions
+from search.scoring import read_postings
 
 
 @pytest.mark.parametrize(
@@ -95,3 +96,18 @@ def test_compact_postings_take_less_space_than_whoosh_default(tmp_path: Path) ->
         return sum(storage.file_length(name) for name in storage.list() if name.endswith(".pst"))
 
     assert postings_bytes(compact) * 1.33 < postings_bytes(default)
+
+
+@pytest.mark.parametrize("codec", [CompactCodec(), W3Codec()], ids=["compact", "whoosh"])
+def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> None:
+    """The scorer's one-pass block decoder gives the docnums and weights Whoosh's matcher gives, over many blocks,
+    compressed or not, in either codec's blocks."""
+    index = write_index(tmp_path / "index", codec)
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        for word in ("common", "ground", "word", "filler", "rare"):
+            ids, weights = read_postings(reader, "body", word)
+            matcher = reader.postings("body", word)
+            expected = list(matcher.items_as("weight"))
+            assert list(zip(ids.tolist(), weights.tolist())) == expected, word
+        assert read_postings(reader, "body", "absent") is None
