@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from whoosh.support.levenshtein import damerau_levenshtein as edit_distance
@@ -27,6 +27,7 @@ from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
 
 SECTIONS_PER_POST = 3
+TIER_STEP = 1e6  # far above any section's score: a better tier always ranks first
 PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words stand
 PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
 PROXIMITY_MAX_WORDS = 4  # a longer query is a pasted sentence: how close its words stand says little (SciFact: -0.03)
@@ -427,26 +428,30 @@ class SearchIndex:
     ) -> tuple[int, list[tuple[float, list[tuple[float, int]]]]]:
         """The number of matching posts, and posts start..start+count as (score, [(section score, docnum)])."""
         docnums, scores, tiers = self.candidates(text, recent_boost)
-        keys, dates = self.scorer.post_keys[docnums], self.scorer.dates[docnums]
-        by_post = np.lexsort((docnums, -scores, -tiers, keys))
-        sorted_keys = keys[by_post]
-        firsts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(by_post) else by_post
-        ends = np.r_[firsts[1:], len(by_post)].astype(np.int64)
-        best = by_post[firsts]
-        if sort == "date":
-            sort_keys = [(-dates[best]).astype(np.float64), -scores[best].astype(np.float64)]
-        else:
-            sort_keys = [-tiers[best].astype(np.float64), -scores[best].astype(np.float64), (-dates[best]).astype(np.float64)]
-        order = np.lexsort([keys[best]] + sort_keys[::-1])
-        page = self.settle_ties(order, sort_keys, best, docnums, start, count)
-        posts = []
+        scorer = self.scorer
+        posts = scorer.post_numbers[docnums]
+        value = tiers * TIER_STEP + scores.astype(np.float64)  # a section ranks by its tier, then its score
+        best = np.full(scorer.post_count, -np.inf)
+        np.maximum.at(best, posts, value)  # each post's best section
+        matched = np.flatnonzero(best > -np.inf)
+        dates, some_section = np.zeros(scorer.post_count, np.int64), np.zeros(scorer.post_count, np.int64)
+        dates[posts], some_section[posts] = scorer.dates[docnums], docnums
+        newest_first = -dates[matched].astype(np.float64)
+        sort_keys = [newest_first, -best[matched]] if sort == "date" else [-best[matched], newest_first]
+        order = np.lexsort(sort_keys[::-1])
+        page = matched[self.settle_ties(order, sort_keys, lambda i: self.paths[int(some_section[matched[i]])], start, count)]
+        shown = np.flatnonzero(np.isin(posts, page))
+        shown = shown[np.lexsort((docnums[shown], -value[shown]))]
+        ranked = []
         for post in page:
-            sections = by_post[firsts[post] : ends[post]][:SECTIONS_PER_POST]
-            posts.append((float(scores[best[post]]), [(float(scores[i]), int(docnums[i])) for i in sections]))
-        return len(best), posts
+            sections = shown[posts[shown] == post][:SECTIONS_PER_POST]
+            ranked.append((float(scores[sections[0]]), [(float(scores[i]), int(docnums[i])) for i in sections]))
+        return len(matched), ranked
 
-    def settle_ties(self, order: Any, sort_keys: list[Any], best: Any, docnums: Any, start: int, count: int) -> list[int]:
-        """The page of posts, where posts tied on every sort key are put in path order."""
+    def settle_ties(
+        self, order: Any, sort_keys: list[Any], path_of: Callable[[int], str], start: int, count: int
+    ) -> list[int]:
+        """The page of posts (positions in the sort keys), where posts tied on every sort key go in path order."""
         def tie(position: int) -> tuple[float, ...]:
             return tuple(float(k[order[position]]) for k in sort_keys)
 
@@ -455,7 +460,7 @@ class SearchIndex:
             low -= 1
         while 0 < high < len(order) and tie(high) == tie(high - 1):
             high += 1
-        window = sorted(range(low, high), key=lambda i: (tie(i), self.paths[int(docnums[best[order[i]]])]))
+        window = sorted(range(low, high), key=lambda i: (tie(i), path_of(int(order[i]))))
         return [int(order[i]) for i in window[start - low : start - low + count]]
 
     def suggest(self, text: str) -> str | None:

@@ -171,6 +171,8 @@ class BM25FScorer:
         self.total = sum(s.size for s in self.segments)
         self.post_keys = np.concatenate([s.post_keys for s in self.segments] or [np.zeros(0, np.int64)])
         self.dates = np.concatenate([s.dates for s in self.segments] or [np.zeros(0, np.int64)])
+        keys, self.post_numbers = np.unique(self.post_keys, return_inverse=True)  # posts numbered 0..count-1
+        self.post_count = len(keys)
 
     def proximity(self, docnums: Any, terms: list[str]) -> Any:
         """For each document, how close the terms stand in its body (see tightness)."""
