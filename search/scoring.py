@@ -12,6 +12,7 @@ import math
 import pickle
 import struct
 import zlib
+from array import array
 from bisect import bisect_left
 from typing import Any, Iterable
 
@@ -151,7 +152,7 @@ def decode_blocks(raw: bytes) -> tuple[Any, Any]:
         count, _, _, compression, _, _ = pickle.load(stream)
         data = raw[stream.tell() : end]
         gaps, block_weights, _ = pickle.loads(zlib.decompress(data) if compression else data)
-        ids.append(np.cumsum(gaps, dtype=np.int64))
+        ids.append(np.cumsum(np.frombuffer(gaps, np.uint32) if isinstance(gaps, array) else gaps, dtype=np.int64))
         if block_weights is None or isinstance(block_weights, float):
             weights.append(np.full(count, 1.0 if block_weights is None else block_weights, dtype=np.float32))
         else:

@@ -58,12 +58,13 @@ def expected_positions(doc: dict[str, str], word: str) -> list[int]:
     return [i for i, w in enumerate(doc["body"].split()) if w == word]
 
 
-@pytest.mark.parametrize("batches", [1, 3])
-def test_whoosh_reader_reads_compact_postings(tmp_path: Path, batches: int) -> None:
-    """Postings, positions and phrase search through Whoosh's own reader, also after segments are merged."""
-    index = write_index(tmp_path / "compact", CompactCodec(), batches)
+@pytest.mark.parametrize("batches, blocklimit", [(1, 1024), (1, 64), (3, 64)])
+def test_whoosh_reader_reads_compact_postings(tmp_path: Path, batches: int, blocklimit: int) -> None:
+    """Postings, positions and phrase search through Whoosh's own reader, with one block per term or many,
+    also after segments are merged."""
+    index = write_index(tmp_path / "compact", CompactCodec(blocklimit), batches)
     if batches > 1:
-        writer = index.writer(codec=CompactCodec())
+        writer = index.writer(codec=CompactCodec(blocklimit))
         writer.commit(optimize=True)  # merges every segment: postings pass through Whoosh's pool
     docs = documents()
     with index.searcher() as searcher:
@@ -98,7 +99,9 @@ def test_compact_postings_take_less_space_than_whoosh_default(tmp_path: Path) ->
     assert postings_bytes(compact) * 1.33 < postings_bytes(default)
 
 
-@pytest.mark.parametrize("codec", [CompactCodec(), W3Codec()], ids=["compact", "whoosh"])
+@pytest.mark.parametrize(
+    "codec", [CompactCodec(), CompactCodec(blocklimit=64), W3Codec()], ids=["compact", "compact-64", "whoosh"]
+)
 def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> None:
     """The scorer's one-pass block decoder gives the docnums and weights Whoosh's matcher gives, over many blocks,
     compressed or not, in either codec's blocks."""
