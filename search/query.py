@@ -503,7 +503,7 @@ class SearchIndex:
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """A section's stored fields, without language markers."""
-        fields = self.searcher.stored_fields(docnum)
+        fields = self.scorer.stored_fields(docnum)
         for name in ("title", "heading", "body"):
             if name in fields:
                 fields[name] = strip_marker(fields[name])

@@ -13,7 +13,7 @@ import pickle
 import struct
 import zlib
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import Any, Iterable
 
 import numpy as np
@@ -170,10 +170,16 @@ class BM25FScorer:
         averages = {f: reader.field_length(f) / self.doc_count for f in SEARCH_FIELDS}
         self.segments = [Segment(leaf, offset, averages) for leaf, offset in leaf_readers(reader)]
         self.total = sum(s.size for s in self.segments)
+        self.offsets = [s.offset for s in self.segments]
         self.post_keys = np.concatenate([s.post_keys for s in self.segments] or [np.zeros(0, np.int64)])
         self.dates = np.concatenate([s.dates for s in self.segments] or [np.zeros(0, np.int64)])
         keys, self.post_numbers = np.unique(self.post_keys, return_inverse=True)  # posts numbered 0..count-1
         self.post_count = len(keys)
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        """A document's stored fields, read straight from its segment (Whoosh's reader re-checks every name)."""
+        segment = self.segments[bisect_right(self.offsets, docnum) - 1]
+        return segment.reader._perdoc.stored_fields(docnum - segment.offset)
 
     def proximity(self, docnums: Any, terms: list[str]) -> Any:
         """For each document, how close the terms stand in its body (see tightness)."""

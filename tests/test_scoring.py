@@ -53,3 +53,18 @@ def test_updated_post_leaves_no_trace_in_scores(make_index, posts_dir, index_dir
             holding = set(searcher.searcher.docs_for_query(searcher.parse(word)))
             assert set(np.flatnonzero(scores)) == holding and holding <= live
         assert [hit.path for hit in searcher.search("apple").hits] == []
+
+
+def test_stored_fields_match_whoosh_across_segments(make_index, posts_dir, index_dir):
+    """Stored fields read straight from segments equal Whoosh's, whichever segment a document is in."""
+    from search.indexer import build_index
+    from search.query import open_index
+
+    make_index({"a.md": "---\ntitle: A\n---\nFirst.\n\n## Part\n\nMore.\n", "b.md": "---\ntitle: B\n---\nSecond.\n"})
+    (posts_dir / "c.md").write_text("---\ntitle: C\n---\nThird.\n", encoding="utf-8")
+    build_index(posts_dir, index_dir)
+    with open_index(index_dir) as searcher:
+        scorer = BM25FScorer(searcher.searcher)
+        assert len(scorer.segments) > 1
+        for docnum in range(scorer.total):
+            assert scorer.stored_fields(docnum) == searcher.searcher.stored_fields(docnum)
