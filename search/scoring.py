@@ -13,11 +13,12 @@ import pickle
 import struct
 import zlib
 from array import array
-from bisect import bisect_left, bisect_right
-from typing import Any, Iterable
+from bisect import bisect_right
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from .schema import SEARCH_FIELDS
@@ -55,47 +56,10 @@ class Segment:
         """For each of the (ascending) documents, each term's positions in its field."""
         found: dict[int, list[list[int]]] = {doc: [] for doc in docnums}
         for term in terms:
-            spots = self.term_positions(field, term, docnums)
+            spots = read_positions(self.reader, field, term, docnums)
             for doc in docnums:
                 found[doc].append(spots.get(doc, []))
         return found
-
-    def term_positions(self, field: str, term: str, docnums: list[int]) -> dict[int, list[int]]:
-        """A term's positions in each of the (ascending) documents that hold it: blocks past the documents
-        are skipped by their last id, and only the blocks that hold one are decoded."""
-        matcher = self.matcher(field, term)
-        if matcher is None:
-            return {}
-        if not isinstance(matcher, W3LeafMatcher):  # short posting lists stored in line
-            wanted, spots = set(docnums), {}
-            while matcher.is_active():
-                if matcher.id() in wanted:
-                    spots[matcher.id()] = list(matcher.value_as("positions"))
-                matcher.next()
-            return spots
-        spots = {}
-        for doc in docnums:
-            while doc > matcher._maxid and not matcher._lastblock:
-                matcher._next_block()
-            if doc > matcher._maxid:
-                break
-            if matcher._ids is None:
-                matcher._read_ids()
-            at = bisect_left(matcher._ids, doc)
-            if at < len(matcher._ids) and matcher._ids[at] == doc:
-                if matcher._values is None:
-                    matcher._read_values()
-                spots[doc] = matcher.format.decode_positions(matcher._values[at])
-        return spots
-
-    def matcher(self, field: str, term: str) -> Any:
-        """Whoosh's posting matcher for a term, or None when the segment lacks it. Deleted documents are left
-        in (scores mask them with `live`): Whoosh's reader would wrap the matcher in a per-posting filter."""
-        reader = self.reader
-        try:
-            return reader._terms.matcher(field, reader._text_to_bytes(field, term), reader.schema[field].format)
-        except Exception:  # Whoosh raises TermNotFound (and others on odd terms)
-            return None
 
     def postings(self, field: str, term: str) -> tuple[Any, Any] | None:
         """A term's (local docnums, weights) in one field (see read_postings)."""
@@ -125,40 +89,67 @@ def tightness(spots: list[list[int]]) -> float:
 def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any] | None:
     """A term's (docnums, weights) in one field of a segment, None when absent; weights carry the field boost.
     Deleted documents are left in (scores mask them with `live`)."""
+    blocks = [load()[:2] for _, load in posting_blocks(reader, field, term)]
+    if not blocks:
+        return None
+    return np.concatenate([ids for ids, _ in blocks]), np.concatenate([weights for _, weights in blocks])
+
+
+def read_positions(reader: Any, field: str, term: str, docnums: list[int]) -> dict[int, list[int]]:
+    """A term's positions in one field of a segment, for each of the (ascending) docnums that hold it: only the
+    blocks that may hold one of them are decoded."""
+    decode = reader.schema[field].format.decode_positions
+    spots: dict[int, list[int]] = {}
+    pending = list(docnums)
+    for last_docnum, load in posting_blocks(reader, field, term):
+        if not pending:
+            break
+        if pending[0] > last_docnum:
+            continue
+        inside = [doc for doc in pending if doc <= last_docnum]
+        pending = pending[len(inside) :]
+        ids, _, values = load()
+        for doc, at in zip(inside, np.searchsorted(ids, inside).tolist()):
+            if at < len(ids) and ids[at] == doc:
+                spots[doc] = decode(values[at])
+    return spots
+
+
+def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[int, Callable[[], tuple[Any, Any, Any]]]]:
+    """A term's posting blocks in one field of a segment, read in one pass over the list's bytes, as (last
+    docnum, a function decoding the block's docnums, weights and values); none when the term is absent.
+    In Whoosh's W3 format a block is its signed length (negative for the last), a pickled info tuple, and the
+    (maybe compressed) pickled (docnum gaps, weights, values)."""
     terms = reader._terms
     try:
         info = terms.term_info(field, reader._text_to_bytes(field, term))
     except Exception:  # Whoosh raises TermNotFound (and others on odd terms)
-        return None
+        return
     if info.is_inlined():  # short posting lists stored in the term dictionary
-        ids, weights, _ = info.inlined_postings()
-        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+        ids, weights, values = info.inlined_postings()
+        yield ids[-1], lambda: (np.asarray(ids, np.int64), np.asarray(weights, np.float32), values)
+        return
     offset, length = info.extent()
     length = length[0] if isinstance(length, tuple) else length  # Whoosh reads it as a 1-tuple
-    return decode_blocks(terms._postfile.get(offset, length))
-
-
-def decode_blocks(raw: bytes) -> tuple[Any, Any]:
-    """All docnums and weights of a posting list in Whoosh's W3 format, read in one pass over its bytes: each
-    block is its signed length (negative for the last), a pickled info tuple, and the (maybe compressed)
-    pickled (docnum gaps, weights, values)."""
+    raw = terms._postfile.get(offset, length)
     stream = io.BytesIO(raw)
     stream.seek(len(WHOOSH3_HEADER_MAGIC))
-    ids, weights = [], []
     last = False
     while not last:
-        (length,) = BLOCK_LENGTH.unpack(stream.read(BLOCK_LENGTH.size))
-        last, end = length < 0, stream.tell() + abs(length)
-        count, _, _, compression, _, _ = pickle.load(stream)
-        data = raw[stream.tell() : end]
-        gaps, block_weights, _ = pickle.loads(zlib.decompress(data) if compression else data)
-        ids.append(np.cumsum(np.frombuffer(gaps, np.uint32) if isinstance(gaps, array) else gaps, dtype=np.int64))
-        if block_weights is None or isinstance(block_weights, float):
-            weights.append(np.full(count, 1.0 if block_weights is None else block_weights, dtype=np.float32))
-        else:
-            weights.append(np.asarray(block_weights, dtype=np.float32))
+        (size,) = BLOCK_LENGTH.unpack(stream.read(BLOCK_LENGTH.size))
+        last, end = size < 0, stream.tell() + abs(size)
+        count, last_docnum, _, compression, _, _ = pickle.load(stream)
+        yield last_docnum, partial(decode_block, count, compression, raw[stream.tell() : end])
         stream.seek(end)
-    return np.concatenate(ids), np.concatenate(weights)
+
+
+def decode_block(count: int, compression: int, data: bytes) -> tuple[Any, Any, Any]:
+    """One posting block's docnums and weights as arrays, and its values."""
+    gaps, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+    ids = np.cumsum(np.frombuffer(gaps, np.uint32) if isinstance(gaps, array) else gaps, dtype=np.int64)
+    if weights is None or isinstance(weights, float):
+        return ids, np.full(count, 1.0 if weights is None else weights, dtype=np.float32), values
+    return ids, np.asarray(weights, dtype=np.float32), values
 
 
 class BM25FScorer:

@@ -14,7 +14,7 @@ from whoosh.query import Phrase
 
 from search.analysis import ProseField
 from search.codec import CompactCodec, CompactPositions
-from search.scoring import read_postings
+from search.scoring import read_positions, read_postings
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,19 @@ def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> N
             expected = list(matcher.items_as("weight"))
             assert list(zip(ids.tolist(), weights.tolist())) == expected, word
         assert read_postings(reader, "body", "absent") is None
+
+
+def test_read_positions_equals_whoosh_matcher(tmp_path: Path) -> None:
+    """Positions for chosen documents, from lists of many blocks, equal what Whoosh's matcher reads."""
+    index = write_index(tmp_path / "index", CompactCodec(blocklimit=64))
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        wanted = [0, 5, 63, 64, 65, 123, 200, 299]
+        for word in ("common", "word", "rare"):
+            expected = {}
+            matcher = reader.postings("body", word)
+            while matcher.is_active():
+                if matcher.id() in wanted:
+                    expected[matcher.id()] = matcher.value_as("positions")
+                matcher.next()
+            assert read_positions(reader, "body", word, wanted) == expected, word
