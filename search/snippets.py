@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -42,6 +43,7 @@ class Highlighter:
         self.size = size
         self.max_fragments = max_fragments
         self.stems: dict[str, tuple[str, ...]] = {}
+        self.starts: dict[tuple[frozenset[str], tuple[str, ...]], set[str]] = {}
 
     def term_of(self, word: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> str:
         """The query term this word matches, or ''."""
@@ -74,7 +76,9 @@ class Highlighter:
         C speed (CJK text, split into bigrams, is walked word by word)."""
         if not self.prefilter or any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
             return split_words(text)
-        starts = {t[:-1] if len(t) > 3 else t for t in terms} | set(prefixes)
+        if (terms, prefixes) not in self.starts:  # kept for the sections of one query only
+            self.starts = {(terms, prefixes): {t[:-1] if len(t) > 3 else t for t in terms} | set(prefixes)}
+        starts = self.starts[(terms, prefixes)]
         lowered = text.lower()
         if len(lowered) != len(text):  # a few letters change length in lower case: use a regular expression
             pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})\w*", re.I)
@@ -90,14 +94,22 @@ class Highlighter:
         return tuple(self.cut(text, start, end, found) for start, end in sorted(windows))
 
     def best_windows(self, text: str, found: list[Match]) -> list[tuple[int, int]]:
-        """Non-overlapping windows, best first: most distinct terms, then most matches."""
+        """Non-overlapping windows, best first: most distinct terms, then most matches (up to 40 counted)."""
         candidates = []
+        inside: Counter[str] = Counter()  # terms of found[i:j], the matches inside the window at found[i]
+        j = 0
         for i, first in enumerate(found):
             start = max(0, first.start - self.size // 4)
             end = start + self.size
-            inside = [m for m in found[i : i + 40] if m.end <= end]
-            distinct = len({m.term for m in inside})
-            candidates.append((-distinct, -len(inside), start, end))
+            j = max(j, i)
+            while j < min(len(found), i + 40) and found[j].end <= end:
+                inside[found[j].term] += 1
+                j += 1
+            candidates.append((-len(inside), -(j - i), start, end))
+            if j > i:
+                inside[first.term] -= 1
+                if not inside[first.term]:
+                    del inside[first.term]
         candidates.sort()
         chosen: list[tuple[int, int]] = []
         for _, _, start, end in candidates:

@@ -62,3 +62,30 @@ def test_quick_candidate_search_finds_what_walking_every_word_finds(text):
     quick = Highlighter([stem], prefilter=True).matches(text, terms, prefixes)
     walked = Highlighter([stem], prefilter=False).matches(text, terms, prefixes)
     assert quick == walked and quick
+
+
+def test_best_windows_agree_with_counting_every_window():
+    """The sliding count of matches per window gives what counting each window from scratch gives."""
+    import random
+
+    from search.snippets import Match
+
+    rng = random.Random(7)
+    finder = Highlighter([stem], size=60, max_fragments=3)
+    for _ in range(200):
+        found, position = [], 0
+        for _ in range(rng.randrange(1, 60)):
+            position += rng.randrange(1, 30)
+            length = rng.choice([3, 5, 8, 50])  # some matches longer than a window's tail
+            found.append(Match(position, position + length, rng.choice("abcd")))
+            position += length
+        expected = []
+        for i, first in enumerate(found):
+            start = max(0, first.start - 15)
+            inside = [m for m in found[i : i + 40] if m.end <= start + 60]
+            expected.append((-len({m.term for m in inside}), -len(inside), start, start + 60))
+        chosen = []
+        for _, _, start, end in sorted(expected):
+            if all(end <= s or start >= e for s, e in chosen) and len(chosen) < 3:
+                chosen.append((start, end))
+        assert finder.best_windows("", found) == chosen
