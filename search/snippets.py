@@ -168,7 +168,7 @@ def render(fragments: Iterable[Fragment], mark: Callable[[str], str], plain: Cal
     parts = []
     for fragment in fragments:
         body = "".join(mark(text) if matched else plain(text) for text, matched in fragment.pieces)
-        body = re.sub(r"\s+", " ", body).strip()
+        body = " ".join(body.split())  # whitespace runs collapsed, ends trimmed
         parts.append((ELLIPSIS if fragment.cut_before else "") + body + (ELLIPSIS if fragment.cut_after else ""))
     return " ".join(parts)
 
