@@ -52,17 +52,8 @@ class Segment:
         lengths = BYTE_LENGTHS[fixed_column_array(column, self.size, np.uint8)]
         return ((1 - B) + B * lengths / average).astype(np.float32)
 
-    def positions(self, field: str, docnums: list[int], terms: list[str]) -> dict[int, list[list[int]]]:
-        """For each of the (ascending) documents, each term's positions in its field."""
-        found: dict[int, list[list[int]]] = {doc: [] for doc in docnums}
-        for term in terms:
-            spots = read_positions(self.reader, field, term, docnums)
-            for doc in docnums:
-                found[doc].append(spots.get(doc, []))
-        return found
-
-    def postings(self, field: str, term: str) -> tuple[Any, Any] | None:
-        """A term's (local docnums, weights) in one field (see read_postings)."""
+    def postings(self, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:
+        """A term's local docnums, weights and decoded blocks in one field (see read_postings)."""
         return read_postings(self.reader, field, term)
 
 
@@ -86,33 +77,14 @@ def tightness(spots: list[list[int]]) -> float:
     return (len(found) - 1) / max(best, len(found) - 1) * len(found) / len(spots)
 
 
-def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any] | None:
-    """A term's (docnums, weights) in one field of a segment, None when absent; weights carry the field boost.
-    Deleted documents are left in (scores mask them with `live`)."""
-    blocks = [load()[:2] for _, load in posting_blocks(reader, field, term)]
+def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:
+    """A term's docnums and weights in one field of a segment, and its decoded blocks (docnums, weights,
+    values: the encoded positions); None when absent. Weights carry the field boost. Deleted documents are
+    left in (scores mask them with `live`)."""
+    blocks = [load() for _, load in posting_blocks(reader, field, term)]
     if not blocks:
         return None
-    return np.concatenate([ids for ids, _ in blocks]), np.concatenate([weights for _, weights in blocks])
-
-
-def read_positions(reader: Any, field: str, term: str, docnums: list[int]) -> dict[int, list[int]]:
-    """A term's positions in one field of a segment, for each of the (ascending) docnums that hold it: only the
-    blocks that may hold one of them are decoded."""
-    decode = reader.schema[field].format.decode_positions
-    spots: dict[int, list[int]] = {}
-    pending = list(docnums)
-    for last_docnum, load in posting_blocks(reader, field, term):
-        if not pending:
-            break
-        if pending[0] > last_docnum:
-            continue
-        inside = [doc for doc in pending if doc <= last_docnum]
-        pending = pending[len(inside) :]
-        ids, _, values = load()
-        for doc, at in zip(inside, np.searchsorted(ids, inside).tolist()):
-            if at < len(ids) and ids[at] == doc:
-                spots[doc] = decode(values[at])
-    return spots
+    return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]), blocks
 
 
 def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[int, Callable[[], tuple[Any, Any, Any]]]]:
@@ -162,6 +134,7 @@ class BM25FScorer:
         self.segments = [Segment(leaf, offset, averages) for leaf, offset in leaf_readers(reader)]
         self.total = sum(s.size for s in self.segments)
         self.offsets = [s.offset for s in self.segments]
+        self.body_postings: dict[str, list[tuple[Any, Any]]] = {}  # the last score_all's blocks, for proximity
         self.post_keys = np.concatenate([s.post_keys for s in self.segments] or [np.zeros(0, np.int64)])
         self.dates = np.concatenate([s.dates for s in self.segments] or [np.zeros(0, np.int64)])
         keys, self.post_numbers = np.unique(self.post_keys, return_inverse=True)  # posts numbered 0..count-1
@@ -174,14 +147,29 @@ class BM25FScorer:
 
     def proximity(self, docnums: Any, terms: list[str]) -> Any:
         """For each document, how close the terms stand in its body (see tightness)."""
-        closeness = np.zeros(len(docnums), dtype=np.float32)
-        for segment in self.segments:
-            inside = np.flatnonzero((docnums >= segment.offset) & (docnums < segment.offset + segment.size))
-            local = sorted(int(docnums[i]) - segment.offset for i in inside)
-            spots = segment.positions("body", local, terms)
-            for i in inside:
-                closeness[i] = tightness(spots[int(docnums[i]) - segment.offset])
-        return closeness
+        wanted = np.unique(docnums)
+        spots = [self.body_positions(term, wanted) for term in terms]
+        return np.array([tightness([found.get(int(d), []) for found in spots]) for d in docnums], dtype=np.float32)
+
+    def body_positions(self, term: str, docnums: Any) -> dict[int, list[int]]:
+        """A term's positions in the body of each of the (ascending, global) docnums that holds it, from the
+        posting blocks the last score_all decoded when it read this term."""
+        if term not in self.body_postings:
+            self.keep_body_postings(term, [(s.offset, s.postings("body", term)) for s in self.segments])
+        decode = self.segments[0].reader.schema["body"].format.decode_positions
+        spots = {}
+        for ids, values in self.body_postings[term]:
+            low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
+            for doc, at in zip(docnums[low:high].tolist(), np.searchsorted(ids, docnums[low:high]).tolist()):
+                if ids[at] == doc:
+                    spots[doc] = decode(values[at])
+        return spots
+
+    def keep_body_postings(self, term: str, per_segment: list[tuple[int, Any]]) -> None:
+        """Remember a term's decoded body blocks, with global docnums, for body_positions."""
+        self.body_postings[term] = [
+            (offset + ids, values) for offset, postings in per_segment if postings for ids, _, values in postings[2]
+        ]
 
     def exact_title_docs(self, key: str) -> Any:
         """Global docnums of the sections of posts whose normalised title is exactly key."""
@@ -195,6 +183,7 @@ class BM25FScorer:
     def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any]:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
         and how many of them its heading or title (its context) holds, and whether its heading holds any."""
+        self.body_postings = {}
         totals = np.zeros(self.total, dtype=np.float32)
         matched = np.zeros(self.total, dtype=np.int16)
         in_context = np.zeros(self.total, dtype=np.int16)
@@ -215,17 +204,20 @@ class BM25FScorer:
         """One term's saturated BM25F score for every document (zero where absent); marks in `seen` the
         documents whose field of that name holds it."""
         frequency = np.zeros(self.total, dtype=np.float32)
+        body = []
         for segment in self.segments:
             window = frequency[segment.offset : segment.offset + segment.size]
             for field in SEARCH_FIELDS:
-                norms = segment.norms[field]
                 postings = segment.postings(field, term)
+                if field == "body":
+                    body.append((segment.offset, postings))
                 if postings is not None:
-                    ids, weights = postings
-                    window[ids] += weights / norms[ids]  # a document occurs once per posting list
+                    ids, weights, _ = postings
+                    window[ids] += weights / segment.norms[field][ids]  # a document occurs once per posting list
                     if field in seen:
                         seen[field][segment.offset + ids] = True
             window *= segment.live
+        self.keep_body_postings(term, body)
         present = int(np.count_nonzero(frequency))
         if not present:
             return frequency

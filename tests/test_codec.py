@@ -14,7 +14,7 @@ from whoosh.query import Phrase
 
 from search.analysis import ProseField
 from search.codec import CompactCodec, CompactPositions
-from search.scoring import read_positions, read_postings
+from search.scoring import read_postings
 
 
 @pytest.mark.parametrize(
@@ -103,30 +103,20 @@ def test_compact_postings_take_less_space_than_whoosh_default(tmp_path: Path) ->
     "codec", [CompactCodec(), CompactCodec(blocklimit=64), W3Codec()], ids=["compact", "compact-64", "whoosh"]
 )
 def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> None:
-    """The scorer's one-pass block decoder gives the docnums and weights Whoosh's matcher gives, over many blocks,
-    compressed or not, in either codec's blocks."""
+    """The scorer's one-pass block decoder gives the docnums, weights and positions Whoosh's matcher gives, over
+    many blocks, compressed or not, in either codec's blocks."""
     index = write_index(tmp_path / "index", codec)
     with index.searcher() as searcher:
         reader = searcher.reader()
+        decode = reader.schema["body"].format.decode_positions
         for word in ("common", "ground", "word", "filler", "rare"):
-            ids, weights = read_postings(reader, "body", word)
+            ids, weights, blocks = read_postings(reader, "body", word)
+            values = [value for _, _, block_values in blocks for value in block_values]
             matcher = reader.postings("body", word)
-            expected = list(matcher.items_as("weight"))
-            assert list(zip(ids.tolist(), weights.tolist())) == expected, word
+            expected = []
+            while matcher.is_active():
+                expected.append((matcher.id(), matcher.weight(), matcher.value_as("positions")))
+                matcher.next()
+            assert list(zip(ids.tolist(), weights.tolist(), map(decode, values))) == expected, word
         assert read_postings(reader, "body", "absent") is None
 
-
-def test_read_positions_equals_whoosh_matcher(tmp_path: Path) -> None:
-    """Positions for chosen documents, from lists of many blocks, equal what Whoosh's matcher reads."""
-    index = write_index(tmp_path / "index", CompactCodec(blocklimit=64))
-    with index.searcher() as searcher:
-        reader = searcher.reader()
-        wanted = [0, 5, 63, 64, 65, 123, 200, 299]
-        for word in ("common", "word", "rare"):
-            expected = {}
-            matcher = reader.postings("body", word)
-            while matcher.is_active():
-                if matcher.id() in wanted:
-                    expected[matcher.id()] = matcher.value_as("positions")
-                matcher.next()
-            assert read_positions(reader, "body", word, wanted) == expected, word

@@ -68,3 +68,27 @@ def test_stored_fields_match_whoosh_across_segments(make_index, posts_dir, index
         assert len(scorer.segments) > 1
         for docnum in range(scorer.total):
             assert scorer.stored_fields(docnum) == searcher.searcher.stored_fields(docnum)
+
+
+def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, index_dir):
+    """Positions for proximity, whether kept from scoring or read afresh, equal Whoosh's, in every segment."""
+    from search.indexer import build_index
+    from search.query import open_index
+
+    make_index({"a.md": "---\ntitle: A\n---\nRust tools and more rust.\n", "b.md": "---\ntitle: B\n---\nNo match.\n"})
+    (posts_dir / "c.md").write_text("---\ntitle: C\n---\nWords then rust tools.\n", encoding="utf-8")
+    build_index(posts_dir, index_dir)
+    with open_index(index_dir) as searcher:
+        scorer, reader = BM25FScorer(searcher.searcher), searcher.searcher.reader()
+        assert len(scorer.segments) > 1
+        everything = np.arange(scorer.total)
+        for term in ("rust", "tool"):
+            expected = {}
+            matcher = reader.postings("body", term)
+            while matcher.is_active():
+                expected[matcher.id()] = matcher.value_as("positions")
+                matcher.next()
+            assert len(expected) == 2
+            assert scorer.body_positions(term, everything) == expected  # read afresh
+            scorer.score_all([(term,)])
+            assert scorer.body_positions(term, everything) == expected  # kept from scoring
