@@ -1,4 +1,4 @@
-"""True BM25F, term at a time, straight from Whoosh's decoded posting blocks (numpy does the arithmetic).
+"""True BM25F, term at a time, straight from the bytes of Whoosh's posting lists (numpy does the arithmetic).
 
 Whoosh's own matcher and collector layer scores one posting at a time in Python and saturates each field
 separately; here a term's field frequencies are weighted, length-normalised and summed before a single
@@ -14,8 +14,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_right
-from functools import partial
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
@@ -81,17 +80,16 @@ def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any, list[tu
     """A term's docnums and weights in one field of a segment, and its decoded blocks (docnums, weights,
     values: the encoded positions); None when absent. Weights carry the field boost. Deleted documents are
     left in (scores mask them with `live`)."""
-    blocks = [load() for _, load in posting_blocks(reader, field, term)]
+    blocks = list(posting_blocks(reader, field, term))
     if not blocks:
         return None
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]), blocks
 
 
-def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[int, Callable[[], tuple[Any, Any, Any]]]]:
-    """A term's posting blocks in one field of a segment, read in one pass over the list's bytes, as (last
-    docnum, a function decoding the block's docnums, weights and values); none when the term is absent.
-    In Whoosh's W3 format a block is its signed length (negative for the last), a pickled info tuple, and the
-    (maybe compressed) pickled (docnum gaps, weights, values)."""
+def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[Any, Any, Any]]:
+    """A term's posting blocks in one field of a segment, decoded, read in one pass over the list's bytes; none
+    when the term is absent. In Whoosh's W3 format a block is its signed length (negative for the last), a
+    pickled info tuple, and the (maybe compressed) pickled (docnum gaps, weights, values)."""
     terms = reader._terms
     try:
         info = terms.term_info(field, reader._text_to_bytes(field, term))
@@ -99,7 +97,7 @@ def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[int, Ca
         return
     if info.is_inlined():  # short posting lists stored in the term dictionary
         ids, weights, values = info.inlined_postings()
-        yield ids[-1], lambda: (np.asarray(ids, np.int64), np.asarray(weights, np.float32), values)
+        yield np.asarray(ids, np.int64), np.asarray(weights, np.float32), values
         return
     offset, length = info.extent()
     length = length[0] if isinstance(length, tuple) else length  # Whoosh reads it as a 1-tuple
@@ -110,8 +108,8 @@ def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[int, Ca
     while not last:
         (size,) = BLOCK_LENGTH.unpack(stream.read(BLOCK_LENGTH.size))
         last, end = size < 0, stream.tell() + abs(size)
-        count, last_docnum, _, compression, _, _ = pickle.load(stream)
-        yield last_docnum, partial(decode_block, count, compression, raw[stream.tell() : end])
+        count, _, _, compression, _, _ = pickle.load(stream)
+        yield decode_block(count, compression, raw[stream.tell() : end])
         stream.seek(end)
 
 
