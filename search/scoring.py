@@ -178,7 +178,7 @@ class BM25FScorer:
                 found.append(segment.offset + postings[0][segment.live[postings[0]]])
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
-    def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any]:
+    def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any, Any]:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
         and how many of them its heading or title (its context) holds, and whether its heading holds any."""
         self.body_postings = {}
