@@ -339,8 +339,12 @@ class SearchIndex:
             self.parsers[dates] = make_parser(self.index.schema, dates)
         try:
             parsed = self.parsers[dates].parse(text)
-        except Exception as error:  # the parser raises assorted errors on odd input
-            raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
+        except Exception:  # the parser raises assorted errors on odd input: search its words instead
+            words = re.sub(r"[^\w\s]", " ", text).lower()  # operators are upper case
+            try:
+                parsed = self.parsers[dates].parse(words)
+            except Exception as error:
+                raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
         self.parsed = {text: parsed}
         return parsed
 

@@ -246,3 +246,8 @@ def test_plain_words_are_built_exactly_as_the_parser_builds_them(searcher):
         assert searcher.plain_words_query(text) == parser.parse(text), text
     for text in NOT_PLAIN:
         assert searcher.plain_words_query(text) is None, text
+
+
+def test_a_query_the_parser_cannot_read_is_searched_as_words(searcher):
+    """Operators in an order Whoosh's parser fails on do not make an error: the words are searched."""
+    assert "one.md" in paths(searcher.search(". TO )NOT AND # salad"))
