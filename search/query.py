@@ -36,7 +36,10 @@ RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x .
 RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 MAX_EXPANSIONS = 64  # words a prefix* query expands to
 FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
-LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])[*?]\w")
+LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])\*\w")
+# "?" ends questions rather than standing for a letter ("ownership?" would miss "ownership"), and a "*" after no
+# word would expand to every word in the index
+NOT_WILDCARDS = re.compile(r"\?|(?<![\w*])\*+(?!\w)")
 PLAIN_WORDS = re.compile(r"\s*[^\W_]+(?:\s+[^\W_]+)*\s*")
 OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
@@ -125,7 +128,8 @@ class IndexStats:
 
 
 def repair(text: str) -> str:
-    """Balance quotes and parentheses so a half-typed query still parses."""
+    """Balance quotes and parentheses so a half-typed query still parses; drop "?" and lone "*"."""
+    text = NOT_WILDCARDS.sub(" ", text)
     if text.count('"') % 2:
         cut = text.rfind('"')
         text = text[:cut] + text[cut + 1 :]

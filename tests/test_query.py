@@ -251,3 +251,12 @@ def test_plain_words_are_built_exactly_as_the_parser_builds_them(searcher):
 def test_a_query_the_parser_cannot_read_is_searched_as_words(searcher):
     """Operators in an order Whoosh's parser fails on do not make an error: the words are searched."""
     assert "one.md" in paths(searcher.search(". TO )NOT AND # salad"))
+
+
+def test_question_mark_ends_a_question_and_a_lone_star_is_dropped(searcher):
+    """"salad?" finds what "salad" finds (it is not a one-letter wildcard); "*" alone does not expand to every word."""
+    assert paths(searcher.search("tomato salad?")) == paths(searcher.search("tomato salad"))
+    assert paths(searcher.search("is it a salad?")) == paths(searcher.search("is it a salad"))
+    assert paths(searcher.search("salad *")) == paths(searcher.search("salad"))
+    assert "one.md" in paths(searcher.search("sal*"))
+    assert searcher.search("*").total == 0
