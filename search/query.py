@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 import math
-from functools import partial
-from itertools import islice
+from collections import Counter
+from functools import partial, reduce
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +35,7 @@ PROXIMITY_MAX_WORDS = 4  # a longer query is a pasted sentence: how close its wo
 HEADING_WEIGHT = 1.0  # a section whose heading and title hold every query word scores double
 RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x ...
 RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
-MAX_EXPANSIONS = 64  # words a prefix* query expands to
+MAX_EXPANSIONS = 64  # words a prefix* query stands for: those in most sections
 FIELD_ALIASES = {"tags": ["tag"], "categories": ["category"], "author": ["authors", "by"], "heading": ["section"]}
 LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])\*\w")
 # "?" ends questions rather than standing for a letter ("ownership?" would miss "ownership"), and a "*" after no
@@ -200,15 +201,28 @@ def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
 
 
 def is_plain_words(q: wq.Query) -> bool:
-    """True when the query is only words, each searched in every field (no phrases, filters or operators)."""
+    """True when the query is only words and prefixes, each searched in every field (no phrases, filters or
+    operators): the scorer alone then finds its sections."""
     groups = q.subqueries if isinstance(q, wq.And) else [q]
     return all(
         isinstance(g, wq.Or)
         and {getattr(t, "fieldname", None) for t in g.subqueries} == set(SEARCH_FIELDS)
-        and all(type(t) is wq.Term for t in g.subqueries)
-        and len({t.text for t in g.subqueries}) == 1
+        and len({(type(t), getattr(t, "text", None)) for t in g.subqueries}) == 1
+        and type(g.subqueries[0]) in (wq.Term, wq.Prefix, wq.Wildcard)
         for g in groups
     )
+
+
+def any_of_terms(q: wq.Query) -> list[tuple[str, str]] | None:
+    """The (field, word) pairs of a query that is a word or an OR of words, else None."""
+    if q is wq.NullQuery:
+        return []
+    if type(q) is wq.Term:
+        return [(q.fieldname, str(q.text))]
+    if isinstance(q, wq.Or):
+        parts = [any_of_terms(part) for part in q.subqueries]
+        return None if any(part is None for part in parts) else [pair for part in parts for pair in part]  # type: ignore[union-attr]
+    return None
 
 
 def only_words_and_split_words(text: str, q: wq.Query) -> bool:
@@ -263,6 +277,7 @@ class SearchIndex:
         self.paths = self.searcher.reader().column_reader("path")
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
+        self.expanded: dict[str, tuple[str, ...]] = {}  # the last prefix expanded, used once per field
         self.analyzer = self.index.schema["body"].analyzer
         self.other_languages = {lang: text_analyzer(lang) for lang in self.manifest.languages}
         self.highlighter = Highlighter(
@@ -284,9 +299,11 @@ class SearchIndex:
         """Pick up a newer index generation if one was committed."""
         if latest_generation(self.index_dir) != self.manifest.generation:
             self.manifest = require_index(self.index_dir, SCHEMA_VERSION)
-            self.searcher = self.searcher.refresh()
+            stale, self.searcher = self.searcher, self.index.searcher()  # Whoosh's refresh() would reuse segment
+            stale.close()  # readers, and with them the deletions they saw then: updated posts' old sections
             self.scorer = BM25FScorer(self.searcher)
             self.paths = self.searcher.reader().column_reader("path")
+            self.expanded = {}
 
     def stem(self, word: str) -> str:
         """A word as the site's language analyses it."""
@@ -373,20 +390,59 @@ class SearchIndex:
         """Global docnums matching a query (unscored), as a numpy array."""
         if q is wq.NullQuery or (isinstance(q, (wq.Or, wq.And)) and not q.subqueries):
             return np.zeros(0, dtype=np.int64)
-        return np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
+        q = self.bounded(q)
+        found = self.docs_from_postings(q)
+        return found if found is not None else np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
+
+    def docs_from_postings(self, q: wq.Query) -> Any:
+        """docs() from unions, intersections and differences of posting lists, for queries of words, OR, AND
+        and NOT (Whoosh's matchers take one Python call per posting); None for anything else."""
+        terms = any_of_terms(q)
+        if terms is not None:
+            return self.scorer.docs_with_any(terms)
+        if isinstance(q, wq.AndNot):
+            kept, dropped = self.docs_from_postings(q.a), self.docs_from_postings(q.b)
+            return None if kept is None or dropped is None else np.setdiff1d(kept, dropped, assume_unique=True)
+        if isinstance(q, wq.And):
+            wanted = [self.docs_from_postings(p) for p in q.subqueries if not isinstance(p, wq.Not)]
+            unwanted = [self.docs_from_postings(p.query) for p in q.subqueries if isinstance(p, wq.Not)]
+            if not wanted or any(part is None for part in wanted + unwanted):
+                return None
+            found = reduce(partial(np.intersect1d, assume_unique=True), wanted)
+            return reduce(partial(np.setdiff1d, assume_unique=True), unwanted, found)
+        return None
+
+    def bounded(self, q: wq.Query) -> wq.Query:
+        """The query with each prefix* or wild*card in a searched field replaced by its expansions (Whoosh
+        would match every indexed word it stands for: seconds for "t*" on a large site)."""
+        if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname in SEARCH_FIELDS:
+            terms = self.expansions(q)
+            return wq.Or([wq.Term(q.fieldname, term) for term in terms]) if terms else wq.NullQuery
+        return q if q.is_leaf() else q.apply(self.bounded)
+
+    def expansions(self, leaf: wq.Query) -> tuple[str, ...]:
+        """The MAX_EXPANSIONS indexed words a prefix* or wild*card stands for, those in most sections first."""
+        pattern = leaf.text + "*" if isinstance(leaf, wq.Prefix) else leaf.text
+        if pattern not in self.expanded:
+            reader, matches = self.searcher.reader(), re.compile(fnmatch.translate(pattern)).match
+            counts: Counter[str] = Counter()
+            for field in SEARCH_FIELDS:
+                for found in reader.expand_prefix(field, re.split(r"[*?\[]", pattern)[0]):
+                    term = found.decode("utf-8") if isinstance(found, bytes) else found
+                    if matches(term):
+                        counts[term] += reader.doc_frequency(field, found)
+            self.expanded = {pattern: tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))}
+        return self.expanded[pattern]
 
     def query_words(self, q: wq.Query, translated: dict[str, set[str]]) -> list[tuple[str, ...]]:
         """The query's positive words, each a tuple of index terms (a prefix expands to several, a word in
         other post languages to its stems there)."""
-        reader = self.searcher.reader()
         words: dict[tuple[str, ...], None] = {}
         for leaf in positive_leaves(q):
             if isinstance(leaf, wq.Phrase):
                 words.update(((word,), None) for word in leaf.words)
             elif isinstance(leaf, (wq.Prefix, wq.Wildcard)) and leaf.fieldname in SEARCH_FIELDS:
-                prefix = re.split(r"[*?]", leaf.text)[0]
-                expanded = sorted({t for f in SEARCH_FIELDS for t in islice(reader.expand_prefix(f, prefix), MAX_EXPANSIONS)})
-                words[tuple(expanded[:MAX_EXPANSIONS])] = None
+                words[self.expansions(leaf)] = None
             elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
                 words[(str(leaf.text), *sorted(translated.get(str(leaf.text), ())))] = None
         return [w for w in words if w]

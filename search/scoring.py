@@ -169,14 +169,19 @@ class BM25FScorer:
             (offset + ids, values) for offset, postings in per_segment if postings for ids, _, values in postings[2]
         ]
 
+    def docs_with_any(self, terms: list[tuple[str, str]]) -> Any:
+        """Global docnums (ascending, live only) of the documents holding any of the (field, word) pairs."""
+        found = [np.zeros(0, dtype=np.int64)]
+        for segment in self.segments:
+            for field, term in terms:
+                postings = segment.postings(field, term)
+                if postings is not None:
+                    found.append(segment.offset + postings[0][segment.live[postings[0]]])
+        return np.unique(np.concatenate(found))
+
     def exact_title_docs(self, key: str) -> Any:
         """Global docnums of the sections of posts whose normalised title is exactly key."""
-        found = []
-        for segment in self.segments:
-            postings = segment.postings("title_exact", key)
-            if postings is not None:
-                found.append(segment.offset + postings[0][segment.live[postings[0]]])
-        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        return self.docs_with_any([("title_exact", key)])
 
     def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any, Any]:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,

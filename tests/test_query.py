@@ -1,7 +1,7 @@
 import pytest
 
 from search.errors import QueryError
-from search.query import repair
+from search.query import relax, repair
 
 POSTS = {
     "both.md": "---\ntitle: Gardening notes\ndate: 2020-01-01\ntags: [garden]\n---\nTomato plants need sun and water every day.\n",
@@ -179,6 +179,18 @@ def test_searcher_sees_a_newer_generation(searcher, posts_dir, index_dir):
     assert paths(searcher.search("kumquat")) == ["new.md"]
 
 
+def test_searcher_drops_what_a_newer_generation_deleted(make_index, posts_dir, index_dir):
+    """An open index that sees a post updated no longer finds the post's old text."""
+    from search.indexer import build_index
+
+    searcher = make_index({"a.md": "---\ntitle: A\n---\nApple banana.\n", "b.md": "---\ntitle: B\n---\nBanana cherry.\n"})
+    assert paths(searcher.search("apple")) == ["a.md"]
+    (posts_dir / "a.md").write_text("---\ntitle: A\n---\nCherry only.\n", encoding="utf-8")
+    build_index(posts_dir, index_dir)
+    assert paths(searcher.search("apple")) == []
+    assert sorted(paths(searcher.search("cherry"))) == ["a.md", "b.md"]
+
+
 def test_words_close_together_outrank_scattered_and_phrase_outranks_both(make_index):
     filler = "plain filler text. " * 12
     searcher = make_index(
@@ -260,3 +272,25 @@ def test_question_mark_ends_a_question_and_a_lone_star_is_dropped(searcher):
     assert paths(searcher.search("salad *")) == paths(searcher.search("salad"))
     assert "one.md" in paths(searcher.search("sal*"))
     assert searcher.search("*").total == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["tomato", "tomato sun", "tomato OR borrow", "tomato -salad", "tomato NOT salad", "(tomato OR sun) NOT water",
+     "tom*", "-tom* sun", "tag:garden", "tag:garden tomato", '"tomato salad"', "title:notes tomato", "zebra"],
+)
+def test_documents_from_posting_lists_equal_whoosh_matching(make_index, posts_dir, index_dir, query):
+    """The set operations over posting lists find exactly the sections Whoosh's matchers find, also in a
+    segment holding deleted sections."""
+    from search.indexer import build_index
+
+    garden = "---\ntitle: Garden notes\ntags: [garden]\n---\nTomato plants need sun.\n\n## Water\n\nWater daily.\n"
+    searcher = make_index({"a.md": "---\ntitle: Kitchen notes\n---\nA tomato salad.\n", "b.md": garden})
+    (posts_dir / "a.md").write_text("---\ntitle: Kitchen notes\n---\nA sun salad, no tomato.\n", encoding="utf-8")
+    build_index(posts_dir, index_dir)
+    searcher.refresh()
+    assert searcher.searcher.reader().has_deletions()
+    for q in (searcher.parse(query), relax(searcher.parse(query))):
+        bounded = searcher.bounded(q)
+        expected = sorted(searcher.searcher.docs_for_query(bounded))
+        assert searcher.docs(q).tolist() == expected, q
