@@ -299,8 +299,10 @@ class SearchIndex:
         """Pick up a newer index generation if one was committed."""
         if latest_generation(self.index_dir) != self.manifest.generation:
             self.manifest = require_index(self.index_dir, SCHEMA_VERSION)
-            stale, self.searcher = self.searcher, self.index.searcher()  # Whoosh's refresh() would reuse segment
-            stale.close()  # readers, and with them the deletions they saw then: updated posts' old sections
+            # A new searcher, not Whoosh's refresh(): that reuses segment readers, and with them the deletions
+            # they saw when opened, so updated posts' old sections would still be found.
+            stale, self.searcher = self.searcher, self.index.searcher()
+            stale.close()
             self.scorer = BM25FScorer(self.searcher)
             self.paths = self.searcher.reader().column_reader("path")
             self.expanded = {}
