@@ -17,7 +17,14 @@ from array import array
 from itertools import accumulate
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3FieldWriter,
+    W3PostingsWriter,
+    _lenfield,
+)
 from whoosh.formats import Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -26,6 +33,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 BLOCK_POSTINGS = 1024
 ARRAY_MIN = 16  # postings in a block from which its docnum gaps are an array (a tuple is smaller below)
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
+WIDE_MARK = bytes([WIDE])
 
 
 class CompactPositions(Positions):
@@ -38,10 +46,10 @@ class CompactPositions(Positions):
         wide = array("I", gaps)
         if sys.byteorder == "big":
             wide.byteswap()
-        return bytes([WIDE]) + wide.tobytes()
+        return WIDE_MARK + wide.tobytes()
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        if valuestring[:1] != bytes([WIDE]):
+        if valuestring[:1] != WIDE_MARK:
             return list(accumulate(valuestring))
         wide = array("I", valuestring[1:])
         if sys.byteorder == "big":
@@ -49,7 +57,7 @@ class CompactPositions(Positions):
         return list(accumulate(wide))
 
     def decode_frequency(self, valuestring: bytes) -> int:
-        if valuestring[:1] != bytes([WIDE]):
+        if valuestring[:1] != WIDE_MARK:
             return len(valuestring)
         return (len(valuestring) - 1) // 4
 

@@ -203,7 +203,8 @@ def write_changes(
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, fresh=full, lang=settings.lang)
     try:
-        writer = index.writer(limitmb=WRITER_MEMORY_MB, codec=CompactCodec(), **parallel_writer_options(full, len(plan.to_read)))
+        options = parallel_writer_options(full, len(plan.to_read))
+        writer = index.writer(limitmb=WRITER_MEMORY_MB, codec=CompactCodec(), **options)
     except LockError as error:
         raise PostsearchError(f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
     try:

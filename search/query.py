@@ -175,12 +175,17 @@ def highlight_terms(q: wq.Query) -> tuple[frozenset[str], tuple[str, ...]]:
         if isinstance(leaf, wq.Prefix):
             prefixes.add(leaf.text)
         elif isinstance(leaf, wq.Wildcard):
-            prefixes.add(re.split(r"[*?]", leaf.text)[0])
+            prefixes.add(literal_start(leaf.text))
         elif isinstance(leaf, wq.Phrase):
             words.update(leaf.words)
         elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
             words.add(str(leaf.text))
     return frozenset(words), tuple(sorted(p for p in prefixes if p))
+
+
+def literal_start(pattern: str) -> str:
+    """The part of a wildcard pattern before its first wildcard."""
+    return re.split(r"[*?\[]", pattern)[0]
 
 
 def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
@@ -220,8 +225,13 @@ def any_of_terms(q: wq.Query) -> list[tuple[str, str]] | None:
     if type(q) is wq.Term:
         return [(q.fieldname, str(q.text))]
     if isinstance(q, wq.Or):
-        parts = [any_of_terms(part) for part in q.subqueries]
-        return None if any(part is None for part in parts) else [pair for part in parts for pair in part]  # type: ignore[union-attr]
+        pairs: list[tuple[str, str]] = []
+        for part in q.subqueries:
+            found = any_of_terms(part)
+            if found is None:
+                return None
+            pairs.extend(found)
+        return pairs
     return None
 
 
@@ -277,7 +287,7 @@ class SearchIndex:
         self.paths = self.searcher.reader().column_reader("path")
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
-        self.expanded: dict[str, tuple[str, ...]] = {}  # the last prefix expanded, used once per field
+        self.expanded: dict[str, tuple[str, ...]] = {}  # prefixes expanded lately: each is met once per field
         self.analyzer = self.index.schema["body"].analyzer
         self.other_languages = {lang: text_analyzer(lang) for lang in self.manifest.languages}
         self.highlighter = Highlighter(
@@ -429,11 +439,13 @@ class SearchIndex:
             reader, matches = self.searcher.reader(), re.compile(fnmatch.translate(pattern)).match
             counts: Counter[str] = Counter()
             for field in SEARCH_FIELDS:
-                for found in reader.expand_prefix(field, re.split(r"[*?\[]", pattern)[0]):
+                for found in reader.expand_prefix(field, literal_start(pattern)):
                     term = found.decode("utf-8") if isinstance(found, bytes) else found
                     if matches(term):
                         counts[term] += reader.doc_frequency(field, found)
-            self.expanded = {pattern: tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))}
+            if len(self.expanded) >= MAX_EXPANSIONS:  # kept for a few queries, not for ever
+                self.expanded.clear()
+            self.expanded[pattern] = tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
         return self.expanded[pattern]
 
     def query_words(self, q: wq.Query, translated: dict[str, set[str]]) -> list[tuple[str, ...]]:

@@ -43,7 +43,6 @@ class Highlighter:
         self.size = size
         self.max_fragments = max_fragments
         self.stems: dict[str, tuple[str, ...]] = {}
-        self.starts: dict[tuple[frozenset[str], tuple[str, ...]], set[str]] = {}
 
     def term_of(self, word: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> str:
         """The query term this word matches, or ''."""
@@ -76,9 +75,7 @@ class Highlighter:
         C speed (CJK text, split into bigrams, is walked word by word)."""
         if not self.prefilter or any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
             return split_words(text)
-        if (terms, prefixes) not in self.starts:  # kept for the sections of one query only
-            self.starts = {(terms, prefixes): {t[:-1] if len(t) > 3 else t for t in terms} | set(prefixes)}
-        starts = self.starts[(terms, prefixes)]
+        starts = {t[:-1] if len(t) > 3 else t for t in terms} | set(prefixes)
         lowered = text.lower()
         if len(lowered) != len(text):  # a few letters change length in lower case: use a regular expression
             pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})\w*", re.I)
