@@ -2,10 +2,22 @@ from pathlib import Path
 
 import pytest
 
-from search.posts import read_post
-from search.sections import Sectioner, github_slug, kramdown_slug, python_markdown_slug, strip_template_tags
+import markdown
 
-from conftest import write
+from search.files import find_posts
+from search.posts import read_post
+from search.sections import (
+    SectionCollector,
+    Sectioner,
+    TreeReader,
+    github_slug,
+    kramdown_slug,
+    python_markdown_slug,
+    strip_template_tags,
+    tidy,
+)
+
+from conftest import corpus, write
 
 
 def sections_of(tmp_path: Path, body: str, anchors: str = "github", title: str = "Post"):
@@ -117,3 +129,78 @@ def test_table_of_contents_markers_are_not_text(tmp_path):
     intro, first = sections_of(tmp_path, body)
     assert intro.text == "Intro words."
     assert (first.anchor, first.text) == ("first", "Text about the TOC of a book.")
+
+
+RICH_MARKDOWN = """Intro with *em*, **strong**, `code <b>`, a\\*escaped\\* star, [a link](http://x.y "t") and
+[a reference][ref], ![an image](i.png), <http://auto.link>, <me@example.com>, a line break  
+here, &copy; &#169; AT&T, 3 < 4 > 2, <span class="x">inline html</span> and a note[^1].
+
+*[HTML]: Hyper Text Markup Language
+
+HTML abbreviations, <!-- a comment --> and <script>var a = 1 < 2;</script> text.
+
+<div class="box">
+<h2 id="raw">A raw heading</h2>
+<p>Raw &amp; block <em>html</em></p>
+</div>
+
+<div markdown="1">
+Markdown *inside* HTML.
+</div>
+
+## Table & list {#custom}
+
+| a | b |
+|---|---|
+| `x` | y_z |
+
+Term
+:   Definition *here*
+
+```python
+if a < b and c & d: pass
+```
+
+    indented <code> & more
+
+[ref]: http://r.example
+[^1]: The footnote's text.
+"""
+
+
+def drafts(collector: SectionCollector) -> list[tuple[str, int, str, str, str]]:
+    collector.close()
+    return [(d.heading, d.level, d.explicit_id, tidy(d.prose), tidy(d.code)) for d in collector.drafts]
+
+
+def drafts_from_html(body: str) -> list[tuple[str, int, str, str, str]]:
+    """What parsing Python-Markdown's own HTML gives: the reference the tree reader must match."""
+    collector = SectionCollector()
+    collector.feed(markdown.Markdown(extensions=["extra"]).convert(strip_template_tags(body)))
+    return drafts(collector)
+
+
+def drafts_from_tree(sectioner: Sectioner, body: str) -> list[tuple[str, int, str, str, str]]:
+    collector = SectionCollector()
+    root = sectioner.render(body)
+    if root is not None:
+        TreeReader(sectioner.renderer, collector).read(root)
+    return drafts(collector)
+
+
+def test_reading_the_tree_gives_what_parsing_markdowns_html_gives():
+    """The tree reader, the quick inline pass and no prettifying change nothing: every inline pattern, raw
+    HTML, entities, footnotes, abbreviations, Markdown in HTML, tables, definition lists and code."""
+    found = drafts_from_tree(Sectioner(), RICH_MARKDOWN)
+    assert found == drafts_from_html(RICH_MARKDOWN)
+    assert [d[0] for d in found] == ["", "A raw heading", "Table & list"] and found[2][2] == "custom"
+    assert "AT&T, 3 < 4 > 2" in found[0][3] and "inline html" in found[0][3] and "\u00a9 \u00a9" in found[0][3]
+
+
+@pytest.mark.parametrize("name", ["seed-post", "jekyll-posts", "hugo-docs"])
+def test_reading_the_tree_matches_markdowns_html_on_real_posts(name):
+    root = corpus(name)
+    sectioner = Sectioner()
+    for path in find_posts(root)[::3]:
+        body = read_post(path, root).body
+        assert drafts_from_tree(sectioner, body) == drafts_from_html(body), path
