@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -130,7 +129,7 @@ def language_rules(lang: str) -> tuple[frozenset[str], Callable[[str], str]]:
     return stops, lru_cache(maxsize=50000)(stemmer_for_language(lang))
 
 
-def index_terms(text: str, lang: str) -> Iterator[str]:
+def index_terms(text: str, lang: str) -> list[str]:
     """The terms text_analyzer(lang) makes of the text, in order, without Whoosh's token objects."""
     start = 0
     marker = LANG_MARKER.match(text)
@@ -141,9 +140,7 @@ def index_terms(text: str, lang: str) -> Iterator[str]:
         words = [text[begin:end].lower() for begin, end in split_words(text, start)]
     else:  # the common case, at C speed
         words = [word.lower() for word in WORD.findall(text, start)]
-    for word in words:
-        if word not in stops:
-            yield stem(word)
+    return [stem(word) for word in words if word not in stops]
 
 
 class ProseField(TEXT):
@@ -154,13 +151,16 @@ class ProseField(TEXT):
         self.format = CompactPositions(field_boost=self.format.field_boost)
         self.lang = lang
 
-    def index(self, value: str, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
-        positions: dict[str, list[int]] = defaultdict(list)
+    def index(self, value: str, **kwargs: object) -> list[tuple[bytes, int, float, bytes]]:
+        positions: dict[str, list[int]] = {}
         for position, term in enumerate(index_terms(value, self.lang)):
-            positions[term].append(position)
-        boost = self.format.field_boost
-        for term, found in positions.items():
-            yield term.encode("utf-8"), len(found), len(found) * boost, self.format.encode(found)
+            found = positions.get(term)
+            if found is None:
+                positions[term] = [position]
+            else:
+                found.append(position)
+        boost, encode = self.format.field_boost, self.format.encode
+        return [(term.encode("utf-8"), len(found), len(found) * boost, encode(found)) for term, found in positions.items()]
 
 
 def text_analyzer(lang: str = "en"):

@@ -40,6 +40,8 @@ class CompactPositions(Positions):
     """Positions stored as their gaps, a byte each (or 4 bytes each after a WIDE marker when one gap is >= 255)."""
 
     def encode(self, poslist: list[int]) -> bytes:
+        if len(poslist) == 1 and poslist[0] < WIDE:  # most words occur once in a section
+            return bytes(poslist)
         gaps = [position - previous for previous, position in zip([0, *poslist], poslist)]
         if max(gaps) < WIDE:
             return bytes(gaps)
@@ -93,6 +95,12 @@ class CompactFieldWriter(W3FieldWriter):
     def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
         super().add_postings(schema, FieldLengths(lengths) if lengths else None, items)
 
+    def write_term(self, btext: bytes, docnums: array, weights: array, values: list, lengths: list[int]) -> None:
+        """One term's whole posting list (docnums ascending), in the current field."""
+        self.start_term(btext)
+        self._postwriter.write_postings(docnums, weights, values, lengths)
+        self.finish_term()
+
 
 class FieldLengths:
     """A segment's document lengths, each field's read once from its column."""
@@ -102,10 +110,14 @@ class FieldLengths:
         self.fields: dict[str, list[int]] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str) -> int:
+        return self.field(fieldname)[docnum]
+
+    def field(self, fieldname: str) -> list[int]:
+        """Every document's length in one field, as Whoosh stores it (rounded to a byte's worth)."""
         lengths = self.fields.get(fieldname)
         if lengths is None:
             lengths = self.fields[fieldname] = self.read(fieldname)
-        return lengths[docnum]
+        return lengths
 
     def read(self, fieldname: str) -> list[int]:
         column = self.perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
@@ -130,6 +142,20 @@ class CompactPostingsWriter(W3PostingsWriter):
         if all(w == weights[0] for w in weights):
             return float(weights[0])
         return weights  # an array("f"): what Whoosh's reader makes of the other forms too
+
+    def write_postings(self, docnums: array, weights: array, values: list, lengths: list[int]) -> None:
+        """A term's postings at once, as add_posting() would take them one by one; finish_postings() writes the
+        last block."""
+        limit = self._blocklimit
+        for start in range(0, len(docnums), limit):
+            if start:
+                self._write_block()
+            end = start + limit
+            self._ids, self._weights, self._values = docnums[start:end], weights[start:end], values[start:end]
+            self._maxweight = max(0, max(self._weights))
+            block_lengths = lengths[start:end]
+            self._maxlength = max(block_lengths)
+            self._minlength = min((n for n in block_lengths if n), default=None)
 
     def _write_block(self, last: bool = False) -> None:
         if not self._blockcount:

@@ -29,6 +29,7 @@ class ParsedFile:
     documents: tuple[dict[str, Any], ...] = ()
     error: str = ""
     draft: bool = False
+    lang: str = ""  # the post's language, when it was read
 
 
 def post_key(relpath: str) -> int:
@@ -98,4 +99,4 @@ def parse_one(
         return ParsedFile(relpath, not_indexed, error=error.reason)
     except Exception as error:  # a renderer crash on one post must not stop the run
         return ParsedFile(relpath, not_indexed, error=f"{type(error).__name__}: {error}")
-    return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, len(documents), True), documents)
+    return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, len(documents), True), documents, lang=post.lang or "")

@@ -27,11 +27,10 @@ if TYPE_CHECKING:
 
 PARALLEL_THRESHOLD = 200
 CHUNK_SIZE = 40
-# Whoosh's posting pool per writer process before it spills sorted runs to disk: at 128 a cpp-docs build spilled
-# and took 47 s; at 256 nothing spills, 38 s, peak RSS 355 MB.
-WRITER_MEMORY_MB = 256
+WORKER_POLL_SECONDS = 1.0
 
 Progress = Callable[[int], None]
+Job = tuple[str, str, int, int, str]  # path, relative path, mtime_ns, size, digest (or "")
 
 
 @dataclass(frozen=True)
@@ -76,29 +75,21 @@ class Plan:
     deleted: list[str] = field(default_factory=list)
 
 
-def parse_files(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
-    """Parse the planned files, in a process pool when there are many."""
+def parse_serially(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
+    """Parse the planned files in this process, a chunk at a time."""
     from .documents import parse_chunk
-    jobs = [(str(path), rel, st.st_mtime_ns, st.st_size, digest) for rel, (path, st, digest) in plan.to_read.items()]
-    chunks = [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
-    workers = worker_count()
-    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
-        results: Iterable[list[ParsedFile]] = (parse_chunk(chunk, str(root), settings) for chunk in chunks)
-        yield from report(results, progress)
-        return
-    from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(parse_chunk, chunk, str(root), settings) for chunk in chunks]
-        yield from report((future.result() for future in futures), progress)
-
-
-def report(chunks: Iterable[list[ParsedFile]], progress: Progress | None) -> Iterator[ParsedFile]:
-    """Yield parsed files, telling the progress callback after each batch."""
-    for chunk in chunks:
-        yield from chunk
+    for chunk in job_chunks(plan):
+        parsed = parse_chunk(chunk, str(root), settings)
+        yield from parsed
         if progress:
-            progress(len(chunk))
+            progress(len(parsed))
+
+
+def job_chunks(plan: Plan) -> list[list[Job]]:
+    """The planned files as worker jobs, CHUNK_SIZE to a chunk."""
+    jobs = [(str(path), rel, st.st_mtime_ns, st.st_size, digest) for rel, (path, st, digest) in plan.to_read.items()]
+    return [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
 
 
 def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
@@ -137,9 +128,13 @@ def build_index(
     index_dir: Path,
     rebuild: bool = False,
     progress_start: Callable[[int], Progress | None] | None = None,
+    workers: int | None = None,
     **overrides: Any,
 ) -> IndexSummary:
-    """Index the posts folder into index_dir and return what changed."""
+    """Index the posts folder into index_dir and return what changed.
+
+    workers: processes that parse and write at once (default: one per core, at most four); a run with fewer
+    than PARALLEL_THRESHOLD files to read uses this process only."""
     posts_dir, index_dir = Path(posts_dir), Path(index_dir)
     if not posts_dir.is_dir():
         raise PostsDirNotFound(posts_dir, f"Posts folder {posts_dir} does not exist.")
@@ -157,7 +152,8 @@ def build_index(
     progress = progress_start(len(plan.to_read)) if progress_start and plan.to_read else None
     if not plan.to_read and not plan.deleted and not full:
         return IndexSummary(unchanged=len(plan.unchanged), sections=manifest.sections if manifest else 0)
-    return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress)
+    workers = worker_count() if workers is None else max(1, workers)
+    return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers)
 
 
 def refuse_foreign_folder(index_dir: Path) -> None:
@@ -168,17 +164,83 @@ def refuse_foreign_folder(index_dir: Path) -> None:
         pass
 
 
-def parallel_writer_options(full: bool, files: int) -> dict[str, Any]:
-    """For a large full build, one Whoosh sub-writer per core, each writing its own segment (one commit)."""
-    cores = worker_count()
-    if full and files >= PARALLEL_THRESHOLD and cores > 1:
-        return {"procs": cores, "multisegment": True}
-    return {}
-
-
 def worker_count() -> int:
-    """Processes to parse or write with: one per core, at most four."""
+    """Processes to parse and write with: one per core, at most four."""
     return min(os.cpu_count() or 1, 4)
+
+
+def parse_in_workers(
+    plan: Plan, root: Path, index_dir: Path, settings: Settings, workers: int, progress: Progress | None, segments: list
+) -> Iterator[ParsedFile]:
+    """Parse the planned files in worker processes that each write their sections into a segment of their own
+    (appended to segments when all are done); yields each file's outcome without its documents."""
+    import multiprocessing
+    import queue
+
+    context = multiprocessing.get_context()
+    jobs, results = context.Queue(), context.Queue()
+    processes = [
+        context.Process(target=segment_worker, args=(str(index_dir), str(root), settings, jobs, results), daemon=True)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for chunk in job_chunks(plan):
+            jobs.put(chunk)
+        for _ in processes:
+            jobs.put(None)
+        finished = 0
+        while finished < len(processes):
+            try:
+                kind, payload = results.get(timeout=WORKER_POLL_SECONDS)
+            except queue.Empty:
+                if any(process.exitcode for process in processes):
+                    raise PostsearchError("An indexing worker process stopped unexpectedly; the index is unchanged.")
+                continue
+            if kind == "error":
+                raise PostsearchError(f"An indexing worker process failed; the index is unchanged.\n{payload}")
+            if kind == "segment":
+                finished += 1
+                segments.extend([payload] if payload is not None else [])
+                continue
+            yield from payload
+            if progress:
+                progress(len(payload))
+    finally:
+        for process in processes:
+            if process.is_alive() and finished < len(processes):
+                process.terminate()
+            process.join()
+
+
+def segment_worker(index_dir: str, root: str, settings: Settings, jobs: Any, results: Any) -> None:
+    """Worker process: parse chunks of files from jobs, write their sections into a new segment, report each
+    chunk's outcomes and finally the segment (or None when it wrote nothing) on results."""
+    import traceback
+    from dataclasses import replace
+
+    from whoosh import index as whoosh_index
+
+    from .codec import CompactCodec
+    from .documents import parse_one
+    from .sections import Sectioner
+    from .writing import SectionWriter
+
+    try:
+        writer = SectionWriter(whoosh_index.open_dir(index_dir, indexname=INDEX_NAME), _lk=False, codec=CompactCodec())
+        sectioner = Sectioner(settings.anchors)
+        for chunk in iter(jobs.get, None):
+            outcomes = []
+            for job in chunk:
+                parsed = parse_one(sectioner, Path(root), settings, *job)
+                for document in parsed.documents:
+                    writer.add_document(**document)
+                outcomes.append(replace(parsed, documents=()))
+            results.put(("parsed", outcomes))
+        results.put(("segment", writer.finish_segment()))
+    except BaseException:
+        results.put(("error", traceback.format_exc()))
 
 
 def write_changes(
@@ -189,12 +251,14 @@ def write_changes(
     settings: Settings,
     full: bool,
     progress: Progress | None,
+    workers: int,
 ) -> IndexSummary:
     """Apply a plan to the Whoosh index in one commit, then record it in the manifest."""
     from whoosh import writing
     from whoosh.index import LockError
 
     from .codec import CompactCodec
+    from .writing import SectionWriter
 
     old_files = manifest.files if manifest else {}
     files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
@@ -203,18 +267,21 @@ def write_changes(
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, fresh=full, lang=settings.lang)
     try:
-        options = parallel_writer_options(full, len(plan.to_read))
-        writer = index.writer(limitmb=WRITER_MEMORY_MB, codec=CompactCodec(), **options)
+        writer = SectionWriter(index, codec=CompactCodec())
     except LockError as error:
         raise PostsearchError(f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
     try:
         if not full:
             for relpath in plan.deleted:
                 writer.delete_by_term("path", relpath)
-        for parsed in parse_files(plan, posts_dir, settings, progress):
+        if workers > 1 and len(plan.to_read) >= PARALLEL_THRESHOLD:
+            parsed_files = parse_in_workers(plan, posts_dir, index_dir, settings, workers, progress, writer.segments_written)
+        else:
+            parsed_files = parse_serially(plan, posts_dir, settings, progress)
+        for parsed in parsed_files:
             apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
-            if parsed.documents:
-                seen_languages.add(base_language(parsed.documents[0]["lang"]))
+            if parsed.record.indexed:
+                seen_languages.add(base_language(parsed.lang))
         writer.commit(mergetype=writing.CLEAR if full else writing.MERGE_SMALL)
     except BaseException:
         writer.cancel()

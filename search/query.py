@@ -330,7 +330,7 @@ class SearchIndex:
         for start, end in split_words(plain):
             word = plain[start:end]
             stems = {first_token(analyzer, word) for analyzer in self.other_languages.values()}
-            found.setdefault(self.stem(word), set()).update(stems - {word, self.stem(word)})
+            found.setdefault(self.stem(word), set()).update(stems - {self.stem(word)})
         return found
 
     def search(

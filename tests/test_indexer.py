@@ -159,9 +159,59 @@ def test_other_schema_version_asks_for_rebuild(posts_dir, index_dir):
     assert search_paths(index_dir, "apples") == ["alpha.md"]
 
 
-def test_many_posts_are_parsed_in_parallel_with_the_same_result(posts_dir, index_dir):
-    for number in range(260):
-        write(posts_dir, f"p{number:03}.md", f"---\ntitle: Post {number}\n---\nword{number} common\n\n## Part\n\nmore\n")
-    summary = build_index(posts_dir, index_dir)
-    assert (summary.added, summary.sections) == (260, 520)
-    assert search_paths(index_dir, "word137") == ["p137.md"]
+def write_many_posts(posts_dir, count=260, edition=""):
+    for number in range(count):
+        lang = "lang: de\n" if number % 50 == 7 else ""
+        write(posts_dir, f"p{number:03}.md",
+              f"---\ntitle: Post {number}\n{lang}---\nword{number} common {edition}\n\n## Part\n\nmore text {number % 9}\n")
+    write(posts_dir, "p999.md", "---\ntitle: [broken\n---\ntext\n")
+    write(posts_dir, "p998.md", "---\ntitle: Draft\ndraft: true\n---\ncommon\n")
+
+
+def results(index_dir, queries=("word137", "common", "more text 4", "part", "post 12*", "edited")):
+    with SearchIndex(index_dir) as searcher:
+        found = [searcher.search(q, per_page=20) for q in queries]
+        return [(r.total, [(h.path, round(h.score, 4), [s.url for s in h.sections]) for h in r.hits]) for r in found]
+
+
+def summary_fields(summary):
+    return (summary.added, summary.updated, summary.unchanged, summary.deleted, summary.skipped, summary.sections,
+            [f.path for f in summary.failed])
+
+
+def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path):
+    """Workers that each write a segment give the same summary, manifest and search results as one process;
+    so does an update of many posts, which deletes their old sections from the workers' segments."""
+    write_many_posts(posts_dir)
+    by_workers, by_one = tmp_path / "workers", tmp_path / "one"
+    parallel, serial = build_index(posts_dir, by_workers, workers=2), build_index(posts_dir, by_one, workers=1)
+    assert summary_fields(parallel) == summary_fields(serial) == (260, 0, 0, 0, 2, 520, ["p999.md"])
+    assert results(by_workers) == results(by_one)
+    assert results(by_workers)[0][1][0][0] == "p137.md"
+    first_manifest = json.loads((by_workers / MANIFEST_NAME).read_text())
+    assert first_manifest["languages"] == json.loads((by_one / MANIFEST_NAME).read_text())["languages"] == ["de"]
+    write_many_posts(posts_dir, count=230, edition="edited")
+    parallel, serial = build_index(posts_dir, by_workers, workers=2), build_index(posts_dir, by_one, workers=1)
+    assert summary_fields(parallel) == summary_fields(serial) == (0, 230, 31, 0, 1, 520, ["p999.md"])
+    assert results(by_workers) == results(by_one)
+    assert results(by_workers)[-1][0] == 230
+
+
+
+
+def test_interrupted_run_with_workers_leaves_previous_index_answering(posts_dir, index_dir):
+    write_many_posts(posts_dir)
+    build_index(posts_dir, index_dir, workers=2)
+    write_many_posts(posts_dir, edition="edited")
+
+    def interrupt(total):
+        def advance(count):
+            raise KeyboardInterrupt
+        return advance
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(posts_dir, index_dir, progress_start=interrupt, workers=2)
+    edited, word = results(index_dir, ["edited", "word137"])
+    assert edited[0] == 0 and [hit[0] for hit in word[1]] == ["p137.md"]
+    assert build_index(posts_dir, index_dir, workers=2).updated == 260
+    assert results(index_dir, ["edited"])[0][0] == 260

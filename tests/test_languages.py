@@ -60,6 +60,17 @@ def test_each_post_is_analysed_in_its_own_language(make_index):
     assert [hit.path for hit in searcher.search("run").hits] == ["en.md"]
 
 
+def test_a_word_another_language_leaves_as_it_is_finds_posts_in_that_language(make_index):
+    """German stems "edited" to itself, English to "edit": the query finds the English and the German post."""
+    searcher = make_index(
+        {
+            "de.md": "---\ntitle: Notiz\nlang: de\n---\nDieser Text wurde edited.\n",
+            "en.md": "---\ntitle: Note\n---\nThis text was edited.\n",
+        }
+    )
+    assert sorted(hit.path for hit in searcher.search("edited").hits) == ["de.md", "en.md"]
+
+
 def test_prose_field_postings_equal_whoosh_analyzer_postings():
     """The fast path of ProseField.index gives exactly what Whoosh's own TEXT field makes with the analyzer."""
     from whoosh.fields import TEXT

@@ -1,0 +1,144 @@
+"""Writing a segment: Whoosh's SegmentWriter with each term's postings gathered in memory and written at once.
+
+Whoosh's writer puts every posting into a pool as a tuple, sorts the pool and hands the postings one by one
+to the codec; for a large build that was half of the writer's time. Here each term keeps its own lists, and
+the compact codec writes a term's list in blocks. The segment's files are the same.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any, Iterator
+
+from whoosh.writing import SegmentWriter
+
+from .codec import FieldLengths
+
+TermPostings = tuple[array, array, list]  # docnums, weights, encoded values: in the order documents were added
+
+
+class MemoryPostings:
+    """A segment's postings by field and term; also takes Whoosh's pool tuples (merges add postings that way)."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, dict[bytes, TermPostings]] = {}
+
+    def terms(self, fieldname: str) -> dict[bytes, TermPostings]:
+        """The term table of one field, created when first used."""
+        table = self.fields.get(fieldname)
+        if table is None:
+            table = self.fields[fieldname] = {}
+        return table
+
+    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+        """One posting, as Whoosh's PostingPool takes it."""
+        fieldname, btext, docnum, weight, value = item
+        add_posting(self.terms(fieldname), btext, docnum, weight, value)
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """Every posting in the pool's order: field, term, docnum."""
+        for fieldname in sorted(self.fields):
+            table = self.fields[fieldname]
+            for btext in sorted(table):
+                docnums, weights, values = table[btext]
+                for docnum, weight, value in zip(docnums, weights, values):
+                    yield fieldname, btext, docnum, weight, value
+
+    def cleanup(self) -> None:
+        self.fields.clear()
+
+
+def add_posting(table: dict[bytes, TermPostings], btext: bytes, docnum: int, weight: float, value: bytes) -> None:
+    postings = table.get(btext)
+    if postings is None:
+        postings = table[btext] = (array("I"), array("f"), [])
+    postings[0].append(docnum)
+    postings[1].append(weight)
+    postings[2].append(value)
+
+
+class SectionWriter(SegmentWriter):
+    """A SegmentWriter for postsearch's schema (no vectors, no spelling fields, no per-document boosts) that
+    keeps postings in MemoryPostings and writes each term's list at once with the compact codec."""
+
+    def __init__(self, index: Any, **kwargs: Any) -> None:
+        super().__init__(index, **kwargs)
+        self.pool = MemoryPostings()
+        self.segments_written: list[Any] = []  # by writers in other processes, committed with this one's
+        # Each field's last value and its postings: a post's sections share its title, path, tags and date.
+        self.last_indexed: dict[str, tuple[Any, list[tuple[bytes, int, float, bytes]]]] = {}
+
+    def finish_segment(self) -> Any:
+        """In a worker process: close this writer's segment for the parent to commit; None if it is empty. (The
+        parent's commit removes the temporary folder all the writers share.)"""
+        if not self._added:
+            self._close_segment()
+            return None
+        return self._finalize_segment()
+
+    def commit(self, mergetype: Any = None, optimize: bool | None = None, merge: bool | None = None) -> None:
+        """Whoosh's commit, with the segments other processes wrote in the same table of contents."""
+        self._check_state()
+        segments = self._merge_segments(mergetype, optimize, merge) + self.segments_written
+        if self._added:
+            segments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(segments)
+        self._finish()
+
+    def add_document(self, **fields: Any) -> None:
+        self._check_state()
+        schema, perdoc, docnum = self.schema, self.perdocwriter, self.docnum
+        names = sorted(fields)
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is not None:
+                    self.add_field_value(perdoc, schema[name], name, value, docnum)
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def add_field_value(self, perdoc: Any, field: Any, name: str, value: Any, docnum: int) -> None:
+        """Index, store and column one field of a document."""
+        length = 0
+        if field.indexed:
+            last = self.last_indexed.get(name)
+            if last is not None and last[0] is value:
+                postings = last[1]
+            else:
+                postings = list(field.index(value))
+                self.last_indexed[name] = (value, postings)
+            table = self.pool.terms(name)
+            for btext, frequency, weight, encoded in postings:
+                length += frequency
+                add_posting(table, btext, docnum, weight, encoded)
+            if not field.scorable:
+                length = 0
+        perdoc.add_field(name, field, value if field.stored else None, length)
+        if field.column_type:
+            perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        perdoc = self.per_document_reader()
+        try:
+            lengths = FieldLengths(perdoc)
+            fieldwriter = self.fieldwriter
+            for name in sorted(self.pool.fields):
+                fieldwriter.start_field(name, self.schema[name])
+                table = self.pool.fields[name]
+                field_lengths = lengths.field(name)
+                for btext in sorted(table):
+                    docnums, weights, values = table[btext]
+                    fieldwriter.write_term(btext, docnums, weights, values, [field_lengths[d] for d in docnums])
+                fieldwriter.finish_field()
+            fieldwriter.close()
+        finally:
+            perdoc.close()

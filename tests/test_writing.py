@@ -1,0 +1,109 @@
+"""SectionWriter writes the segment Whoosh's own writer writes from the same documents, merges included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.writing import SegmentWriter
+
+from search.codec import CompactCodec
+from search.config import Settings
+from search.documents import parse_one
+from search.schema import build_schema
+from search.sections import Sectioner
+from search.writing import SectionWriter
+
+from conftest import write
+
+
+def section_documents(folder: Path) -> list[dict[str, Any]]:
+    """The documents of 40 posts sharing words, tags and dates, with headings and code."""
+    for n in range(40):
+        tags = ", ".join(f"tag{t}" for t in range(n % 4))
+        body = "\n\n".join(
+            f"## Part {part}\n\nShared words and word{n} word{part} appear {'again ' * (n % 5)}here.\n\n"
+            f"```\ncode_{n % 3} = {part}\n```"
+            for part in range(1 + n % 6)
+        )
+        write(folder, f"p{n:02}.md", f"---\ntitle: Post {n % 7} title\ntags: [{tags}]\ndate: 2024-01-{1 + n % 28:02}\n---\nIntro {n}.\n\n{body}\n")
+    sectioner, settings = Sectioner(), Settings()
+    documents = []
+    for path in sorted(folder.glob("*.md")):
+        stat = path.stat()
+        documents.extend(parse_one(sectioner, folder, settings, str(path), path.name, stat.st_mtime_ns, stat.st_size, "").documents)
+    return documents
+
+
+def build(folder: Path, documents: list[dict[str, Any]], writer_class: type, blocklimit: int, commits: int) -> Any:
+    """Write the documents in the given number of commits, then merge everything into one segment."""
+    folder.mkdir()
+    index = whoosh_index.create_in(str(folder), build_schema())
+    size = -(-len(documents) // commits)
+    for start in range(0, len(documents), size):
+        writer = writer_class(index, codec=CompactCodec(blocklimit))
+        for document in documents[start : start + size]:
+            writer.add_document(**document)
+        writer.commit(mergetype=writing.NO_MERGE)
+    if commits > 1:
+        writer_class(index, codec=CompactCodec(blocklimit)).commit(optimize=True)  # the merge path: add_reader()
+    return index
+
+
+def contents(index: Any) -> dict[str, Any]:
+    """Everything a search reads: terms with their postings, lengths, stored fields and columns."""
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.is_atomic()
+        postings = {}
+        for field, term in reader.all_terms():
+            matcher = reader.postings(field, term)
+            found = []
+            while matcher.is_active():
+                found.append((matcher.id(), round(matcher.weight(), 5), matcher.value()))
+                matcher.next()
+            info = reader.term_info(field, term)
+            summary = (info.min_length(), info.max_length(), round(info.max_weight(), 5), round(info.weight(), 5))
+            postings[(field, term)] = (reader.doc_frequency(field, term), found, summary, info.min_id(), info.max_id())
+        docs = range(reader.doc_count_all())
+        fields = reader.schema.names()
+        return {
+            "postings": postings,
+            "lengths": [[reader.doc_field_length(d, f) for f in fields] for d in docs],
+            "stored": [reader.stored_fields(d) for d in docs],
+            "columns": {f: list(reader.column_reader(f)) for f in ("post_key", "date_order")},
+        }
+
+
+@pytest.mark.parametrize("blocklimit, commits", [(1024, 1), (4, 1), (4, 3)])
+def test_section_writer_writes_what_whoosh_writes(tmp_path: Path, blocklimit: int, commits: int) -> None:
+    documents = section_documents(tmp_path / "posts")
+    ours = contents(build(tmp_path / "ours", documents, SectionWriter, blocklimit, commits))
+    theirs = contents(build(tmp_path / "theirs", documents, SegmentWriter, blocklimit, commits))
+    assert ours["postings"][("body", b"share")][0] == sum("Shared" in d["body"] for d in documents) > 100
+    assert ours == theirs
+
+
+def test_segments_written_elsewhere_are_committed_with_the_writer(tmp_path: Path) -> None:
+    """A worker's segment (finish_segment) goes into the parent's commit beside the parent's own documents."""
+    documents = section_documents(tmp_path / "posts")
+    (tmp_path / "index").mkdir()
+    index = whoosh_index.create_in(str(tmp_path / "index"), build_schema())
+    parent = SectionWriter(index, codec=CompactCodec())
+    worker = SectionWriter(index, _lk=False, codec=CompactCodec())
+    for document in documents[:10]:
+        worker.add_document(**document)
+    empty_worker = SectionWriter(index, _lk=False, codec=CompactCodec())
+    assert empty_worker.finish_segment() is None
+    parent.segments_written.append(worker.finish_segment())
+    for document in documents[10:]:
+        parent.add_document(**document)
+    parent.commit()
+    with index.searcher() as searcher:
+        assert searcher.doc_count() == len(documents)
+        assert sorted(f["anchor"] + f["path"] for f in searcher.all_stored_fields()) == sorted(
+            d["anchor"] + d["path"] for d in documents
+        )
