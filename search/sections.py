@@ -221,13 +221,13 @@ class QuickInlineProcessor(InlineProcessor):
 
     def __init__(self, renderer: markdown.Markdown) -> None:
         super().__init__(renderer)
-        self.patterns: list[tuple[Any, re.Pattern[str]]] = []
+        self.patterns: list[tuple[Any, tuple[str, ...]]] = []
         registry = renderer.inlinePatterns
         for name in sorted(INLINE_TRIGGERS, key=registry.get_index_for_name):  # in the order Markdown tries them
             pattern = registry[name]
-            needs = getattr(pattern, "tokens", INLINE_TRIGGERS[name])  # emphasis: its delimiters
-            self.patterns.append((pattern, re.compile("|".join(map(re.escape, needs)))))
-        self.markup = re.compile("|".join(needs.pattern for _, needs in self.patterns))
+            needs = getattr(pattern, "tokens", INLINE_TRIGGERS[name])  # emphasis: its delimiter tokens
+            self.patterns.append((pattern, tuple(needs)))
+        self.markup = re.compile("|".join(re.escape(trigger) for _, needs in self.patterns for trigger in needs))
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if isinstance(data, AtomicString) or not self.markup.search(data):
@@ -235,9 +235,12 @@ class QuickInlineProcessor(InlineProcessor):
         start = 0
         while patternIndex < len(self.patterns):
             pattern, needs = self.patterns[patternIndex]
-            matched = False
-            if needs.search(data, start):
-                data, matched, start = self._InlineProcessor__applyPattern(pattern, data, patternIndex, start)
+            for trigger in needs:  # anywhere in the text: a match only ever removes triggers
+                if trigger in data:
+                    data, matched, start = self._InlineProcessor__applyPattern(pattern, data, patternIndex, start)
+                    break
+            else:
+                matched = False
             if not matched:
                 patternIndex, start = patternIndex + 1, 0
         return data
