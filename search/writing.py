@@ -30,10 +30,24 @@ class MemoryPostings:
             table = self.fields[fieldname] = {}
         return table
 
+    def add_document_postings(self, fieldname: str, docnum: int, postings: list[tuple[bytes, int, float, bytes]]) -> int:
+        """One document's postings in a field, as the field's index() gives them; returns the field's length."""
+        table = self.terms(fieldname)
+        length = 0
+        for btext, frequency, weight, value in postings:
+            length += frequency
+            lists = table.get(btext)
+            if lists is None:
+                lists = table[btext] = (array("I"), array("f"), [])
+            lists[0].append(docnum)
+            lists[1].append(weight)
+            lists[2].append(value)
+        return length
+
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         """One posting, as Whoosh's PostingPool takes it."""
         fieldname, btext, docnum, weight, value = item
-        add_posting(self.terms(fieldname), btext, docnum, weight, value)
+        self.add_document_postings(fieldname, docnum, [(btext, 1, weight, value)])
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         """Every posting in the pool's order: field, term, docnum."""
@@ -46,15 +60,6 @@ class MemoryPostings:
 
     def cleanup(self) -> None:
         self.fields.clear()
-
-
-def add_posting(table: dict[bytes, TermPostings], btext: bytes, docnum: int, weight: float, value: bytes) -> None:
-    postings = table.get(btext)
-    if postings is None:
-        postings = table[btext] = (array("I"), array("f"), [])
-    postings[0].append(docnum)
-    postings[1].append(weight)
-    postings[2].append(value)
 
 
 class SectionWriter(SegmentWriter):
@@ -115,10 +120,7 @@ class SectionWriter(SegmentWriter):
             else:
                 postings = list(field.index(value))
                 self.last_indexed[name] = (value, postings)
-            table = self.pool.terms(name)
-            for btext, frequency, weight, encoded in postings:
-                length += frequency
-                add_posting(table, btext, docnum, weight, encoded)
+            length = self.pool.add_document_postings(name, docnum, postings)
             if not field.scorable:
                 length = 0
         perdoc.add_field(name, field, value if field.stored else None, length)
