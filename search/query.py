@@ -284,7 +284,7 @@ class SearchIndex:
             raise IndexVersionMismatch(self.index_dir, f"The index in {self.index_dir} was written with another schema.")
         self.searcher = self.index.searcher()
         self.scorer = BM25FScorer(self.searcher)
-        self.paths = self.searcher.reader().column_reader("path")
+        self.paths = path_column(self.searcher.reader())
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
         self.expanded: dict[str, tuple[str, ...]] = {}  # prefixes expanded lately: each is met once per field
@@ -314,7 +314,7 @@ class SearchIndex:
             stale, self.searcher = self.searcher, self.index.searcher()
             stale.close()
             self.scorer = BM25FScorer(self.searcher)
-            self.paths = self.searcher.reader().column_reader("path")
+            self.paths = path_column(self.searcher.reader())
             self.expanded = {}
 
     def stem(self, word: str) -> str:
@@ -632,6 +632,11 @@ class SearchIndex:
             posts_dir=self.manifest.posts_dir,
             settings=self.manifest.settings.to_dict(),
         )
+
+
+def path_column(reader: Any) -> Any:
+    """Each section's post path by docnum (an index of no posts has no columns)."""
+    return reader.column_reader("path") if reader.doc_count_all() else []
 
 
 def first_token(analyzer: Any, word: str) -> str:

@@ -244,7 +244,7 @@ def fixed_column_array(column: Any, size: int, dtype: Any) -> Any:
 
 
 def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
-    """The segment readers with their docnum offsets."""
+    """The segment readers with their docnum offsets (none for an index of no posts)."""
     if reader.is_atomic():
-        return [(reader, 0)]
+        return [(reader, 0)] if reader.doc_count_all() else []
     return list(reader.leaf_readers())

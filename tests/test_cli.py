@@ -88,6 +88,16 @@ def test_missing_index_error(runner, tmp_path):
     assert result.stderr == f"Error: No index in {tmp_path / 'none'}. Run 'postsearch index POSTS_DIR' first, or pass --index.\n"
 
 
+def test_a_site_without_posts_answers_every_query_with_no_matches(runner, posts_dir, index_dir):
+    posts_dir.mkdir(exist_ok=True)
+    assert run(runner, "index", posts_dir, "--index", index_dir).exit_code == 0
+    for query in ("tea", "te*", '"green tea" -black', "title:tea"):
+        result = run(runner, "query", query, "--index", index_dir, "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["total"] == 0
+    assert "No matching posts." in run(runner, "query", "tea", "--index", index_dir).stdout
+
+
 def test_missing_posts_folder_error(runner, tmp_path):
     result = run(runner, "index", tmp_path / "nope", "--index", tmp_path / "ix")
     assert result.exit_code == 1
