@@ -175,34 +175,30 @@ def parse_in_workers(
     """Parse the planned files in worker processes that each write their sections into a segment of their own
     (appended to segments when all are done); yields each file's outcome without its documents."""
     import multiprocessing
-    import queue
 
     context = multiprocessing.get_context()
     jobs, results = context.Queue(), context.Queue()
+    jobs.cancel_join_thread()  # after a failure, chunks no worker will read must not keep this process waiting
     processes = [
         context.Process(target=segment_worker, args=(str(index_dir), str(root), settings, jobs, results), daemon=True)
         for _ in range(workers)
     ]
     for process in processes:
         process.start()
+    finished = 0
     try:
         for chunk in job_chunks(plan):
             jobs.put(chunk)
         for _ in processes:
             jobs.put(None)
-        finished = 0
-        while finished < len(processes):
-            try:
-                kind, payload = results.get(timeout=WORKER_POLL_SECONDS)
-            except queue.Empty:
-                if any(process.exitcode for process in processes):
-                    raise PostsearchError("An indexing worker process stopped unexpectedly; the index is unchanged.")
-                continue
+        for kind, payload in worker_messages(results, processes):
             if kind == "error":
                 raise PostsearchError(f"An indexing worker process failed; the index is unchanged.\n{payload}")
             if kind == "segment":
                 finished += 1
                 segments.extend([payload] if payload is not None else [])
+                if finished == len(processes):
+                    return
                 continue
             yield from payload
             if progress:
@@ -212,6 +208,19 @@ def parse_in_workers(
             if process.is_alive() and finished < len(processes):
                 process.terminate()
             process.join()
+
+
+def worker_messages(results: Any, processes: list[Any]) -> Iterator[tuple[str, Any]]:
+    """Messages from the workers; raises as soon as one of them has died without a word (killed, out of memory)."""
+    import queue
+
+    while True:
+        try:
+            yield results.get(timeout=WORKER_POLL_SECONDS)
+        except queue.Empty:
+            pass
+        if any(process.exitcode for process in processes):
+            raise PostsearchError("An indexing worker process stopped unexpectedly; the index is unchanged.")
 
 
 def segment_worker(index_dir: str, root: str, settings: Settings, jobs: Any, results: Any) -> None:
@@ -224,11 +233,13 @@ def segment_worker(index_dir: str, root: str, settings: Settings, jobs: Any, res
 
     from .codec import CompactCodec
     from .documents import parse_one
+    from .schema import build_schema
     from .sections import Sectioner
     from .writing import SectionWriter
 
     try:
-        writer = SectionWriter(whoosh_index.open_dir(index_dir, indexname=INDEX_NAME), _lk=False, codec=CompactCodec())
+        index = whoosh_index.open_dir(index_dir, indexname=INDEX_NAME)
+        writer = SectionWriter(index, _lk=False, codec=CompactCodec(), schema=build_schema(settings.lang))
         sectioner = Sectioner(settings.anchors)
         for chunk in iter(jobs.get, None):
             outcomes = []
@@ -258,6 +269,7 @@ def write_changes(
     from whoosh.index import LockError
 
     from .codec import CompactCodec
+    from .schema import build_schema
     from .writing import SectionWriter
 
     old_files = manifest.files if manifest else {}
@@ -265,9 +277,9 @@ def write_changes(
     counts = {"added": 0, "updated": 0, "skipped": 0}
     failures: list[Failure] = []
     seen_languages: set[str] = set()
-    index = open_for_writing(index_dir, fresh=full, lang=settings.lang)
+    index = open_for_writing(index_dir, settings.lang)
     try:
-        writer = SectionWriter(index, codec=CompactCodec())
+        writer = SectionWriter(index, codec=CompactCodec(), schema=build_schema(settings.lang))
     except LockError as error:
         raise PostsearchError(f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
     try:
@@ -337,18 +349,14 @@ def apply_parsed(
     counts["updated" if previous and previous.indexed else "added"] += 1
 
 
-def open_for_writing(index_dir: Path, fresh: bool, lang: str):
-    """The Whoosh index in index_dir, created when missing or when a full build needs another schema."""
+def open_for_writing(index_dir: Path, lang: str):
+    """The Whoosh index in index_dir, created when missing. An existing index is never cleared here: a full
+    build writes new segments and drops the old ones in its commit, so until then the old index answers."""
     from whoosh import index as whoosh_index
 
     from .schema import build_schema
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    schema = build_schema(lang)
     if latest_generation(index_dir) < 0:
-        return whoosh_index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
-    existing = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
-    if fresh and existing.schema != schema:
-        existing.close()
-        return whoosh_index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
-    return existing
+        return whoosh_index.create_in(str(index_dir), build_schema(lang), indexname=INDEX_NAME)
+    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)

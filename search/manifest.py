@@ -17,6 +17,7 @@ from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex
 MANIFEST_NAME = "postsearch.json"
 INDEX_NAME = "MAIN"
 TOC_FILE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
+INDEX_FILE = re.compile(rf"^_?{INDEX_NAME}[_.]")  # Whoosh's files: segments, tables of contents, lock, temporary
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,11 @@ def latest_generation(index_dir: Path) -> int:
 
 
 def is_empty_folder(index_dir: Path) -> bool:
-    """True when the folder is missing or holds only dot files."""
-    return not index_dir.exists() or all(name.startswith(".") for name in os.listdir(index_dir))
+    """True when the folder is missing or holds only dot files, or what a first build stopped before its end
+    left (Whoosh's files without a manifest)."""
+    if not index_dir.exists():
+        return True
+    return all(name.startswith(".") or INDEX_FILE.match(name) for name in os.listdir(index_dir))
 
 
 def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:

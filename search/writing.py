@@ -64,10 +64,14 @@ class MemoryPostings:
 
 class SectionWriter(SegmentWriter):
     """A SegmentWriter for postsearch's schema (no vectors, no spelling fields, no per-document boosts) that
-    keeps postings in MemoryPostings and writes each term's list at once with the compact codec."""
+    keeps postings in MemoryPostings and writes each term's list at once with the compact codec.
 
-    def __init__(self, index: Any, **kwargs: Any) -> None:
+    schema: the schema to write and commit, when it is not the index's (a full build in another language)."""
+
+    def __init__(self, index: Any, schema: Any = None, **kwargs: Any) -> None:
         super().__init__(index, **kwargs)
+        if schema is not None:
+            self.schema = schema
         self.pool = MemoryPostings()
         self.segments_written: list[Any] = []  # by writers in other processes, committed with this one's
         # Each field's last value and its postings: a post's sections share its title, path, tags and date.

@@ -1,9 +1,11 @@
 import json
+import multiprocessing
 import os
+import signal
 
 import pytest
 
-from search.errors import IndexVersionMismatch, NotAnIndex, PostsDirNotFound
+from search.errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsDirNotFound, PostsearchError
 from search.indexer import build_index
 from search.manifest import MANIFEST_NAME
 from search.query import SearchIndex
@@ -215,3 +217,56 @@ def test_interrupted_run_with_workers_leaves_previous_index_answering(posts_dir,
     assert edited[0] == 0 and [hit[0] for hit in word[1]] == ["p137.md"]
     assert build_index(posts_dir, index_dir, workers=2).updated == 260
     assert results(index_dir, ["edited"])[0][0] == 260
+
+
+@pytest.mark.parametrize("options", [{"rebuild": True}, {"lang": "de"}, {"rebuild": True, "workers": 2}])
+def test_interrupted_full_build_leaves_previous_index_answering(posts_dir, index_dir, options):
+    """A rebuild, or a settings change that reads every post again, clears the old index only when it commits."""
+    write_many_posts(posts_dir)
+    build_index(posts_dir, index_dir)
+
+    def interrupt(total):
+        def advance(count):
+            raise KeyboardInterrupt
+        return advance
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(posts_dir, index_dir, progress_start=interrupt, **options)
+    assert [hit[0] for hit in results(index_dir, ["word137"])[0][1]] == ["p137.md"]
+    summary = build_index(posts_dir, index_dir, **options)
+    assert summary.added + summary.updated == 260 and summary.sections == 520
+    assert [hit[0] for hit in results(index_dir, ["word137"])[0][1]] == ["p137.md"]
+
+
+def test_a_worker_that_dies_stops_the_run_and_leaves_previous_index_answering(posts_dir, index_dir):
+    write_many_posts(posts_dir, count=600)
+    build_index(posts_dir, index_dir)
+
+    def kill_a_worker(total):
+        def advance(count):
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+                return
+        return advance
+
+    with pytest.raises(PostsearchError, match="worker process stopped unexpectedly; the index is unchanged"):
+        build_index(posts_dir, index_dir, rebuild=True, workers=2, progress_start=kill_a_worker)
+    assert multiprocessing.active_children() == []
+    assert [hit[0] for hit in results(index_dir, ["word137"])[0][1]] == ["p137.md"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_first_build_stopped_before_its_end_can_run_again(posts_dir, index_dir, workers):
+    write_many_posts(posts_dir)
+
+    def interrupt(total):
+        def advance(count):
+            raise KeyboardInterrupt
+        return advance
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(posts_dir, index_dir, progress_start=interrupt, workers=workers)
+    with pytest.raises(IndexNotFound):
+        SearchIndex(index_dir)
+    assert build_index(posts_dir, index_dir, workers=workers).added == 260
+    assert [hit[0] for hit in results(index_dir, ["word137"])[0][1]] == ["p137.md"]
