@@ -138,7 +138,9 @@ def index_terms(text: str, lang: str) -> list[str]:
     stops, stem = language_rules(base_language(lang))
     if CJK_RUN.search(text, start):
         words = [text[begin:end].lower() for begin, end in split_words(text, start)]
-    else:  # the common case, at C speed
+    elif text.isascii():  # the common case, at C speed
+        words = WORD.findall(text.lower(), start)
+    else:
         words = [word.lower() for word in WORD.findall(text, start)]
     return [stem(word) for word in words if word not in stops]
 
@@ -154,11 +156,7 @@ class ProseField(TEXT):
     def index(self, value: str, **kwargs: object) -> list[tuple[bytes, int, float, bytes]]:
         positions: dict[str, list[int]] = {}
         for position, term in enumerate(index_terms(value, self.lang)):
-            found = positions.get(term)
-            if found is None:
-                positions[term] = [position]
-            else:
-                found.append(position)
+            positions.setdefault(term, []).append(position)
         boost, encode = self.format.field_boost, self.format.encode
         return [(term.encode("utf-8"), len(found), len(found) * boost, encode(found)) for term, found in positions.items()]
 
