@@ -91,6 +91,9 @@ def json_option(command: Callable) -> Callable:
 @click.option("--url-pattern", help="Url of posts without one, e.g. '/:year/:month/:day/:slug/' or '/:path/'.")
 @click.option("--anchors", type=click.Choice(ANCHOR_STYLES), help="Whose heading ids to link to (default github).")
 @click.option("--lang", help="Language of posts without `lang` front matter (default en).")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="Processes that read and write posts at once (default: one per core, at most 4)."
+)
 def index_command(
     posts_dir: Path | None,
     index_dir: Path,
@@ -100,6 +103,7 @@ def index_command(
     url_pattern: str | None,
     anchors: str | None,
     lang: str | None,
+    jobs: int | None,
 ) -> None:
     """Index the Markdown posts in POSTS_DIR (default ./posts, env POSTSEARCH_POSTS)."""
     from .indexer import build_index
@@ -110,6 +114,7 @@ def index_command(
         index_dir,
         rebuild=rebuild,
         progress_start=progress_bar if sys.stderr.isatty() and not as_json else None,
+        workers=jobs,
         drafts=drafts,
         url_pattern=url_pattern,
         anchors=anchors,

@@ -113,6 +113,21 @@ def test_folder_that_is_not_an_index(runner, posts_dir, tmp_path):
     assert query.exit_code == 1 and query.stderr.startswith("Error: ") and "Traceback" not in query.output
 
 
+def test_jobs_option_sets_worker_processes(runner, posts_dir, tmp_path):
+    for number in range(210):
+        write(posts_dir, f"p{number:03}.md", f"---\ntitle: Post {number}\n---\nword{number} tea\n")
+    summaries = []
+    for jobs in (1, 2):
+        result = run(runner, "index", posts_dir, "--index", tmp_path / f"ix{jobs}", "--json", "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+        summaries.append(json.loads(result.stdout))
+        found = json.loads(run(runner, "query", "word42", "--index", tmp_path / f"ix{jobs}", "--json").stdout)
+        assert [hit["path"] for hit in found["hits"]] == ["p042.md"]
+    assert summaries[0] == summaries[1] and summaries[0]["added"] == 210
+    result = run(runner, "index", posts_dir, "--index", tmp_path / "ix0", "--jobs", 0)
+    assert result.exit_code == 2 and "Invalid value for '--jobs'" in result.stderr
+
+
 def test_leading_wildcard_error_is_one_line(runner, posts_dir, index_dir):
     write(posts_dir, "tea.md", POST)
     run(runner, "index", posts_dir, "--index", index_dir)
