@@ -23,6 +23,7 @@ from whoosh.codec.whoosh3 import (
     W3Codec,
     W3FieldWriter,
     W3PostingsWriter,
+    W3TermInfo,
     _lenfield,
 )
 from whoosh.formats import Positions
@@ -32,6 +33,9 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 # 1024 halves its time on cpp-docs (fewer blocks to unpickle) with a slightly smaller index.
 BLOCK_POSTINGS = 1024
 ARRAY_MIN = 16  # postings in a block from which its docnum gaps are an array (a tuple is smaller below)
+# Postings up to which a term's list is kept in its term info instead of a block of the postings file (most words
+# of a site occur in one or two sections). Whoosh's W3 reader reads both; its own writer never inlines.
+INLINE_POSTINGS = 4
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
 WIDE_MARK = bytes([WIDE])
 
@@ -95,11 +99,30 @@ class CompactFieldWriter(W3FieldWriter):
     def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
         super().add_postings(schema, FieldLengths(lengths) if lengths else None, items)
 
+    def start_term(self, btext: bytes) -> None:
+        if self._postwriter is None:
+            raise Exception("Called start_term before start_field")
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, CompactTermInfo())
+
     def write_term(self, btext: bytes, docnums: array, weights: array, values: list, lengths: list[int]) -> None:
         """One term's whole posting list (docnums ascending), in the current field."""
         self.start_term(btext)
         self._postwriter.write_postings(docnums, weights, values, lengths)
         self.finish_term()
+
+
+class CompactTermInfo(W3TermInfo):
+    """W3's term info, its inlined postings pickled with protocol 3 (W3's reader unpickles any protocol)."""
+
+    def to_bytes(self) -> bytes:
+        if not self.is_inlined():
+            return super().to_bytes()
+        minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
+        head = self._struct.pack(
+            True, self._weight, self._df, minlength, length_to_byte(self._maxlength), self._maxweight, self._minid, self._maxid
+        )
+        return head + pickle.dumps(self._inlined, 3)
 
 
 class FieldLengths:
@@ -142,6 +165,15 @@ class CompactPostingsWriter(W3PostingsWriter):
         if all(w == weights[0] for w in weights):
             return float(weights[0])
         return weights  # an array("f"): what Whoosh's reader makes of the other forms too
+
+    def finish_postings(self) -> Any:
+        if self.written() or len(self._ids) > INLINE_POSTINGS:
+            return super().finish_postings()
+        terminfo, self._terminfo = self._terminfo, None
+        terminfo.add_block(self)
+        # Fields without values (words only) get b"" for each: Whoosh's merge wants bytes from its list matcher
+        terminfo.set_inlined(self._ids, self._weights, list(self._values) if any(self._values) else [b""] * len(self._ids))
+        return terminfo
 
     def write_postings(self, docnums: array, weights: array, values: list, lengths: list[int]) -> None:
         """A term's postings at once, as add_posting() would take them one by one; finish_postings() writes the

@@ -120,3 +120,15 @@ def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> N
             assert list(zip(ids.tolist(), weights.tolist(), map(decode, values))) == expected, word
         assert read_postings(reader, "body", "absent") is None
 
+
+
+def test_short_posting_lists_are_kept_in_the_term_info(tmp_path: Path) -> None:
+    """A word in at most INLINE_POSTINGS documents needs no block of the postings file; Whoosh reads it (and
+    merges it, see above) like any other list."""
+    index = write_index(tmp_path / "index", CompactCodec())
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader._terms.term_info("body", b"rare").is_inlined()
+        assert not reader._terms.term_info("body", b"common").is_inlined()
+        assert [searcher.stored_fields(d)["key"] for d in reader.postings("body", "rare").all_ids()] == ["123"]
+        assert searcher.document_number(key="7") is not None  # an ID field's one-document list, inlined too
