@@ -38,6 +38,7 @@ ARRAY_MIN = 16  # postings in a block from which its docnum gaps are an array (a
 INLINE_POSTINGS = 4
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
 WIDE_MARK = bytes([WIDE])
+BYTE_LENGTHS = [byte_to_length(byte) for byte in range(256)]  # Whoosh stores a field's length as a byte
 
 
 class CompactPositions(Positions):
@@ -145,7 +146,13 @@ class FieldLengths:
     def read(self, fieldname: str) -> list[int]:
         column = self.perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
         count = self.perdoc.doc_count_all()
-        return [byte_to_length(column[docnum]) for docnum in range(count)] if column else [0] * count
+        if not column:
+            return [0] * count
+        if getattr(column, "_fixedlen", 0) != 1:
+            return [byte_to_length(column[docnum]) for docnum in range(count)]
+        stored = min(column._count, count)  # one read for the column (Whoosh reads a file per document)
+        raw = column._dbfile.get(column._basepos, stored) + bytes([column._default]) * (count - stored)
+        return [BYTE_LENGTHS[byte] for byte in raw]
 
 
 class CompactPostingsWriter(W3PostingsWriter):

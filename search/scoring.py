@@ -18,15 +18,15 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
-from whoosh.util.numeric import byte_to_length
 
+from .codec import BYTE_LENGTHS
 from .schema import SEARCH_FIELDS
 
 # BM25F parameters: length normalisation and term-frequency saturation (see README, Ranking).
 B = 0.6
 K1 = 0.9
 BLOCK_LENGTH = struct.Struct("!i")
-BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+LENGTH_OF_BYTE = np.array(BYTE_LENGTHS, dtype=np.float32)
 
 
 class Segment:
@@ -48,7 +48,7 @@ class Segment:
         column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN) if average else None
         if column is None:
             return np.ones(self.size, dtype=np.float32)
-        lengths = BYTE_LENGTHS[fixed_column_array(column, self.size, np.uint8)]
+        lengths = LENGTH_OF_BYTE[fixed_column_array(column, self.size, np.uint8)]
         return ((1 - B) + B * lengths / average).astype(np.float32)
 
     def postings(self, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:

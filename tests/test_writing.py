@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 from whoosh import writing
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
 from search.codec import CompactCodec
@@ -38,18 +39,18 @@ def section_documents(folder: Path) -> list[dict[str, Any]]:
     return documents
 
 
-def build(folder: Path, documents: list[dict[str, Any]], writer_class: type, blocklimit: int, commits: int) -> Any:
+def build(folder: Path, documents: list[dict[str, Any]], writer_class: type, codec_class: type, blocklimit: int, commits: int) -> Any:
     """Write the documents in the given number of commits, then merge everything into one segment."""
     folder.mkdir()
     index = whoosh_index.create_in(str(folder), build_schema())
     size = -(-len(documents) // commits)
     for start in range(0, len(documents), size):
-        writer = writer_class(index, codec=CompactCodec(blocklimit))
+        writer = writer_class(index, codec=codec_class(blocklimit=blocklimit))
         for document in documents[start : start + size]:
             writer.add_document(**document)
         writer.commit(mergetype=writing.NO_MERGE)
     if commits > 1:
-        writer_class(index, codec=CompactCodec(blocklimit)).commit(optimize=True)  # the merge path: add_reader()
+        writer_class(index, codec=codec_class(blocklimit=blocklimit)).commit(optimize=True)  # merges: add_reader()
     return index
 
 
@@ -63,7 +64,7 @@ def contents(index: Any) -> dict[str, Any]:
             matcher = reader.postings(field, term)
             found = []
             while matcher.is_active():
-                found.append((matcher.id(), round(matcher.weight(), 5), matcher.value()))
+                found.append((matcher.id(), round(matcher.weight(), 5), matcher.value() or b""))  # words only: no value
                 matcher.next()
             info = reader.term_info(field, term)
             summary = (info.min_length(), info.max_length(), round(info.max_weight(), 5), round(info.weight(), 5))
@@ -81,8 +82,8 @@ def contents(index: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("blocklimit, commits", [(1024, 1), (4, 1), (4, 3)])
 def test_section_writer_writes_what_whoosh_writes(tmp_path: Path, blocklimit: int, commits: int) -> None:
     documents = section_documents(tmp_path / "posts")
-    ours = contents(build(tmp_path / "ours", documents, SectionWriter, blocklimit, commits))
-    theirs = contents(build(tmp_path / "theirs", documents, SegmentWriter, blocklimit, commits))
+    ours = contents(build(tmp_path / "ours", documents, SectionWriter, CompactCodec, blocklimit, commits))
+    theirs = contents(build(tmp_path / "theirs", documents, SegmentWriter, W3Codec, blocklimit, commits))
     assert ours["postings"][("body", b"share")][0] == sum("Shared" in d["body"] for d in documents) > 100
     assert ours == theirs
 
