@@ -172,7 +172,7 @@ def worker_count() -> int:
 def parse_in_workers(
     plan: Plan, root: Path, index_dir: Path, settings: Settings, workers: int, progress: Progress | None, segments: list
 ) -> Iterator[ParsedFile]:
-    """Parse the planned files in worker processes that each write their sections into a segment of their own
+    """Parse the planned files in worker processes that each write their sections into segments of their own
     (appended to segments when all are done); yields each file's outcome without its documents."""
     import multiprocessing
 
@@ -194,9 +194,9 @@ def parse_in_workers(
         for kind, payload in worker_messages(results, processes):
             if kind == "error":
                 raise PostsearchError(f"An indexing worker process failed; the index is unchanged.\n{payload}")
-            if kind == "segment":
+            if kind == "segments":
                 finished += 1
-                segments.extend([payload] if payload is not None else [])
+                segments.extend(payload)
                 if finished == len(processes):
                     return
                 continue
@@ -224,8 +224,8 @@ def worker_messages(results: Any, processes: list[Any]) -> Iterator[tuple[str, A
 
 
 def segment_worker(index_dir: str, root: str, settings: Settings, jobs: Any, results: Any) -> None:
-    """Worker process: parse chunks of files from jobs, write their sections into a new segment, report each
-    chunk's outcomes and finally the segment (or None when it wrote nothing) on results."""
+    """Worker process: parse chunks of files from jobs, write their sections into new segments, report each
+    chunk's outcomes and finally the segments on results."""
     import traceback
     from dataclasses import replace
 
@@ -249,7 +249,7 @@ def segment_worker(index_dir: str, root: str, settings: Settings, jobs: Any, res
                     writer.add_document(**document)
                 outcomes.append(replace(parsed, documents=()))
             results.put(("parsed", outcomes))
-        results.put(("segment", writer.finish_segment()))
+        results.put(("segments", writer.finish_segments()))
     except BaseException:
         results.put(("error", traceback.format_exc()))
 

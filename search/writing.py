@@ -15,6 +15,9 @@ from whoosh.writing import SegmentWriter
 from .codec import FieldLengths
 
 TermPostings = tuple[array, array, list]  # docnums, weights, encoded values: in the order documents were added
+# Postings a writer holds in memory (about 70 bytes each) before it writes them out as a finished segment and
+# goes on in a new one: cpp-docs has 1.3 million per worker process.
+MAX_POSTINGS_IN_MEMORY = 4_000_000
 
 
 class MemoryPostings:
@@ -22,6 +25,7 @@ class MemoryPostings:
 
     def __init__(self) -> None:
         self.fields: dict[str, dict[bytes, TermPostings]] = {}
+        self.count = 0
 
     def terms(self, fieldname: str) -> dict[bytes, TermPostings]:
         """The term table of one field, created when first used."""
@@ -42,6 +46,7 @@ class MemoryPostings:
             lists[0].append(docnum)
             lists[1].append(weight)
             lists[2].append(value)
+        self.count += len(postings)
         return length
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
@@ -51,30 +56,46 @@ class MemoryPostings:
 
     def cleanup(self) -> None:
         self.fields.clear()
+        self.count = 0
 
 
 class SectionWriter(SegmentWriter):
     """A SegmentWriter for postsearch's schema (no vectors, no spelling fields, no per-document boosts) that
     keeps postings in MemoryPostings and writes each term's list at once with the compact codec.
 
-    schema: the schema to write and commit, when it is not the index's (a full build in another language)."""
+    schema: the schema to write and commit, when it is not the index's (a full build in another language).
+    max_postings: postings held in memory before they are written out as a segment of their own."""
 
-    def __init__(self, index: Any, schema: Any = None, **kwargs: Any) -> None:
+    def __init__(self, index: Any, schema: Any = None, max_postings: int | None = None, **kwargs: Any) -> None:
         super().__init__(index, **kwargs)
         if schema is not None:
             self.schema = schema
         self.pool = MemoryPostings()
-        self.segments_written: list[Any] = []  # by writers in other processes, committed with this one's
+        self.max_postings = max_postings or MAX_POSTINGS_IN_MEMORY
+        # Finished segments committed with this writer's: written by other processes, or by this one when its
+        # postings outgrew memory.
+        self.segments_written: list[Any] = []
         # Each field's last value and its postings: a post's sections share its title, path, tags and date.
         self.last_indexed: dict[str, tuple[Any, list[tuple[bytes, int, float, bytes]]]] = {}
 
-    def finish_segment(self) -> Any:
-        """In a worker process: close this writer's segment for the parent to commit; None if it is empty. (The
-        parent's commit removes the temporary folder all the writers share.)"""
+    def finish_segments(self) -> list[Any]:
+        """In a worker process: close this writer's segments for the parent to commit (none when it wrote
+        nothing). The parent's commit removes the temporary folder all the writers share."""
         if not self._added:
             self._close_segment()
-            return None
-        return self._finalize_segment()
+            return self.segments_written
+        return self.segments_written + [self._finalize_segment()]
+
+    def start_new_segment(self) -> None:
+        """Write the postings gathered so far as a finished segment and go on in a new one."""
+        self.segments_written.append(self._finalize_segment())
+        codec, storage = self.codec, self.storage
+        self.newsegment = codec.new_segment(storage, self.indexname)
+        self.compound = self.newsegment.should_assemble()
+        self.perdocwriter = codec.per_document_writer(storage, self.newsegment)
+        self.fieldwriter = codec.field_writer(storage, self.newsegment)
+        self.docnum = self.docbase
+        self._added = False
 
     def commit(self, mergetype: Any = None, optimize: bool | None = None, merge: bool | None = None) -> None:
         """Whoosh's commit, with the segments other processes wrote in the same table of contents."""
@@ -104,6 +125,8 @@ class SectionWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+        if self.pool.count >= self.max_postings:
+            self.start_new_segment()
 
     def add_field_value(self, perdoc: Any, field: Any, name: str, value: Any, docnum: int) -> None:
         """Index, store and column one field of a document."""

@@ -5,6 +5,7 @@ import signal
 
 import pytest
 
+from search import writing
 from search.errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsDirNotFound, PostsearchError
 from search.indexer import build_index
 from search.manifest import MANIFEST_NAME
@@ -199,6 +200,16 @@ def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path
     assert results(by_workers)[-1][0] == 230
 
 
+
+
+def test_workers_and_one_process_whose_postings_outgrow_memory_build_the_same_index(posts_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(writing, "MAX_POSTINGS_IN_MEMORY", 500)  # a few hundred sections' worth per segment
+    write_many_posts(posts_dir)
+    by_workers, by_one = tmp_path / "workers", tmp_path / "one"
+    assert summary_fields(build_index(posts_dir, by_workers, workers=2)) == summary_fields(build_index(posts_dir, by_one, workers=1))
+    assert results(by_workers) == results(by_one)
+    with SearchIndex(by_workers) as searcher:
+        assert len(searcher.searcher.reader().leaf_readers()) > 4
 
 
 def test_interrupted_run_with_workers_leaves_previous_index_answering(posts_dir, index_dir):

@@ -39,13 +39,16 @@ def section_documents(folder: Path) -> list[dict[str, Any]]:
     return documents
 
 
-def build(folder: Path, documents: list[dict[str, Any]], writer_class: type, codec_class: type, blocklimit: int, commits: int) -> Any:
+def build(
+    folder: Path, documents: list[dict[str, Any]], writer_class: type, codec_class: type, blocklimit: int, commits: int,
+    **options: Any,
+) -> Any:
     """Write the documents in the given number of commits, then merge everything into one segment."""
     folder.mkdir()
     index = whoosh_index.create_in(str(folder), build_schema())
     size = -(-len(documents) // commits)
     for start in range(0, len(documents), size):
-        writer = writer_class(index, codec=codec_class(blocklimit=blocklimit))
+        writer = writer_class(index, codec=codec_class(blocklimit=blocklimit), **options)
         for document in documents[start : start + size]:
             writer.add_document(**document)
         writer.commit(mergetype=writing.NO_MERGE)
@@ -89,7 +92,7 @@ def test_section_writer_writes_what_whoosh_writes(tmp_path: Path, blocklimit: in
 
 
 def test_segments_written_elsewhere_are_committed_with_the_writer(tmp_path: Path) -> None:
-    """A worker's segment (finish_segment) goes into the parent's commit beside the parent's own documents."""
+    """A worker's segments (finish_segments) go into the parent's commit beside the parent's own documents."""
     documents = section_documents(tmp_path / "posts")
     (tmp_path / "index").mkdir()
     index = whoosh_index.create_in(str(tmp_path / "index"), build_schema())
@@ -98,8 +101,8 @@ def test_segments_written_elsewhere_are_committed_with_the_writer(tmp_path: Path
     for document in documents[:10]:
         worker.add_document(**document)
     empty_worker = SectionWriter(index, _lk=False, codec=CompactCodec())
-    assert empty_worker.finish_segment() is None
-    parent.segments_written.append(worker.finish_segment())
+    assert empty_worker.finish_segments() == []
+    parent.segments_written.extend(worker.finish_segments())
     for document in documents[10:]:
         parent.add_document(**document)
     parent.commit()
@@ -108,3 +111,14 @@ def test_segments_written_elsewhere_are_committed_with_the_writer(tmp_path: Path
         assert sorted(f["anchor"] + f["path"] for f in searcher.all_stored_fields()) == sorted(
             d["anchor"] + d["path"] for d in documents
         )
+
+
+def test_a_writer_whose_postings_outgrow_memory_goes_on_in_new_segments(tmp_path: Path) -> None:
+    """With room for 300 postings in memory the documents land in several segments, and merged they are what
+    Whoosh's own writer writes."""
+    documents = section_documents(tmp_path / "posts")
+    index = build(tmp_path / "ours", documents, SectionWriter, CompactCodec, 1024, 1, max_postings=300)
+    with index.searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) > 5 and searcher.doc_count() == len(documents)
+    SectionWriter(index, codec=CompactCodec()).commit(optimize=True)
+    assert contents(index) == contents(build(tmp_path / "theirs", documents, SegmentWriter, W3Codec, 1024, 1))
