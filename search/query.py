@@ -556,7 +556,9 @@ class SearchIndex:
     def known(self, reader: Any, word: str) -> bool:
         """True for an indexed word, and for a stop word (never indexed, never misspelt)."""
         tokens = [t.text for t in self.analyzer(word.lower())]
-        return not tokens or any(reader.doc_frequency(field, t) for t in tokens for field in SEARCH_FIELDS)
+        if not tokens or self.scorer.terms_found.intersection(tokens):  # the search just scored it: no look-up
+            return True
+        return any(reader.doc_frequency(field, t) for t in tokens for field in SEARCH_FIELDS)
 
     def closest(self, word: str) -> str | None:
         """The indexed word nearest in spelling (fewest edits, then most common), as written in a post.

@@ -133,6 +133,7 @@ class BM25FScorer:
         self.total = sum(s.size for s in self.segments)
         self.offsets = [s.offset for s in self.segments]
         self.body_postings: dict[str, list[tuple[Any, Any]]] = {}  # the last score_all's blocks, for proximity
+        self.terms_found: set[str] = set()  # the last score_all's terms that some live section holds
         self.post_keys = np.concatenate([s.post_keys for s in self.segments] or [np.zeros(0, np.int64)])
         self.dates = np.concatenate([s.dates for s in self.segments] or [np.zeros(0, np.int64)])
         keys, self.post_numbers = np.unique(self.post_keys, return_inverse=True)  # posts numbered 0..count-1
@@ -186,7 +187,7 @@ class BM25FScorer:
     def score_all(self, words: Iterable[tuple[str, ...]]) -> tuple[Any, Any, Any, Any]:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
         and how many of them its heading or title (its context) holds, and whether its heading holds any."""
-        self.body_postings = {}
+        self.body_postings, self.terms_found = {}, set()
         totals = np.zeros(self.total, dtype=np.float32)
         matched = np.zeros(self.total, dtype=np.int16)
         in_context = np.zeros(self.total, dtype=np.int16)
@@ -224,6 +225,7 @@ class BM25FScorer:
         present = int(np.count_nonzero(frequency))
         if not present:
             return frequency
+        self.terms_found.add(term)
         idf = math.log(1 + (self.doc_count - present + 0.5) / (present + 0.5))
         return idf * frequency / (K1 + frequency)
 
