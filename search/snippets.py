@@ -12,6 +12,7 @@ from .analysis import CJK_RUN, split_words
 
 ELLIPSIS = "…"
 MAX_MATCHES = 400
+WINDOW_MATCHES = 40  # matches counted per window
 WORD_CHAR = re.compile(r"\w")
 WORD_REST = re.compile(r"\w*")
 
@@ -92,6 +93,9 @@ class Highlighter:
 
     def best_windows(self, text: str, found: list[Match]) -> list[tuple[int, int]]:
         """Non-overlapping windows, best first: most distinct terms, then most matches (up to 40 counted)."""
+        start = max(0, found[0].start - self.size // 4)
+        if len(found) <= WINDOW_MATCHES and found[-1].end <= start + self.size:
+            return [(start, start + self.size)]  # the first window holds every match: no other can beat it
         candidates = []
         inside: Counter[str] = Counter()  # terms of found[i:j], the matches inside the window at found[i]
         j = 0
@@ -99,7 +103,7 @@ class Highlighter:
             start = max(0, first.start - self.size // 4)
             end = start + self.size
             j = max(j, i)
-            while j < min(len(found), i + 40) and found[j].end <= end:
+            while j < min(len(found), i + WINDOW_MATCHES) and found[j].end <= end:
                 inside[found[j].term] += 1
                 j += 1
             candidates.append((-len(inside), -(j - i), start, end))
