@@ -158,7 +158,9 @@ class ProseField(TEXT):
         for position, term in enumerate(index_terms(value, self.lang)):
             positions.setdefault(term, []).append(position)
         boost, encode = self.format.field_boost, self.format.encode
-        return [(term.encode("utf-8"), len(found), len(found) * boost, encode(found)) for term, found in positions.items()]
+        return [
+            (term.encode("utf-8"), len(found), len(found) * boost, encode(found)) for term, found in positions.items()
+        ]
 
 
 def text_analyzer(lang: str = "en"):

@@ -92,7 +92,9 @@ def json_option(command: Callable) -> Callable:
 @click.option("--anchors", type=click.Choice(ANCHOR_STYLES), help="Whose heading ids to link to (default github).")
 @click.option("--lang", help="Language of posts without `lang` front matter (default en).")
 @click.option(
-    "--jobs", type=click.IntRange(min=1), help="Processes that read and write posts at once (default: one per core, at most 4)."
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes that read and write posts at once (default: one per core, at most 4).",
 )
 def index_command(
     posts_dir: Path | None,

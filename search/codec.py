@@ -120,8 +120,9 @@ class CompactTermInfo(W3TermInfo):
         if not self.is_inlined():
             return super().to_bytes()
         minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
+        maxlength = length_to_byte(self._maxlength)
         head = self._struct.pack(
-            True, self._weight, self._df, minlength, length_to_byte(self._maxlength), self._maxweight, self._minid, self._maxid
+            True, self._weight, self._df, minlength, maxlength, self._maxweight, self._minid, self._maxid
         )
         return head + pickle.dumps(self._inlined, 3)
 
@@ -179,7 +180,8 @@ class CompactPostingsWriter(W3PostingsWriter):
         terminfo, self._terminfo = self._terminfo, None
         terminfo.add_block(self)
         # Fields without values (words only) get b"" for each: Whoosh's merge wants bytes from its list matcher
-        terminfo.set_inlined(self._ids, self._weights, list(self._values) if any(self._values) else [b""] * len(self._ids))
+        values = list(self._values) if any(self._values) else [b""] * len(self._ids)
+        terminfo.set_inlined(self._ids, self._weights, values)
         return terminfo
 
     def write_postings(self, docnums: array, weights: array, values: list, lengths: list[int]) -> None:

@@ -99,4 +99,5 @@ def parse_one(
         return ParsedFile(relpath, not_indexed, error=error.reason)
     except Exception as error:  # a renderer crash on one post must not stop the run
         return ParsedFile(relpath, not_indexed, error=f"{type(error).__name__}: {error}")
-    return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, len(documents), True), documents, lang=post.lang or "")
+    record = FileRecord(mtime_ns, size, digest, len(documents), True)
+    return ParsedFile(relpath, record, documents, lang=post.lang or "")

@@ -287,7 +287,9 @@ def write_changes(
             for relpath in plan.deleted:
                 writer.delete_by_term("path", relpath)
         if workers > 1 and len(plan.to_read) >= PARALLEL_THRESHOLD:
-            parsed_files = parse_in_workers(plan, posts_dir, index_dir, settings, workers, progress, writer.segments_written)
+            parsed_files = parse_in_workers(
+                plan, posts_dir, index_dir, settings, workers, progress, writer.segments_written
+            )
         else:
             parsed_files = parse_serially(plan, posts_dir, settings, progress)
         for parsed in parsed_files:

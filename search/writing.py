@@ -14,6 +14,7 @@ from whoosh.writing import SegmentWriter
 
 from .codec import FieldLengths
 
+Posting = tuple[bytes, int, float, bytes]  # term, frequency, weight, encoded value: what a field's index() gives
 TermPostings = tuple[array, array, list]  # docnums, weights, encoded values: in the order documents were added
 # Postings a writer holds in memory (about 70 bytes each) before it writes them out as a finished segment and
 # goes on in a new one: cpp-docs has 1.3 million per worker process.
@@ -34,7 +35,7 @@ class MemoryPostings:
             table = self.fields[fieldname] = {}
         return table
 
-    def add_document_postings(self, fieldname: str, docnum: int, postings: list[tuple[bytes, int, float, bytes]]) -> int:
+    def add_document_postings(self, fieldname: str, docnum: int, postings: list[Posting]) -> int:
         """One document's postings in a field, as the field's index() gives them; returns the field's length."""
         table = self.terms(fieldname)
         length = 0
@@ -76,7 +77,7 @@ class SectionWriter(SegmentWriter):
         # postings outgrew memory.
         self.segments_written: list[Any] = []
         # Each field's last value and its postings: a post's sections share its title, path, tags and date.
-        self.last_indexed: dict[str, tuple[Any, list[tuple[bytes, int, float, bytes]]]] = {}
+        self.last_indexed: dict[str, tuple[Any, list[Posting]]] = {}
 
     def finish_segments(self) -> list[Any]:
         """In a worker process: close this writer's segments for the parent to commit (none when it wrote

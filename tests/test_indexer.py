@@ -166,7 +166,8 @@ def write_many_posts(posts_dir, count=260, edition=""):
     for number in range(count):
         lang = "lang: de\n" if number % 50 == 7 else ""
         write(posts_dir, f"p{number:03}.md",
-              f"---\ntitle: Post {number}\n{lang}---\nword{number} common {edition}\n\n## Part\n\nmore text {number % 9}\n")
+              f"---\ntitle: Post {number}\n{lang}---\nword{number} common {edition}\n\n"
+              f"## Part\n\nmore text {number % 9}\n")
     write(posts_dir, "p999.md", "---\ntitle: [broken\n---\ntext\n")
     write(posts_dir, "p998.md", "---\ntitle: Draft\ndraft: true\n---\ncommon\n")
 
@@ -206,7 +207,8 @@ def test_workers_and_one_process_whose_postings_outgrow_memory_build_the_same_in
     monkeypatch.setattr(writing, "MAX_POSTINGS_IN_MEMORY", 500)  # a few hundred sections' worth per segment
     write_many_posts(posts_dir)
     by_workers, by_one = tmp_path / "workers", tmp_path / "one"
-    assert summary_fields(build_index(posts_dir, by_workers, workers=2)) == summary_fields(build_index(posts_dir, by_one, workers=1))
+    parallel, serial = build_index(posts_dir, by_workers, workers=2), build_index(posts_dir, by_one, workers=1)
+    assert summary_fields(parallel) == summary_fields(serial)
     assert results(by_workers) == results(by_one)
     with SearchIndex(by_workers) as searcher:
         assert len(searcher.searcher.reader().leaf_readers()) > 4

@@ -30,12 +30,14 @@ def section_documents(folder: Path) -> list[dict[str, Any]]:
             f"```\ncode_{n % 3} = {part}\n```"
             for part in range(1 + n % 6)
         )
-        write(folder, f"p{n:02}.md", f"---\ntitle: Post {n % 7} title\ntags: [{tags}]\ndate: 2024-01-{1 + n % 28:02}\n---\nIntro {n}.\n\n{body}\n")
+        front = f"---\ntitle: Post {n % 7} title\ntags: [{tags}]\ndate: 2024-01-{1 + n % 28:02}\n---\n"
+        write(folder, f"p{n:02}.md", f"{front}Intro {n}.\n\n{body}\n")
     sectioner, settings = Sectioner(), Settings()
     documents = []
     for path in sorted(folder.glob("*.md")):
         stat = path.stat()
-        documents.extend(parse_one(sectioner, folder, settings, str(path), path.name, stat.st_mtime_ns, stat.st_size, "").documents)
+        parsed = parse_one(sectioner, folder, settings, str(path), path.name, stat.st_mtime_ns, stat.st_size, "")
+        documents.extend(parsed.documents)
     return documents
 
 
