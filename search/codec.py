@@ -17,6 +17,7 @@ from array import array
 from itertools import accumulate
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
@@ -38,7 +39,7 @@ ARRAY_MIN = 16  # postings in a block from which its docnum gaps are an array (a
 INLINE_POSTINGS = 4
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
 WIDE_MARK = bytes([WIDE])
-BYTE_LENGTHS = [byte_to_length(byte) for byte in range(256)]  # Whoosh stores a field's length as a byte
+BYTE_LENGTHS = np.array([byte_to_length(byte) for byte in range(256)], dtype=np.int64)  # lengths, by stored byte
 
 
 class CompactPositions(Positions):
@@ -145,15 +146,25 @@ class FieldLengths:
         return lengths
 
     def read(self, fieldname: str) -> list[int]:
-        column = self.perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
         count = self.perdoc.doc_count_all()
-        if not column:
-            return [0] * count
-        if getattr(column, "_fixedlen", 0) != 1:
-            return [byte_to_length(column[docnum]) for docnum in range(count)]
-        stored = min(column._count, count)  # one read for the column (Whoosh reads a file per document)
-        raw = column._dbfile.get(column._basepos, stored) + bytes([column._default]) * (count - stored)
-        return [BYTE_LENGTHS[byte] for byte in raw]
+        lengths = field_lengths(self.perdoc, fieldname, count)
+        return [0] * count if lengths is None else lengths.tolist()
+
+
+def field_lengths(perdoc: Any, fieldname: str, size: int) -> Any:
+    """Every document's length in one field of a segment, as Whoosh stores it (rounded to a byte's worth), as a
+    numpy array; None when the field has no lengths."""
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    return None if column is None else BYTE_LENGTHS[fixed_column_array(column, size, np.uint8)]
+
+
+def fixed_column_array(column: Any, size: int, dtype: Any) -> Any:
+    """A Whoosh fixed-width numeric column read in one go (not one call per document); Whoosh leaves out
+    trailing default values, so the array is padded with the default."""
+    stored = min(column._count, size)
+    raw = column._dbfile.get(column._basepos, stored * column._fixedlen)
+    values = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder(">")).astype(dtype)
+    return np.concatenate([values, np.full(size - stored, column._default, dtype=dtype)])
 
 
 class CompactPostingsWriter(W3PostingsWriter):

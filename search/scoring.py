@@ -17,16 +17,15 @@ from bisect import bisect_right
 from typing import Any, Iterable, Iterator
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
-from .codec import BYTE_LENGTHS
+from .codec import field_lengths, fixed_column_array
 from .schema import SEARCH_FIELDS
 
 # BM25F parameters: length normalisation and term-frequency saturation (see README, Ranking).
 B = 0.6
 K1 = 0.9
 BLOCK_LENGTH = struct.Struct("!i")
-LENGTH_OF_BYTE = np.array(BYTE_LENGTHS, dtype=np.float32)
 
 
 class Segment:
@@ -45,11 +44,10 @@ class Segment:
 
     def norm_array(self, field: str, average: float) -> Any:
         """(1 - B) + B * length / average length, for every document of the segment."""
-        column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN) if average else None
-        if column is None:
+        lengths = field_lengths(self.reader._perdoc, field, self.size) if average else None
+        if lengths is None:
             return np.ones(self.size, dtype=np.float32)
-        lengths = LENGTH_OF_BYTE[fixed_column_array(column, self.size, np.uint8)]
-        return ((1 - B) + B * lengths / average).astype(np.float32)
+        return ((1 - B) + B * lengths.astype(np.float32) / average).astype(np.float32)
 
     def postings(self, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:
         """A term's local docnums, weights and decoded blocks in one field (see read_postings)."""
@@ -234,15 +232,6 @@ def column_array(reader: Any, field: str, dtype: Any) -> Any:
     """A numeric column of one segment as a numpy array."""
     column = reader.column_reader(field)
     return fixed_column_array(getattr(column, "_reader", column), reader.doc_count_all(), dtype)
-
-
-def fixed_column_array(column: Any, size: int, dtype: Any) -> Any:
-    """A Whoosh fixed-width numeric column read in one go (not one call per document); Whoosh leaves out
-    trailing default values, so the array is padded with the default."""
-    stored = min(column._count, size)
-    raw = column._dbfile.get(column._basepos, stored * column._fixedlen)
-    values = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder(">")).astype(dtype)
-    return np.concatenate([values, np.full(size - stored, column._default, dtype=dtype)])
 
 
 def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
