@@ -74,12 +74,6 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
     return tuple(documents)
 
 
-def parse_chunk(jobs: list[tuple[str, str, int, int, str]], root: str, settings: Settings) -> list[ParsedFile]:
-    """Read and split a batch of files (runs in a worker process)."""
-    sectioner = Sectioner(settings.anchors)
-    return [parse_one(sectioner, Path(root), settings, *job) for job in jobs]
-
-
 def parse_one(
     sectioner: Sectioner, root: Path, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
 ) -> ParsedFile:

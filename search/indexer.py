@@ -76,11 +76,13 @@ class Plan:
 
 
 def parse_serially(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
-    """Parse the planned files in this process, a chunk at a time."""
-    from .documents import parse_chunk
+    """Parse the planned files in this process, a chunk at a time (one Markdown renderer for all)."""
+    from .documents import parse_one
+    from .sections import Sectioner
 
+    sectioner = Sectioner(settings.anchors)
     for chunk in job_chunks(plan):
-        parsed = parse_chunk(chunk, str(root), settings)
+        parsed = [parse_one(sectioner, root, settings, *job) for job in chunk]
         yield from parsed
         if progress:
             progress(len(parsed))
