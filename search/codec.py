@@ -11,9 +11,11 @@ blocks unchanged.
 from __future__ import annotations
 
 import pickle
+import struct
 import sys
 import zlib
 from array import array
+from collections.abc import Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -23,10 +25,13 @@ from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3FieldWriter,
+    W3LeafMatcher,
+    W3PerDocWriter,
     W3PostingsWriter,
     W3TermInfo,
     _lenfield,
 )
+from whoosh.columns import NumericColumn
 from whoosh.formats import Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -39,6 +44,12 @@ ARRAY_MIN = 16  # postings in a block from which its docnum gaps are an array (a
 INLINE_POSTINGS = 4
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
 WIDE_MARK = bytes([WIDE])
+# A block is Whoosh's signed length and pickled info tuple, then its postings (docnum gaps and weights, pickled) and
+# its values apart, each compressed when that pays: the scorer reads the values of only the blocks it needs them
+# from. The info tuple's compression level (0-9 in Whoosh's own blocks) holds these flags instead.
+SPLIT, POSTINGS_ZIPPED, VALUES_ZIPPED, FIXED_SIZE_VALUES = 16, 32, 64, 128
+POSTINGS_SIZE = struct.Struct("<I")
+BYTE_LENGTHS_KIND, WIDE_LENGTHS_KIND = 1, 4  # the first byte of a values part: the width of its lengths
 BYTE_LENGTHS = np.array([byte_to_length(byte) for byte in range(256)], dtype=np.int64)  # lengths, by stored byte
 
 
@@ -93,6 +104,49 @@ class CompactCodec(W3Codec):
             compression=self._compression,
             inlinelimit=self._inlinelimit,
         )
+
+    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
+        return CompactPerDocWriter(self, storage, segment)
+
+    def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None) -> Any:
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return CompactLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+class CompactPerDocWriter(W3PerDocWriter):
+    """W3's per-document writer with numeric columns (field lengths, post keys, dates) kept in memory and each
+    written at once when the segment is closed; Whoosh writes every value to its file as it comes."""
+
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        super()._create_column(fieldname, column)
+        if type(column) is NumericColumn:
+            self._colwriters[fieldname] = NumericColumnBuffer(self._colwriters[fieldname], column._typecode)
+
+
+class NumericColumnBuffer:
+    """A numeric column's values, written in Whoosh's layout (big-endian, defaults where no value was given,
+    trailing defaults left out) when the column is finished."""
+
+    def __init__(self, writer: Any, typecode: str) -> None:
+        self.writer, self.dtype = writer, np.dtype(typecode)
+        self.default = writer._default
+        self.docnums: list[int] = []
+        self.values: list[Any] = []
+
+    def add(self, docnum: int, value: Any) -> None:
+        if value != self.default:
+            self.docnums.append(docnum)
+            self.values.append(value)
+
+    def finish(self, doccount: int) -> None:
+        if self.docnums:
+            column = np.full(self.docnums[-1] + 1, self.default, dtype=self.dtype.newbyteorder(">"))
+            column[self.docnums] = self.values
+            self.writer._dbfile.write(column.tobytes())
+            self.writer._count = len(column)
+        self.writer.finish(doccount)
 
 
 class CompactFieldWriter(W3FieldWriter):
@@ -213,23 +267,127 @@ class CompactPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 3)
-        compressed = zlib.compress(data, self._compression) if self._compression else data
-        level = self._compression if len(compressed) < len(data) else 0
-        if level:
-            data = compressed
+        level, fixed_size = self._compression, self._format.fixed_value_size()
+        postings, postings_zipped = maybe_compress(pickle.dumps((self._mini_ids(), self._mini_weights()), 3), level)
+        values, values_zipped = maybe_compress(pack_values(self._values, fixed_size), level)
+        flags = SPLIT | POSTINGS_ZIPPED * postings_zipped | VALUES_ZIPPED * values_zipped
+        flags |= FIXED_SIZE_VALUES * bool(fixed_size)
         info = (
             len(self._ids),
             self._ids[-1],
             int(self._maxweight) if self._maxweight == int(self._maxweight) else self._maxweight,
-            level,
+            flags,
             length_to_byte(self._minlength),
             length_to_byte(self._maxlength),
         )
         infobytes = pickle.dumps(info, 3)
-        length = len(infobytes) + len(data)
+        length = len(infobytes) + POSTINGS_SIZE.size + len(postings) + len(values)
         self._postfile.write_int(-length if last else length)
         self._postfile.write(infobytes)
-        self._postfile.write(data)
+        self._postfile.write(POSTINGS_SIZE.pack(len(postings)))
+        self._postfile.write(postings)
+        self._postfile.write(values)
         self._blockcount += 1
         self._new_block()
+
+
+class CompactLeafMatcher(W3LeafMatcher):
+    """Whoosh's block reader for split blocks: the values part is only decoded when a value is asked for."""
+
+    def _read_data(self) -> None:
+        datalen = self._nextoffset - self._dataoffset
+        self._data = decode_block(self._blocklength, self._compression, self._postfile.get(self._dataoffset, datalen))
+        self._ids = self._data[0].tolist()
+        self._weights = self._data[1].tolist()
+
+    def _read_ids(self) -> None:
+        if self._data is None:
+            self._read_data()
+
+    def _read_weights(self) -> None:
+        if self._data is None:
+            self._read_data()
+
+    def _read_values(self) -> None:
+        if self._data is None:
+            self._read_data()
+        values, size = self._data[2], self._fixedsize
+        if values is None:
+            self._values = (None,) * self._blocklength
+        elif isinstance(values, bytes):  # fixed-size values, joined
+            self._values = tuple(values[i : i + size] for i in range(0, len(values), size))
+        else:
+            self._values = values
+
+
+def maybe_compress(data: bytes, level: int) -> tuple[bytes, bool]:
+    """zlib-compressed data when that is smaller (and whether it is)."""
+    compressed = zlib.compress(data, level) if level and len(data) > 16 else data
+    return (compressed, True) if len(compressed) < len(data) else (data, False)
+
+
+def pack_values(values: list[bytes], fixed_size: int | None) -> bytes:
+    """A block's value strings as one bytes object: fixed-size values joined; others after a byte saying how wide
+    their lengths are and the lengths; nothing when no posting has a value."""
+    if fixed_size == 0 or not any(values):
+        return b""
+    blob = b"".join(values)
+    if fixed_size:
+        return blob
+    lengths = [len(value) for value in values]
+    if max(lengths) < 256:
+        return bytes([BYTE_LENGTHS_KIND]) + bytes(lengths) + blob
+    return bytes([WIDE_LENGTHS_KIND]) + np.array(lengths, dtype="<u4").tobytes() + blob
+
+
+class PackedValues(Sequence):
+    """A block's value strings, cut from the packed bytes (decompressed on first use) when asked for."""
+
+    def __init__(self, data: bytes, zipped: bool, count: int) -> None:
+        self.data, self.zipped, self.count = data, zipped, count
+        self.bounds: Any = None  # where each value starts, and where the last ends
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: Any) -> Any:
+        bounds = self.bounds if self.bounds is not None else self.unpack()
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.count))]
+        if not -self.count <= index < self.count:
+            raise IndexError(index)
+        index %= self.count
+        return self.data[bounds[index] : bounds[index + 1]]
+
+    def unpack(self) -> Any:
+        if self.zipped:
+            self.data = zlib.decompress(self.data)
+        width = self.data[0]
+        lengths = np.frombuffer(self.data, np.uint8 if width == 1 else "<u4", self.count, 1)
+        self.bounds = np.empty(self.count + 1, np.int64)
+        self.bounds[0] = 1 + width * self.count
+        np.cumsum(lengths, out=self.bounds[1:])
+        self.bounds[1:] += self.bounds[0]
+        return self.bounds
+
+
+def decode_block(count: int, flags: int, data: bytes) -> tuple[Any, Any, Any]:
+    """One posting block's docnums and weights as numpy arrays, and its values: a lazy sequence of strings,
+    the joined bytes of fixed-size values, or None. Reads Whoosh's own W3 blocks too."""
+    if not flags & SPLIT:  # a W3 block: one pickled (maybe compressed) tuple
+        gaps, weights, values = pickle.loads(zlib.decompress(data) if flags else data)
+    else:
+        (size,) = POSTINGS_SIZE.unpack_from(data)
+        postings = data[POSTINGS_SIZE.size : POSTINGS_SIZE.size + size]
+        gaps, weights = pickle.loads(zlib.decompress(postings) if flags & POSTINGS_ZIPPED else postings)
+        values = data[POSTINGS_SIZE.size + size :]
+        if not values:
+            values = None
+        elif flags & FIXED_SIZE_VALUES:
+            values = zlib.decompress(values) if flags & VALUES_ZIPPED else values
+        else:
+            values = PackedValues(values, bool(flags & VALUES_ZIPPED), count)
+    ids = np.cumsum(np.frombuffer(gaps, np.uint32) if isinstance(gaps, array) else gaps, dtype=np.int64)
+    if weights is None or isinstance(weights, float):
+        return ids, np.full(count, 1.0 if weights is None else weights, dtype=np.float32), values
+    return ids, np.asarray(weights, dtype=np.float32), values

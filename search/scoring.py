@@ -11,15 +11,13 @@ import io
 import math
 import pickle
 import struct
-import zlib
-from array import array
 from bisect import bisect_right
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
-from .codec import field_lengths, fixed_column_array
+from .codec import decode_block, field_lengths, fixed_column_array
 from .schema import SEARCH_FIELDS
 
 # BM25F parameters: length normalisation and term-frequency saturation (see README, Ranking).
@@ -87,7 +85,7 @@ def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any, list[tu
 def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[Any, Any, Any]]:
     """A term's posting blocks in one field of a segment, decoded, read in one pass over the list's bytes; none
     when the term is absent. In Whoosh's W3 format a block is its signed length (negative for the last), a
-    pickled info tuple, and the (maybe compressed) pickled (docnum gaps, weights, values)."""
+    pickled info tuple, and the block's data (see codec.decode_block)."""
     terms = reader._terms
     try:
         info = terms.term_info(field, reader._text_to_bytes(field, term))
@@ -109,15 +107,6 @@ def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[Any, An
         count, _, _, compression, _, _ = pickle.load(stream)
         yield decode_block(count, compression, raw[stream.tell() : end])
         stream.seek(end)
-
-
-def decode_block(count: int, compression: int, data: bytes) -> tuple[Any, Any, Any]:
-    """One posting block's docnums and weights as arrays, and its values."""
-    gaps, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-    ids = np.cumsum(np.frombuffer(gaps, np.uint32) if isinstance(gaps, array) else gaps, dtype=np.int64)
-    if weights is None or isinstance(weights, float):
-        return ids, np.full(count, 1.0 if weights is None else weights, dtype=np.float32), values
-    return ids, np.asarray(weights, dtype=np.float32), values
 
 
 class BM25FScorer:
