@@ -38,7 +38,6 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 # Postings per block: Whoosh's 128 suits skipping one posting at a time; the scorer decodes whole lists, and
 # 1024 halves its time on cpp-docs (fewer blocks to unpickle) with a slightly smaller index.
 BLOCK_POSTINGS = 1024
-ARRAY_MIN = 16  # postings in a block from which its docnum gaps are an array (a tuple is smaller below)
 # Postings up to which a term's list is kept in its term info instead of a block of the postings file (most words
 # of a site occur in one or two sections). Whoosh's W3 reader reads both; its own writer never inlines.
 INLINE_POSTINGS = 4
@@ -47,8 +46,11 @@ WIDE_MARK = bytes([WIDE])
 # A block is Whoosh's signed length and pickled info tuple, then its postings (docnum gaps and weights, pickled) and
 # its values apart, each compressed when that pays: the scorer reads the values of only the blocks it needs them
 # from. The info tuple's compression level (0-9 in Whoosh's own blocks) holds these flags instead.
-SPLIT, POSTINGS_ZIPPED, VALUES_ZIPPED, FIXED_SIZE_VALUES = 16, 32, 64, 128
+SPLIT, VALUES_ZIPPED, FIXED_SIZE_VALUES = 16, 64, 128
 POSTINGS_SIZE = struct.Struct("<I")
+POSTINGS_HEAD = struct.Struct("<BId")  # layout (gap width and weights kind), first docnum, weights' factor
+GAP_WIDTHS = (1, 2, 4)  # bytes per docnum gap; the layout's low two bits index this
+CONSTANT_WEIGHTS, BYTE_WEIGHTS, FLOAT_WEIGHTS = 4, 8, 12
 BYTE_LENGTHS_KIND, WIDE_LENGTHS_KIND = 1, 4  # the first byte of a values part: the width of its lengths
 BYTE_LENGTHS = np.array([byte_to_length(byte) for byte in range(256)], dtype=np.int64)  # lengths, by stored byte
 
@@ -225,20 +227,6 @@ class CompactPostingsWriter(W3PostingsWriter):
     """Writes W3 posting blocks with pickle protocol 3, docnum gaps and weights as arrays (numpy reads them
     without a Python loop), and zlib only where it pays."""
 
-    def _mini_ids(self) -> Any:
-        if self._byteids or len(self._ids) < ARRAY_MIN:
-            return super()._mini_ids()
-        ids = self._ids
-        return array("I", [docnum - previous for previous, docnum in zip([0, *ids], ids)])  # gaps, as Whoosh's
-
-    def _mini_weights(self) -> Any:
-        weights = self._weights
-        if all(w == 1.0 for w in weights):
-            return None
-        if all(w == weights[0] for w in weights):
-            return float(weights[0])
-        return weights  # an array("f"): what Whoosh's reader makes of the other forms too
-
     def finish_postings(self) -> Any:
         if self.written() or len(self._ids) > INLINE_POSTINGS:
             return super().finish_postings()
@@ -268,9 +256,9 @@ class CompactPostingsWriter(W3PostingsWriter):
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
         level, fixed_size = self._compression, self._format.fixed_value_size()
-        postings, postings_zipped = maybe_compress(pickle.dumps((self._mini_ids(), self._mini_weights()), 3), level)
+        postings = pack_postings(self._ids, self._weights, self._format.field_boost)
         values, values_zipped = maybe_compress(pack_values(self._values, fixed_size), level)
-        flags = SPLIT | POSTINGS_ZIPPED * postings_zipped | VALUES_ZIPPED * values_zipped
+        flags = SPLIT | VALUES_ZIPPED * values_zipped
         flags |= FIXED_SIZE_VALUES * bool(fixed_size)
         info = (
             len(self._ids),
@@ -326,6 +314,41 @@ def maybe_compress(data: bytes, level: int) -> tuple[bytes, bool]:
     return (compressed, True) if len(compressed) < len(data) else (data, False)
 
 
+def pack_postings(docnums: Any, weights: Any, boost: float) -> bytes:
+    """A block's docnums and weights, uncompressed (numpy reads them without unpickling or inflating): a layout
+    byte, the first docnum, the weights' factor, the docnum gaps at the narrowest width that holds them, and the
+    weights as a byte per posting (frequency x boost, nearly always) or as floats."""
+    ids = np.asarray(docnums, dtype=np.int64)
+    gaps = np.diff(ids)
+    width = next(w for w in GAP_WIDTHS if not len(gaps) or gaps.max() < 256**w)
+    given = np.asarray(weights, dtype=np.float32)  # Whoosh keeps weights as float32
+    frequencies = np.rint(given.astype(np.float64) / boost) if boost else given
+    if (given == given[0]).all():
+        kind, factor, payload = CONSTANT_WEIGHTS, float(given[0]), b""
+    elif boost and frequencies.max() < 256 and ((frequencies * boost).astype(np.float32) == given).all():
+        kind, factor, payload = BYTE_WEIGHTS, boost, frequencies.astype(np.uint8).tobytes()
+    else:
+        kind, factor, payload = FLOAT_WEIGHTS, 0.0, given.astype("<f4").tobytes()
+    head = POSTINGS_HEAD.pack(GAP_WIDTHS.index(width) | kind, int(ids[0]), factor)
+    return head + gaps.astype(f"<u{width}").tobytes() + payload
+
+
+def unpack_postings(data: bytes, count: int) -> tuple[Any, Any]:
+    """The docnums (int64) and weights (float32) pack_postings wrote, as numpy arrays."""
+    layout, first, factor = POSTINGS_HEAD.unpack_from(data)
+    width, kind = GAP_WIDTHS[layout & 3], layout & ~3
+    ids = np.empty(count, dtype=np.int64)
+    ids[0] = first
+    np.cumsum(np.frombuffer(data, f"<u{width}", count - 1, POSTINGS_HEAD.size), out=ids[1:])
+    ids[1:] += first
+    start = POSTINGS_HEAD.size + width * (count - 1)
+    if kind == CONSTANT_WEIGHTS:
+        return ids, np.full(count, factor, dtype=np.float32)
+    if kind == BYTE_WEIGHTS:
+        return ids, (np.frombuffer(data, np.uint8, count, start).astype(np.float64) * factor).astype(np.float32)
+    return ids, np.frombuffer(data, "<f4", count, start).astype(np.float32)
+
+
 def pack_values(values: list[bytes], fixed_size: int | None) -> bytes:
     """A block's value strings as one bytes object: fixed-size values joined; others after a byte saying how wide
     their lengths are and the lengths; nothing when no posting has a value."""
@@ -374,19 +397,16 @@ class PackedValues(Sequence):
 def decode_block(count: int, flags: int, data: bytes) -> tuple[Any, Any, Any]:
     """One posting block's docnums and weights as numpy arrays, and its values: a lazy sequence of strings,
     the joined bytes of fixed-size values, or None. Reads Whoosh's own W3 blocks too."""
-    if not flags & SPLIT:  # a W3 block: one pickled (maybe compressed) tuple
-        gaps, weights, values = pickle.loads(zlib.decompress(data) if flags else data)
-    else:
+    if flags & SPLIT:
         (size,) = POSTINGS_SIZE.unpack_from(data)
-        postings = data[POSTINGS_SIZE.size : POSTINGS_SIZE.size + size]
-        gaps, weights = pickle.loads(zlib.decompress(postings) if flags & POSTINGS_ZIPPED else postings)
+        ids, weights = unpack_postings(data[POSTINGS_SIZE.size : POSTINGS_SIZE.size + size], count)
         values = data[POSTINGS_SIZE.size + size :]
         if not values:
-            values = None
-        elif flags & FIXED_SIZE_VALUES:
-            values = zlib.decompress(values) if flags & VALUES_ZIPPED else values
-        else:
-            values = PackedValues(values, bool(flags & VALUES_ZIPPED), count)
+            return ids, weights, None
+        if flags & FIXED_SIZE_VALUES:
+            return ids, weights, zlib.decompress(values) if flags & VALUES_ZIPPED else values
+        return ids, weights, PackedValues(values, bool(flags & VALUES_ZIPPED), count)
+    gaps, weights, values = pickle.loads(zlib.decompress(data) if flags else data)  # a W3 block: one pickled tuple
     ids = np.cumsum(np.frombuffer(gaps, np.uint32) if isinstance(gaps, array) else gaps, dtype=np.int64)
     if weights is None or isinstance(weights, float):
         return ids, np.full(count, 1.0 if weights is None else weights, dtype=np.float32), values
