@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
 from search.analysis import ProseField
-from search.codec import CompactCodec, CompactPositions
+from search.codec import CompactCodec, CompactPositions, pack_postings, unpack_postings
 from search.scoring import read_postings
 
 
@@ -27,6 +28,23 @@ def test_positions_round_trip(positions: list[int]) -> None:
     assert fmt.decode_positions(value) == positions
     assert fmt.decode_frequency(value) == len(positions)
     assert fmt.decode_weight(value) == 1.5 * len(positions)
+
+
+@pytest.mark.parametrize(
+    "docnums, weights, boost",
+    [
+        ([0, 1, 2, 3, 200], [1.0] * 5, 1.0),  # gaps of a byte, every weight the same
+        ([7, 300, 70_000, 70_001, 5_000_000], [1.5, 3.0, 1.5, 4.5, 15.0], 1.5),  # gaps of 2 and 4 bytes
+        ([3, 4, 9, 12, 13], [0.6, 1.2, 1.8, 0.6, 153.0], 0.6),  # a boost whose multiples are inexact in float32
+        ([1, 2, 3, 4, 5], [1.0, 2.0, 300.0, 1.0, 1.0], 1.0),  # a frequency over 255: weights kept as floats
+        ([1, 2, 3, 4, 5], [0.25, 1.0, 2.0, 1.0, 1.0], 1.0),  # weights not multiples of the boost
+    ],
+)
+def test_postings_round_trip(docnums: list[int], weights: list[float], boost: float) -> None:
+    """Docnums and weights come back exactly as Whoosh keeps them (weights as float32), whatever the layout."""
+    ids, decoded = unpack_postings(pack_postings(array("I", docnums), array("f", weights), boost), len(docnums))
+    assert ids.tolist() == docnums
+    assert decoded.tolist() == array("f", weights).tolist()
 
 
 def documents() -> list[dict[str, str]]:
