@@ -146,9 +146,13 @@ class BM25FScorer:
         spots = {}
         for ids, values in self.body_postings[term]:
             low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
-            for doc, at in zip(docnums[low:high].tolist(), np.searchsorted(ids, docnums[low:high]).tolist()):
-                if ids[at] == doc:
-                    spots[doc] = decode(values[at])
+            if low == high:
+                continue
+            wanted = docnums[low:high]
+            at = np.searchsorted(ids, wanted)
+            held = ids[at] == wanted
+            for doc, index in zip(wanted[held].tolist(), at[held].tolist()):
+                spots[doc] = decode(values[index])
         return spots
 
     def keep_body_postings(self, term: str, per_segment: list[tuple[int, Any]]) -> None:
