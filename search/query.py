@@ -518,7 +518,9 @@ class SearchIndex:
         sort_keys = [newest_first, -best[matched]] if sort == "date" else [-best[matched], newest_first]
         order = np.lexsort(sort_keys[::-1])
         page = matched[self.settle_ties(order, sort_keys, lambda i: self.paths[int(some_section[matched[i]])], start, count)]
-        shown = np.flatnonzero(np.isin(posts, page))
+        on_page = np.zeros(scorer.post_count, dtype=bool)
+        on_page[page] = True
+        shown = np.flatnonzero(on_page[posts])
         shown = shown[np.lexsort((docnums[shown], -value[shown]))]
         ranked = []
         for post in page:
@@ -538,7 +540,10 @@ class SearchIndex:
             low -= 1
         while 0 < high < len(order) and tie(high) == tie(high - 1):
             high += 1
-        window = sorted(range(low, high), key=lambda i: (tie(i), path_of(int(order[i]))))
+        keys = [tie(i) for i in range(low, high)]
+        if len(set(keys)) == len(keys):  # no ties: the order stands (reading paths costs more than sorting)
+            return order[low:high].tolist()
+        window = sorted(range(low, high), key=lambda i: (keys[i - low], path_of(int(order[i]))))
         return [int(order[i]) for i in window[start - low : start - low + count]]
 
     def suggest(self, text: str) -> str | None:

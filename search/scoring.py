@@ -58,6 +58,25 @@ def tightness(spots: list[list[int]]) -> float:
     found = [sorted(p) for p in spots if p]
     if len(found) < 2:
         return 0.0
+    best = closest_pair(*found) if len(found) == 2 else smallest_window(found)
+    return (len(found) - 1) / max(best, len(found) - 1) * len(found) / len(spots)
+
+
+def closest_pair(first: list[int], second: list[int]) -> int:
+    """The smallest distance between a position in one sorted list and one in the other."""
+    i = j = 0
+    best = math.inf
+    while i < len(first) and j < len(second):
+        gap = first[i] - second[j]
+        if gap < 0:
+            best, i = min(best, -gap), i + 1
+        else:
+            best, j = min(best, gap), j + 1
+    return best
+
+
+def smallest_window(found: list[list[int]]) -> int:
+    """The span of the smallest window holding a position from each of the sorted lists."""
     events = sorted((pos, which) for which, positions in enumerate(found) for pos in positions)
     counts, have, best, left = [0] * len(found), 0, math.inf, 0
     for pos, which in events:
@@ -69,7 +88,7 @@ def tightness(spots: list[list[int]]) -> float:
             counts[gone] -= 1
             have -= counts[gone] == 0
             left += 1
-    return (len(found) - 1) / max(best, len(found) - 1) * len(found) / len(spots)
+    return best
 
 
 def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:

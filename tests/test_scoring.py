@@ -1,10 +1,12 @@
 """The BM25F scorer's per-segment arrays agree with what Whoosh reads one document at a time."""
 
+import random
+
 import numpy as np
 import pytest
 
 from search.schema import SEARCH_FIELDS
-from search.scoring import B, BM25FScorer, column_array, tightness
+from search.scoring import B, BM25FScorer, closest_pair, column_array, smallest_window, tightness
 
 
 def test_arrays_match_whoosh_per_document_reads(make_index):
@@ -33,6 +35,15 @@ def test_tightness():
     assert tightness([[3], [7]]) == 0.25
     assert tightness([[1], []]) == 0.0
     assert tightness([[1, 20], [22], [30]]) == pytest.approx(2 / 10)
+
+
+def test_closest_pair_is_the_two_term_smallest_window():
+    """The two-list shortcut gives what the general sweep gives, on random position lists."""
+    rng = random.Random(7)
+    for _ in range(500):
+        first = sorted(rng.sample(range(200), rng.randint(1, 12)))
+        second = sorted(rng.sample(range(200), rng.randint(1, 12)))
+        assert closest_pair(first, second) == smallest_window([first, second])
 
 
 def test_updated_post_leaves_no_trace_in_scores(make_index, posts_dir, index_dir):
