@@ -37,7 +37,8 @@ class Segment:
         self.post_keys = column_array(reader, "post_key", np.int64)
         self.dates = column_array(reader, "date_order", np.int64)
         self.live = np.ones(self.size, dtype=bool)
-        if reader.has_deletions():
+        self.has_deletions = reader.has_deletions()
+        if self.has_deletions:
             self.live[[d for d in range(self.size) if reader.is_deleted(d)]] = False
 
     def norm_array(self, field: str, average: float) -> Any:
@@ -207,7 +208,7 @@ class BM25FScorer:
             fields = {"heading": np.zeros(self.total, dtype=bool), "title": np.zeros(self.total, dtype=bool)}
             for term in alternatives:
                 scores = self.term_scores(term, fields)
-                best = np.maximum(best, scores)
+                best = np.maximum(best, scores, out=best)
             totals += best
             matched += best > 0
             in_context += fields["heading"] | fields["title"]
@@ -230,14 +231,18 @@ class BM25FScorer:
                     window[ids] += weights / segment.norms[field][ids]  # a document occurs once per posting list
                     if field in seen:
                         seen[field][segment.offset + ids] = True
-            window *= segment.live
+            if segment.has_deletions:
+                window *= segment.live
         self.keep_body_postings(term, body)
         present = int(np.count_nonzero(frequency))
         if not present:
             return frequency
         self.terms_found.add(term)
         idf = math.log(1 + (self.doc_count - present + 0.5) / (present + 0.5))
-        return idf * frequency / (K1 + frequency)
+        saturation = frequency + K1
+        frequency *= idf
+        frequency /= saturation
+        return frequency
 
 
 def column_array(reader: Any, field: str, dtype: Any) -> Any:
