@@ -22,6 +22,7 @@ import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 from search.config import Settings
 from search.documents import section_documents
@@ -115,7 +116,7 @@ def fts_expression(query: str, joiner: str) -> str:
     return f" {joiner} ".join(f'"{word}"' for word in query.split())
 
 
-def time_fts(database: Path, queries: list[str], joiner: str) -> list[float]:
+def time_fts(database: Path, queries: list[str], joiner: str, passes: int) -> list[float]:
     """Per-query seconds: top-10 posts by best section, exact post total, snippets of shown sections."""
     connection = sqlite3.connect(database)
     weights = ", ".join(str(FIELD_BOOSTS[c]) for c in FTS_COLUMNS) + ", 0, 0"
@@ -129,28 +130,37 @@ def time_fts(database: Path, queries: list[str], joiner: str) -> list[float]:
         f"SELECT heading, url, snippet(sections, 2, '<mark>', '</mark>', '…', 24) FROM sections "
         f"WHERE sections MATCH ? AND path = ? ORDER BY bm25(sections, {weights}) LIMIT 3"
     )
-    timings = []
-    for query in queries * 2:  # the first pass warms the cache; keep the second
+
+    def answer(query: str) -> None:
         expression = fts_expression(query, joiner)
-        started = time.perf_counter()
         posts = connection.execute(top, (expression,)).fetchall()
         connection.execute(total, (expression,)).fetchone()
         for path, _ in posts:
             connection.execute(shown, (expression, path)).fetchall()
-        timings.append(time.perf_counter() - started)
-    connection.close()
-    return timings[len(queries) :]
+
+    try:
+        return median_timings(answer, queries, passes)
+    finally:
+        connection.close()
 
 
-def time_postsearch(index_dir: Path, queries: list[str]) -> list[float]:
+def time_postsearch(index_dir: Path, queries: list[str], passes: int) -> list[float]:
     """Per-query seconds through the public API: top-10 posts with snippets, warm."""
-    timings = []
     with open_index(index_dir) as index:
-        for query in queries * 2:
+        return median_timings(lambda query: index.search(query, per_page=10), queries, passes)
+
+
+def median_timings(answer: Callable[[str], object], queries: list[str], passes: int) -> list[float]:
+    """Each query's median seconds over `passes` timed passes through all the queries, after one pass that warms
+    the caches (one pass alone swings by 10-30% on this shared machine)."""
+    timings: list[list[float]] = [[] for _ in queries]
+    for timed_pass in range(passes + 1):
+        for query, taken in zip(queries, timings):
             started = time.perf_counter()
-            index.search(query, per_page=10)
-            timings.append(time.perf_counter() - started)
-    return timings[len(queries) :]
+            answer(query)
+            if timed_pass:
+                taken.append(time.perf_counter() - started)
+    return [statistics.median(taken) for taken in timings]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -172,7 +182,7 @@ def machine() -> dict[str, object]:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, **versions}
 
 
-def measure(corpus: str, query_count: int, cold_runs: int) -> dict[str, object]:
+def measure(corpus: str, query_count: int, cold_runs: int, passes: int, build_runs: int) -> dict[str, object]:
     source = CORPORA / corpus
     if not source.is_dir():
         raise SystemExit(f"No corpus at {source}")
@@ -180,8 +190,12 @@ def measure(corpus: str, query_count: int, cold_runs: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as work:
         posts, index_dir, database = Path(work) / "posts", Path(work) / "index", Path(work) / "fts.db"
         shutil.copytree(source, posts)
-        build_seconds, build_rss, summary = run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"])
-        sections = json.loads(summary)["sections"]
+        builds = []
+        for _ in range(build_runs):
+            shutil.rmtree(index_dir, ignore_errors=True)
+            builds.append(run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"]))
+        build_seconds, build_rss = statistics.median(b[0] for b in builds), max(b[1] for b in builds)
+        sections = json.loads(builds[-1][2])["sections"]
         noop_seconds, _, _ = run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"])
         changed = find_posts(posts)[len(find_posts(posts)) // 2]
         changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA benchmark edit mentions zyzzyva.\n", encoding="utf-8")
@@ -189,8 +203,8 @@ def measure(corpus: str, query_count: int, cold_runs: int) -> dict[str, object]:
         documents = extract_sections(posts)
         fts_seconds = build_fts(documents, database)
         queries = make_queries(documents, query_count)
-        ours = time_postsearch(index_dir, queries)
-        theirs, theirs_or = time_fts(database, queries, "AND"), time_fts(database, queries, "OR")
+        ours = time_postsearch(index_dir, queries, passes)
+        theirs, theirs_or = time_fts(database, queries, "AND", passes), time_fts(database, queries, "OR", passes)
         cold = [run_child(postsearch + ["query", queries[i], "--index", str(index_dir)])[0] for i in range(cold_runs)]
         return {
             "corpus": corpus,
@@ -198,6 +212,7 @@ def measure(corpus: str, query_count: int, cold_runs: int) -> dict[str, object]:
             "queries": len(queries),
             "postsearch": {
                 "full_build_s": round(build_seconds, 2),
+                "full_build_runs_s": [round(b[0], 2) for b in builds],
                 "sections_per_s": round(sections / build_seconds),
                 "peak_rss_mb": build_rss,
                 "size_mb": round(folder_size(index_dir) / 1e6, 1),
@@ -248,6 +263,11 @@ def table(result: dict) -> str:
               f"whoosh-reloaded {info['whoosh-reloaded']}. FTS5 rows use AND (its default; postsearch also returns posts with "
               "only some of the words, after those with all); the 'FTS5 with OR' rows match what postsearch matches. FTS5 build time is the insert of already-extracted sections "
               "(in-process); postsearch's is the whole `postsearch index` process, Markdown parsing included."]
+    method = result.get("method")
+    if method:
+        runs = ", ".join(map(str, ours.get("full_build_runs_s", [])))
+        lines += ["", f"Query times are each query's median over {method['passes']} timed passes after a warm-up pass, "
+                  f"for both engines; the full build is the median of {method['build_runs']} builds ({runs} s)."]
     return "\n".join(lines) + "\n"
 
 
@@ -256,8 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", default="rust-blog")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--passes", type=int, default=3, help="timed passes over the queries (median per query)")
+    parser.add_argument("--build-runs", type=int, default=3, help="full builds (the median is reported)")
     args = parser.parse_args(argv)
-    result = measure(args.corpus, args.queries, args.cold_runs)
+    result = measure(args.corpus, args.queries, args.cold_runs, args.passes, args.build_runs)
+    result["method"] = {"passes": args.passes, "build_runs": args.build_runs}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.corpus}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     markdown = table(result)
