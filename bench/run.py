@@ -116,11 +116,9 @@ def fts_expression(query: str, joiner: str) -> str:
     return f" {joiner} ".join(f'"{word}"' for word in query.split())
 
 
-def time_fts(database: Path, queries: list[str], joiner: str, passes: int) -> list[float]:
-    """Per-query seconds: top-10 posts by best section, exact post total, snippets of shown sections."""
-    connection = sqlite3.connect(database)
+def fts_answerer(connection: sqlite3.Connection, joiner: str) -> Callable[[str], None]:
+    """FTS5's answer to a query: top-10 posts by best section, exact post total, snippets of shown sections."""
     weights = ", ".join(str(FIELD_BOOSTS[c]) for c in FTS_COLUMNS) + ", 0, 0"
-    connection.execute(f"INSERT INTO sections(sections, rank) VALUES('rank', 'bm25({weights})')")
     top = (
         "SELECT path, min(r) FROM (SELECT path, rank AS r FROM sections WHERE sections MATCH ?) "
         "GROUP BY path ORDER BY 2 LIMIT 10"
@@ -138,29 +136,40 @@ def time_fts(database: Path, queries: list[str], joiner: str, passes: int) -> li
         for path, _ in posts:
             connection.execute(shown, (expression, path)).fetchall()
 
+    return answer
+
+
+def time_engines(index_dir: Path, database: Path, queries: list[str], passes: int) -> dict[str, list[float]]:
+    """Per-query seconds of postsearch (top-10 posts with snippets, through the public API) and of FTS5 with
+    AND and with OR, warm and in-process."""
+    connection = sqlite3.connect(database)
+    weights = ", ".join(str(FIELD_BOOSTS[c]) for c in FTS_COLUMNS) + ", 0, 0"
+    connection.execute(f"INSERT INTO sections(sections, rank) VALUES('rank', 'bm25({weights})')")  # rank: weighted
     try:
-        return median_timings(answer, queries, passes)
+        with open_index(index_dir) as index:
+            engines = {
+                "postsearch": lambda query: index.search(query, per_page=10),
+                "fts5": fts_answerer(connection, "AND"),
+                "fts5_or": fts_answerer(connection, "OR"),
+            }
+            return interleaved_timings(engines, queries, passes)
     finally:
         connection.close()
 
 
-def time_postsearch(index_dir: Path, queries: list[str], passes: int) -> list[float]:
-    """Per-query seconds through the public API: top-10 posts with snippets, warm."""
-    with open_index(index_dir) as index:
-        return median_timings(lambda query: index.search(query, per_page=10), queries, passes)
-
-
-def median_timings(answer: Callable[[str], object], queries: list[str], passes: int) -> list[float]:
-    """Each query's median seconds over `passes` timed passes through all the queries, after one pass that warms
-    the caches (one pass alone swings by 10-30% on this shared machine)."""
-    timings: list[list[float]] = [[] for _ in queries]
+def interleaved_timings(engines: dict[str, Callable[[str], object]], queries: list[str], passes: int) -> dict[str, list[float]]:
+    """Each engine's median seconds per query over `passes` timed passes, after one pass that warms the caches.
+    The engines take turns pass by pass, so a slow spell of this shared machine (a single pass swings by 10-30%)
+    slows them alike, while each pass runs warm."""
+    timings: dict[str, list[list[float]]] = {name: [[] for _ in queries] for name in engines}
     for timed_pass in range(passes + 1):
-        for query, taken in zip(queries, timings):
-            started = time.perf_counter()
-            answer(query)
-            if timed_pass:
-                taken.append(time.perf_counter() - started)
-    return [statistics.median(taken) for taken in timings]
+        for name, answer in engines.items():
+            for number, query in enumerate(queries):
+                started = time.perf_counter()
+                answer(query)
+                if timed_pass:
+                    timings[name][number].append(time.perf_counter() - started)
+    return {name: [statistics.median(taken) for taken in per_query] for name, per_query in timings.items()}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -203,8 +212,8 @@ def measure(corpus: str, query_count: int, cold_runs: int, passes: int, build_ru
         documents = extract_sections(posts)
         fts_seconds = build_fts(documents, database)
         queries = make_queries(documents, query_count)
-        ours = time_postsearch(index_dir, queries, passes)
-        theirs, theirs_or = time_fts(database, queries, "AND", passes), time_fts(database, queries, "OR", passes)
+        timings = time_engines(index_dir, database, queries, passes)
+        ours, theirs, theirs_or = timings["postsearch"], timings["fts5"], timings["fts5_or"]
         cold = [run_child(postsearch + ["query", queries[i], "--index", str(index_dir)])[0] for i in range(cold_runs)]
         return {
             "corpus": corpus,
@@ -267,7 +276,8 @@ def table(result: dict) -> str:
     if method:
         runs = ", ".join(map(str, ours.get("full_build_runs_s", [])))
         lines += ["", f"Query times are each query's median over {method['passes']} timed passes after a warm-up pass, "
-                  f"for both engines; the full build is the median of {method['build_runs']} builds ({runs} s)."]
+                  "the engines taking turns pass by pass; the full build is the median of "
+                  f"{method['build_runs']} builds ({runs} s)."]
     return "\n".join(lines) + "\n"
 
 
