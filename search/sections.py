@@ -39,6 +39,9 @@ INLINE_TRIGGERS = {
     "automail": ("<",), "linebreak": ("  \n",), "html": ("<",), "entity": ("&",), "em_strong": ("*", "_"),
     "footnote": ("[^",),
 }
+# Block-level passes that change nothing in a post without this character: raw HTML blocks (md_in_html's
+# extractor reads the whole post with an HTML parser) and {: attribute lists} (walks every element).
+PROCESSOR_TRIGGERS = {"html_block": "<", "attr_list": "{"}
 
 
 @dataclass(frozen=True)
@@ -329,6 +332,12 @@ class Sectioner:
             raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_RULES)}")
         self.slugify, self.make_unique = ANCHOR_RULES[anchors]
         self.renderer = markdown_renderer()
+        self.triggers = {
+            id(registry[name]): trigger
+            for registry in (self.renderer.preprocessors, self.renderer.treeprocessors)
+            for name, trigger in PROCESSOR_TRIGGERS.items()
+            if name in registry
+        }
 
     def render(self, body: str) -> Element | None:
         """The post body as Python-Markdown's element tree (what convert() serialises), template tags removed."""
@@ -339,11 +348,18 @@ class Sectioner:
             return None
         lines = source.split("\n")
         for preprocessor in renderer.preprocessors:
-            lines = preprocessor.run(lines)
+            if self.needed(preprocessor, source):
+                lines = preprocessor.run(lines)
         root = renderer.parser.parseDocument(lines).getroot()
         for treeprocessor in renderer.treeprocessors:
-            root = treeprocessor.run(root) or root
+            if self.needed(treeprocessor, source):
+                root = treeprocessor.run(root) or root
         return root
+
+    def needed(self, processor: Any, source: str) -> bool:
+        """False for a processor that cannot change a post without its trigger character."""
+        trigger = self.triggers.get(id(processor))
+        return trigger is None or trigger in source
 
     def split(self, post: Post) -> list[Section]:
         """The post's sections in document order; at least one."""
