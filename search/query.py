@@ -497,9 +497,19 @@ class SearchIndex:
         """Raise the best sections' scores where the query's words stand close together."""
         if not 2 <= len(words) <= PROXIMITY_MAX_WORDS or not len(docnums):
             return
-        top = np.argsort(-scores, kind="stable")[:PROXIMITY_DEPTH]
+        top = self.best_sections(docnums, scores, PROXIMITY_DEPTH)
         closeness = self.scorer.proximity(docnums[top], [w[0] for w in words])
         scores[top] *= 1 + PROXIMITY_WEIGHT * closeness
+
+    def best_sections(self, docnums: Any, scores: Any, count: int) -> Any:
+        """Positions of the `count` best scores. Ties at the cut go by post key, then docnum (a post's sections
+        are numbered in order), so the choice is the same however a build numbered its segments."""
+        if len(scores) <= count:
+            return np.arange(len(scores))
+        threshold = np.partition(scores, len(scores) - count)[len(scores) - count]
+        above, tied = np.flatnonzero(scores > threshold), np.flatnonzero(scores == threshold)
+        tied = tied[np.lexsort((docnums[tied], self.scorer.post_keys[docnums[tied]]))]
+        return np.concatenate([above, tied[: count - len(above)]])
 
     def rank(
         self, text: str, sort: str, start: int, count: int, recent_boost: bool = False

@@ -203,6 +203,19 @@ def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path
 
 
 
+def test_sections_tied_at_the_proximity_cut_rank_alike_however_the_build_numbered_them(posts_dir, tmp_path):
+    """220 sections score alike until proximity, which only the best 50 get; the later a post's path, the closer
+    its two words. Workers number sections in another order than one process; the results must not change."""
+    for number in range(220):
+        gap = 220 - number
+        body = " ".join(["alpha"] + ["filler"] * gap + ["beta"] + ["filler"] * (number + 1))
+        write(posts_dir, f"p{number:03}.md", f"---\ntitle: Post {number}\n---\n{body}\n")
+    by_workers, by_one = tmp_path / "workers", tmp_path / "one"
+    build_index(posts_dir, by_workers, workers=2), build_index(posts_dir, by_one, workers=1)
+    assert results(by_workers, ("alpha beta",)) == results(by_one, ("alpha beta",))
+    assert results(by_one, ("alpha beta",))[0][0] == 220
+
+
 def test_workers_and_one_process_whose_postings_outgrow_memory_build_the_same_index(posts_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(writing, "MAX_POSTINGS_IN_MEMORY", 500)  # a few hundred sections' worth per segment
     write_many_posts(posts_dir)
