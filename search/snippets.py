@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .analysis import CJK_RUN, split_words
 
@@ -26,8 +25,9 @@ class Fragment:
     cut_after: bool
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """Where a query term occurs in a text (a tuple: snippets make hundreds per query)."""
+
     start: int
     end: int
     term: str
@@ -93,20 +93,21 @@ class Highlighter:
 
     def best_windows(self, text: str, found: list[Match]) -> list[tuple[int, int]]:
         """Non-overlapping windows, best first: most distinct terms, then most matches (up to 40 counted)."""
-        start = max(0, found[0].start - self.size // 4)
-        if len(found) <= WINDOW_MATCHES and found[-1].end <= start + self.size:
-            return [(start, start + self.size)]  # the first window holds every match: no other can beat it
+        size, lead = self.size, self.size // 4
+        start = max(0, found[0].start - lead)
+        if len(found) <= WINDOW_MATCHES and found[-1].end <= start + size:
+            return [(start, start + size)]  # the first window holds every match: no other can beat it
         candidates = []
-        inside: Counter[str] = Counter()  # terms of found[i:j], the matches inside the window at found[i]
+        inside: dict[str, int] = {}  # terms of found[i:j], the matches inside the window at found[i]
         j = 0
         for i, first in enumerate(found):
-            start = max(0, first.start - self.size // 4)
-            end = start + self.size
+            start = max(0, first.start - lead)
+            end, last = start + size, min(len(found), i + WINDOW_MATCHES)
             j = max(j, i)
-            while j < min(len(found), i + WINDOW_MATCHES) and found[j].end <= end:
-                inside[found[j].term] += 1
+            while j < last and found[j].end <= end:
+                inside[found[j].term] = inside.get(found[j].term, 0) + 1
                 j += 1
-            candidates.append((-len(inside), -(j - i), start, end))
+            candidates.append((-len(inside), i - j, start, end))
             if j > i:
                 inside[first.term] -= 1
                 if not inside[first.term]:
