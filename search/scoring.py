@@ -203,16 +203,15 @@ class BM25FScorer:
         matched = np.zeros(self.total, dtype=np.int16)
         in_context = np.zeros(self.total, dtype=np.int16)
         in_heading = np.zeros(self.total, dtype=bool)
-        for alternatives in words:
-            best = np.zeros(self.total, dtype=np.float32)
+        for first, *others in words:
             fields = {"heading": np.zeros(self.total, dtype=bool), "title": np.zeros(self.total, dtype=bool)}
-            for term in alternatives:
-                scores = self.term_scores(term, fields)
-                best = np.maximum(best, scores, out=best)
+            best = self.term_scores(first, fields)
+            for term in others:
+                np.maximum(best, self.term_scores(term, fields), out=best)
             totals += best
             matched += best > 0
-            in_context += fields["heading"] | fields["title"]
             in_heading |= fields["heading"]
+            in_context += np.logical_or(fields["heading"], fields["title"], out=fields["title"])
         return totals, matched, in_context, in_heading
 
     def term_scores(self, term: str, seen: dict[str, Any]) -> Any:
@@ -230,7 +229,7 @@ class BM25FScorer:
                     ids, weights, _ = postings
                     window[ids] += weights / segment.norms[field][ids]  # a document occurs once per posting list
                     if field in seen:
-                        seen[field][segment.offset + ids] = True
+                        seen[field][segment.offset : segment.offset + segment.size][ids] = True
             if segment.has_deletions:
                 window *= segment.live
         self.keep_body_postings(term, body)
