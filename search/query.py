@@ -467,12 +467,12 @@ class SearchIndex:
         words = self.query_words(all_query, self.translations(text))
         totals, matched, in_context, in_heading = self.scorer.score_all(words)
         if is_plain_words(all_query):
-            docnums = np.flatnonzero(totals)
+            docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
             tiers = (matched[docnums] == len(words)).astype(np.int8)
         else:
             docnums = self.docs(relax(all_query))
             if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
-                docnums = np.union1d(docnums, np.flatnonzero(totals))
+                docnums = np.union1d(docnums, np.flatnonzero(totals > 0))
             tiers = np.isin(docnums, self.docs(all_query)).astype(np.int8)
         exact = self.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
         if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
