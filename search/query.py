@@ -526,7 +526,7 @@ class SearchIndex:
         dates[posts], some_section[posts] = scorer.dates[docnums], docnums
         newest_first = -dates[matched].astype(np.float64)
         sort_keys = [newest_first, -best[matched]] if sort == "date" else [-best[matched], newest_first]
-        order = np.lexsort(sort_keys[::-1])
+        order = leading_order(sort_keys, start + count + 1)
         page = matched[self.settle_ties(order, sort_keys, lambda i: self.paths[int(some_section[matched[i]])], start, count)]
         on_page = np.zeros(scorer.post_count, dtype=bool)
         on_page[page] = True
@@ -649,6 +649,16 @@ class SearchIndex:
             posts_dir=self.manifest.posts_dir,
             settings=self.manifest.settings.to_dict(),
         )
+
+
+def leading_order(sort_keys: list[Any], needed: int) -> Any:
+    """Positions of the first `needed` entries in the order of the sort keys (first key first), and of every
+    entry tied with them on the first key; the rest of the order is never needed."""
+    primary = sort_keys[0]
+    leading = np.arange(len(primary))
+    if needed < len(primary):
+        leading = np.flatnonzero(primary <= np.partition(primary, needed - 1)[needed - 1])
+    return leading[np.lexsort([key[leading] for key in sort_keys[::-1]])]
 
 
 def path_column(reader: Any) -> Any:

@@ -294,3 +294,19 @@ def test_documents_from_posting_lists_equal_whoosh_matching(make_index, posts_di
         bounded = searcher.bounded(q)
         expected = sorted(searcher.searcher.docs_for_query(bounded))
         assert searcher.docs(q).tolist() == expected, q
+
+
+def test_leading_order_is_the_start_of_the_full_order():
+    """The partial sort gives the first entries of the full sort, with keys full of ties."""
+    import numpy as np
+
+    from search.query import leading_order
+
+    rng = np.random.default_rng(3)
+    for size in (1, 5, 40, 300):
+        keys = [rng.integers(0, 6, size).astype(np.float64), rng.integers(0, 4, size).astype(np.float64)]
+        full = np.lexsort(keys[::-1])
+        for needed in (1, 3, 11, 40):
+            leading = leading_order(keys, needed)
+            shown = min(needed, size)
+            assert leading[:shown].tolist() == full[:shown].tolist()  # stable: ties keep their index order
