@@ -522,12 +522,10 @@ class SearchIndex:
         best = np.full(scorer.post_count, -np.inf)
         np.maximum.at(best, posts, value)  # each post's best section
         matched = np.flatnonzero(best > -np.inf)
-        dates, some_section = np.zeros(scorer.post_count, np.int64), np.zeros(scorer.post_count, np.int64)
-        dates[posts], some_section[posts] = scorer.dates[docnums], docnums
-        newest_first = -dates[matched].astype(np.float64)
+        newest_first = -scorer.post_dates[matched].astype(np.float64)
         sort_keys = [newest_first, -best[matched]] if sort == "date" else [-best[matched], newest_first]
         order = leading_order(sort_keys, start + count + 1)
-        page = matched[self.settle_ties(order, sort_keys, lambda i: self.paths[int(some_section[matched[i]])], start, count)]
+        page = matched[self.settle_ties(order, sort_keys, lambda i: self.paths[int(scorer.post_sections[matched[i]])], start, count)]
         on_page = np.zeros(scorer.post_count, dtype=bool)
         on_page[page] = True
         shown = np.flatnonzero(on_page[posts])

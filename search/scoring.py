@@ -145,6 +145,11 @@ class BM25FScorer:
         self.dates = np.concatenate([s.dates for s in self.segments] or [np.zeros(0, np.int64)])
         keys, self.post_numbers = np.unique(self.post_keys, return_inverse=True)  # posts numbered 0..count-1
         self.post_count = len(keys)
+        live = np.flatnonzero(np.concatenate([s.live for s in self.segments] or [np.zeros(0, bool)]))
+        self.post_dates = np.zeros(self.post_count, np.int64)  # by post number, from live sections (an updated
+        self.post_dates[self.post_numbers[live]] = self.dates[live]  # post's deleted ones may have another date)
+        self.post_sections = np.zeros(self.post_count, np.int64)  # a live section of each post
+        self.post_sections[self.post_numbers[live]] = live
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A document's stored fields, read straight from its segment (Whoosh's reader re-checks every name)."""

@@ -127,6 +127,20 @@ def test_sort_by_date_and_pagination(searcher):
     assert (page2.total, page2.pages, paths(page2)) == (4, 2, ["near.md"])
 
 
+def test_sort_by_date_follows_an_updated_date(make_index, posts_dir, index_dir):
+    """A post whose date changed sorts by its new date, though its old sections still sit deleted in the index."""
+    from conftest import write
+    from search.indexer import build_index
+    from search.query import SearchIndex
+
+    make_index({"old.md": "---\ndate: 2020-01-01\n---\nsoup\n", "mid.md": "---\ndate: 2022-01-01\n---\nsoup\n"})
+    write(posts_dir, "old.md", "---\ndate: 2024-01-01\n---\nsoup\n")
+    build_index(posts_dir, index_dir)
+    with SearchIndex(index_dir) as searcher:
+        assert searcher.searcher.reader().has_deletions()
+        assert paths(searcher.search("soup", sort="date")) == ["old.md", "mid.md"]
+
+
 def test_ties_break_deterministically(make_index):
     text = "---\ntitle: Same\n---\nidentical words\n"
     searcher = make_index({"b.md": text, "a.md": text})
