@@ -97,8 +97,8 @@ def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any, list[tu
     values: the encoded positions); None when absent. Weights carry the field boost. Deleted documents are
     left in (scores mask them with `live`)."""
     blocks = list(posting_blocks(reader, field, term))
-    if not blocks:
-        return None
+    if len(blocks) < 2:
+        return (blocks[0][0], blocks[0][1], blocks) if blocks else None
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]), blocks
 
 
