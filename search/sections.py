@@ -39,9 +39,12 @@ INLINE_TRIGGERS = {
     "automail": ("<",), "linebreak": ("  \n",), "html": ("<",), "entity": ("&",), "em_strong": ("*", "_"),
     "footnote": ("[^",),
 }
-# Block-level passes that change nothing in a post without this character: raw HTML blocks (md_in_html's
+# Passes over a whole post that change nothing in a post without this text: raw HTML blocks (md_in_html's
 # extractor reads the whole post with an HTML parser) and {: attribute lists} (walks every element).
 PROCESSOR_TRIGGERS = {"html_block": "<", "attr_list": "{"}
+# Block parsers tried on every block that match nothing in a post without this text: Markdown inside raw HTML,
+# tables, footnote, abbreviation and link reference definitions.
+BLOCK_TRIGGERS = {"markdown_block": "<", "table": "|", "footnote": "[^", "abbr": "*[", "reference": "]:"}
 
 
 @dataclass(frozen=True)
@@ -317,6 +320,15 @@ class TreeReader:
         return markup
 
 
+def gated(test: Callable[[Any, str], bool], trigger: str, present: set[str]) -> Callable[[Any, str], bool]:
+    """A block parser's test that fails at once while the trigger is not among those present."""
+
+    def test_when_present(parent: Any, block: str) -> bool:
+        return trigger in present and test(parent, block)
+
+    return test_when_present
+
+
 def tidy(parts: list[str]) -> str:
     """Join text parts, collapsing runs of spaces and blank lines."""
     text = "".join(parts)
@@ -338,6 +350,11 @@ class Sectioner:
             for name, trigger in PROCESSOR_TRIGGERS.items()
             if name in registry
         }
+        self.present: set[str] = set()  # the block triggers the post being rendered holds
+        blocks = self.renderer.parser.blockprocessors
+        for name, trigger in BLOCK_TRIGGERS.items():
+            if name in blocks:
+                blocks[name].test = gated(blocks[name].test, trigger, self.present)
 
     def render(self, body: str) -> Element | None:
         """The post body as Python-Markdown's element tree (what convert() serialises), template tags removed."""
@@ -346,6 +363,8 @@ class Sectioner:
         source = strip_template_tags(body)
         if not source.strip():
             return None
+        self.present.clear()
+        self.present.update(trigger for trigger in BLOCK_TRIGGERS.values() if trigger in source)
         lines = source.split("\n")
         for preprocessor in renderer.preprocessors:
             if self.needed(preprocessor, source):
