@@ -1,11 +1,12 @@
-"""Whoosh's W3 index format, written compactly: what W3 readers read, in about half the space.
+"""Whoosh's W3 index format with compact posting blocks, in about half the space of Whoosh's own.
 
-Whoosh pickles each posting block with protocol 2, which has no bytes type, so every position list
-becomes a latin-1 string wrapped in a function call, and weights become 9-byte floats; it also
-compresses blocks too small to gain from it. The postsearch codec writes the same block tuples with
-protocol 3, docnum gaps and weights as arrays, positions as a byte per gap, and compresses a block only
-when that makes it smaller; the info tuple records whether it did, so Whoosh's own reader reads the
-blocks unchanged.
+Whoosh pickles each posting block (docnum gaps, weights, position lists) as one tuple with protocol 2 and
+compresses it whole: reading a block means inflating and unpickling everything in it. The postsearch codec
+keeps W3's files, term dictionary and block headers, but writes a block's docnums and weights as plain
+arrays numpy reads in one call (gaps at the narrowest width, weights as a byte of frequency per posting)
+and its positions apart, compressed, read only when a phrase or proximity needs them. Whoosh's matchers
+read these blocks through CompactLeafMatcher (see CompactCodec.postings_reader), and the scorer through
+decode_block; both still read Whoosh's own blocks.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from whoosh.formats import Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Postings per block: Whoosh's 128 suits skipping one posting at a time; the scorer decodes whole lists, and
-# 1024 halves its time on cpp-docs (fewer blocks to unpickle) with a slightly smaller index.
+# 1024 halves its time on cpp-docs (fewer blocks to decode) with a slightly smaller index.
 BLOCK_POSTINGS = 1024
 # Postings up to which a term's list is kept in its term info instead of a block of the postings file (most words
 # of a site occur in one or two sections). Whoosh's W3 reader reads both; its own writer never inlines.
@@ -224,8 +225,9 @@ def fixed_column_array(column: Any, size: int, dtype: Any) -> Any:
 
 
 class CompactPostingsWriter(W3PostingsWriter):
-    """Writes W3 posting blocks with pickle protocol 3, docnum gaps and weights as arrays (numpy reads them
-    without a Python loop), and zlib only where it pays."""
+    """Writes posting blocks with docnums and weights as plain arrays and positions apart (see the module's
+    docstring), keeps lists of up to INLINE_POSTINGS postings in the term dictionary, and compresses only
+    where it pays."""
 
     def finish_postings(self) -> Any:
         if self.written() or len(self._ids) > INLINE_POSTINGS:
@@ -375,13 +377,12 @@ class PackedValues(Sequence):
 
     def __getitem__(self, index: Any) -> Any:
         bounds = self.bounds if self.bounds is not None else self.unpack()
-        if type(index) is int and 0 <= index < self.count:  # the usual case, first
-            return self.data[bounds[index] : bounds[index + 1]]
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self.count))]
-        if not -self.count <= index < self.count:
-            raise IndexError(index)
-        index %= self.count
+        if not 0 <= index < self.count:
+            if not -self.count <= index < 0:
+                raise IndexError(index)
+            index += self.count
         return self.data[bounds[index] : bounds[index + 1]]
 
     def unpack(self) -> Any:

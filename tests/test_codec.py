@@ -1,4 +1,4 @@
-"""The compact posting format: Whoosh's own reader reads what CompactCodec writes, in less space."""
+"""The compact posting format: Whoosh's searching and merging read what CompactCodec writes, in less space."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
 from search.analysis import ProseField
-from search.codec import CompactCodec, CompactPositions, pack_postings, unpack_postings
+from search.codec import CompactCodec, CompactPositions, PackedValues, maybe_compress, pack_postings, pack_values
+from search.codec import unpack_postings
 from search.scoring import read_postings
 
 
@@ -45,6 +46,18 @@ def test_postings_round_trip(docnums: list[int], weights: list[float], boost: fl
     ids, decoded = unpack_postings(pack_postings(array("I", docnums), array("f", weights), boost), len(docnums))
     assert ids.tolist() == docnums
     assert decoded.tolist() == array("f", weights).tolist()
+
+
+@pytest.mark.parametrize("values", [[b"\x01", b"\x02\x03", b"", b"x" * 40], [b"a", b"b" * 300, b"c"]])
+def test_packed_values_give_back_each_value(values: list[bytes]) -> None:
+    """Values packed with byte-wide or 4-byte lengths, compressed or not, come back by index, slice and loop."""
+    for level in (0, 6):
+        packed, zipped = maybe_compress(pack_values(values, None), level)
+        found = PackedValues(packed, zipped, len(values))
+        assert list(found) == values and len(found) == len(values)
+        assert found[-1] == values[-1] and found[1:3] == values[1:3]
+        with pytest.raises(IndexError):
+            found[len(values)]
 
 
 def documents() -> list[dict[str, str]]:
@@ -78,8 +91,8 @@ def expected_positions(doc: dict[str, str], word: str) -> list[int]:
 
 @pytest.mark.parametrize("batches, blocklimit", [(1, 1024), (1, 64), (3, 64)])
 def test_whoosh_reader_reads_compact_postings(tmp_path: Path, batches: int, blocklimit: int) -> None:
-    """Postings, positions and phrase search through Whoosh's own reader, with one block per term or many,
-    also after segments are merged."""
+    """Postings, positions and phrase search through Whoosh's reader and matchers, with one block per term or
+    many, also after segments are merged."""
     index = write_index(tmp_path / "compact", CompactCodec(blocklimit), batches)
     if batches > 1:
         writer = index.writer(codec=CompactCodec(blocklimit))
