@@ -22,7 +22,7 @@ from .config import SORTS
 from .errors import IndexVersionMismatch, QueryError
 from .manifest import INDEX_NAME, latest_generation, require_index
 from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
-from .analysis import CJK_RUN, split_words, text_analyzer, title_key
+from .analysis import CJK_RUN, index_terms, split_words, text_analyzer, title_key
 from .languages import strip_marker
 from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
@@ -288,7 +288,6 @@ class SearchIndex:
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
         self.expanded: dict[str, tuple[str, ...]] = {}  # prefixes expanded lately: each is met once per field
-        self.analyzer = self.index.schema["body"].analyzer
         self.other_languages = {lang: text_analyzer(lang) for lang in self.manifest.languages}
         self.highlighter = Highlighter(
             [self.stem] + [partial(first_token, a) for a in self.other_languages.values()],
@@ -319,7 +318,11 @@ class SearchIndex:
 
     def stem(self, word: str) -> str:
         """A word as the site's language analyses it."""
-        return first_token(self.analyzer, word)
+        return next(iter(self.terms(word)), word)
+
+    def terms(self, text: str) -> list[str]:
+        """The index terms the site's language makes of a text (what its analyzer gives, without token objects)."""
+        return index_terms(text, self.manifest.settings.lang)
 
     def translations(self, text: str) -> dict[str, set[str]]:
         """For each site-language stem of the query's words, the stems other post languages give the word."""
@@ -389,7 +392,7 @@ class SearchIndex:
             return None
         groups = []
         for word in words:
-            terms = [token.text for token in self.analyzer(word, mode="query")]
+            terms = self.terms(word)
             if len(terms) > 1:
                 return None
             if terms:
@@ -568,7 +571,7 @@ class SearchIndex:
 
     def known(self, reader: Any, word: str) -> bool:
         """True for an indexed word, and for a stop word (never indexed, never misspelt)."""
-        tokens = [t.text for t in self.analyzer(word.lower())]
+        tokens = self.terms(word.lower())
         if not tokens or self.scorer.terms_found.intersection(tokens):  # the search just scored it: no look-up
             return True
         return any(reader.doc_frequency(field, t) for t in tokens for field in SEARCH_FIELDS)
