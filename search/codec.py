@@ -127,6 +127,21 @@ class CompactPerDocWriter(W3PerDocWriter):
         if type(column) is NumericColumn:
             self._colwriters[fieldname] = NumericColumnBuffer(self._colwriters[fieldname], column._typecode)
 
+    def add_field(self, fieldname: str, fieldobj: Any, value: Any, length: int) -> None:
+        """W3's add_field, the length column found once per field (it runs for every field of every section)."""
+        if value is not None:
+            self._storedfields[fieldname] = value
+        if length:
+            self.length_column(fieldname).add(self._docnum, length_to_byte(length))
+            self._fieldlengths[fieldname] += length
+
+    def length_column(self, fieldname: str) -> Any:
+        """The writer of a field's length column, created when first needed."""
+        name = _lenfield(fieldname)
+        if name not in self._colwriters:
+            self._create_column(name, LENGTHS_COLUMN)
+        return self._colwriters[name]
+
 
 class NumericColumnBuffer:
     """A numeric column's values, written in Whoosh's layout (big-endian, defaults where no value was given,

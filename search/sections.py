@@ -41,6 +41,8 @@ INLINE_TRIGGERS = {
 }
 # Passes over a whole post that change nothing in a post without this text: raw HTML blocks (md_in_html's
 # extractor reads the whole post with an HTML parser) and {: attribute lists} (walks every element).
+SPACE_RUNS = re.compile(r"[ \t\r\f\v]{2,}|[\t\r\f\v]")  # single spaces need no replacing
+LINE_BREAKS = re.compile(r"\s*\n\s*")
 PROCESSOR_TRIGGERS = {"html_block": "<", "attr_list": "{"}
 # Block parsers tried on every block that match nothing in a post without this text: Markdown inside raw HTML,
 # tables, footnote, abbreviation and link reference definitions.
@@ -331,9 +333,7 @@ def gated(test: Callable[[Any, str], bool], trigger: str, present: set[str]) -> 
 
 def tidy(parts: list[str]) -> str:
     """Join text parts, collapsing runs of spaces and blank lines."""
-    text = "".join(parts)
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    return re.sub(r"\s*\n\s*", "\n", text).strip()
+    return LINE_BREAKS.sub("\n", SPACE_RUNS.sub(" ", "".join(parts))).strip()
 
 
 class Sectioner:

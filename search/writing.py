@@ -71,6 +71,7 @@ class SectionWriter(SegmentWriter):
         super().__init__(index, **kwargs)
         if schema is not None:
             self.schema = schema
+        self.schema_fields = dict(self.schema.items())  # Whoosh's Schema looks a name up through a method call
         self.pool = MemoryPostings()
         self.max_postings = max_postings or MAX_POSTINGS_IN_MEMORY
         # Finished segments committed with this writer's: written by other processes, or by this one when its
@@ -111,7 +112,7 @@ class SectionWriter(SegmentWriter):
 
     def add_document(self, **fields: Any) -> None:
         self._check_state()
-        schema, perdoc, docnum = self.schema, self.perdocwriter, self.docnum
+        schema, perdoc, docnum = self.schema_fields, self.perdocwriter, self.docnum
         names = sorted(fields)
         self._check_fields(schema, names)
         perdoc.start_doc(docnum)
