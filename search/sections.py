@@ -39,11 +39,12 @@ INLINE_TRIGGERS = {
     "automail": ("<",), "linebreak": ("  \n",), "html": ("<",), "entity": ("&",), "em_strong": ("*", "_"),
     "footnote": ("[^",),
 }
-# Passes over a whole post that change nothing in a post without this text: raw HTML blocks (md_in_html's
-# extractor reads the whole post with an HTML parser) and {: attribute lists} (walks every element).
 SPACE_RUNS = re.compile(r"[ \t\r\f\v]{2,}|[\t\r\f\v]")  # single spaces need no replacing
 LINE_BREAKS = re.compile(r"\s*\n\s*")
-PROCESSOR_TRIGGERS = {"html_block": "<", "attr_list": "{"}
+# Passes over a whole post that change nothing in a post without this text: raw HTML blocks (md_in_html's
+# extractor reads the whole post with an HTML parser), {: attribute lists} and the restoring of characters
+# escaped with a backslash (both walk every element).
+PROCESSOR_TRIGGERS = {"html_block": "<", "attr_list": "{", "unescape": "\\"}
 # Block parsers tried on every block that match nothing in a post without this text: Markdown inside raw HTML,
 # tables, footnote, abbreviation and link reference definitions.
 BLOCK_TRIGGERS = {"markdown_block": "<", "table": "|", "footnote": "[^", "abbr": "*[", "reference": "]:"}
