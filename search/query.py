@@ -528,7 +528,10 @@ class SearchIndex:
         newest_first = -scorer.post_dates[matched].astype(np.float64)
         sort_keys = [newest_first, -best[matched]] if sort == "date" else [-best[matched], newest_first]
         order = leading_order(sort_keys, start + count + 1)
-        page = matched[self.settle_ties(order, sort_keys, lambda i: self.paths[int(scorer.post_sections[matched[i]])], start, count)]
+        def path_of(position: int) -> str:
+            return self.paths[int(scorer.post_sections[matched[position]])]
+
+        page = matched[self.settle_ties(order, sort_keys, path_of, start, count)]
         on_page = np.zeros(scorer.post_count, dtype=bool)
         on_page[page] = True
         shown = np.flatnonzero(on_page[posts])
