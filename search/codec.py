@@ -44,9 +44,9 @@ BLOCK_POSTINGS = 1024
 INLINE_POSTINGS = 4
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
 WIDE_MARK = bytes([WIDE])
-# A block is Whoosh's signed length and pickled info tuple, then its postings (docnum gaps and weights, pickled) and
-# its values apart, each compressed when that pays: the scorer reads the values of only the blocks it needs them
-# from. The info tuple's compression level (0-9 in Whoosh's own blocks) holds these flags instead.
+# A block is Whoosh's signed length and pickled info tuple, then its postings (pack_postings) and its values apart
+# (pack_values, compressed when that pays): the scorer reads the values of only the blocks it needs them from.
+# The info tuple's compression level (0-9 in Whoosh's own blocks) holds these flags instead.
 SPLIT, VALUES_ZIPPED, FIXED_SIZE_VALUES = 16, 64, 128
 POSTINGS_SIZE = struct.Struct("<I")
 POSTINGS_HEAD = struct.Struct("<BId")  # layout (gap width and weights kind), first docnum, weights' factor
@@ -91,7 +91,7 @@ class CompactPositions(Positions):
 
 
 class CompactCodec(W3Codec):
-    """The W3 codec with CompactPostingsWriter for posting lists."""
+    """The W3 codec writing compact posting blocks and buffered numeric columns, and reading its blocks back."""
 
     def __init__(self, blocklimit: int = BLOCK_POSTINGS) -> None:
         super().__init__(blocklimit=blocklimit)
@@ -354,10 +354,7 @@ def unpack_postings(data: bytes, count: int) -> tuple[Any, Any]:
     """The docnums (int64) and weights (float32) pack_postings wrote, as numpy arrays."""
     layout, first, factor = POSTINGS_HEAD.unpack_from(data)
     width, kind = GAP_WIDTHS[layout & 3], layout & ~3
-    ids = np.empty(count, dtype=np.int64)
-    ids[0] = first
-    np.cumsum(np.frombuffer(data, f"<u{width}", count - 1, POSTINGS_HEAD.size), out=ids[1:])
-    ids[1:] += first
+    ids = running_totals(first, np.frombuffer(data, f"<u{width}", count - 1, POSTINGS_HEAD.size))
     start = POSTINGS_HEAD.size + width * (count - 1)
     if kind == CONSTANT_WEIGHTS:
         return ids, np.full(count, factor, dtype=np.float32)
@@ -405,11 +402,17 @@ class PackedValues(Sequence):
             self.data = zlib.decompress(self.data)
         width = self.data[0]
         lengths = np.frombuffer(self.data, np.uint8 if width == 1 else "<u4", self.count, 1)
-        self.bounds = np.empty(self.count + 1, np.int64)
-        self.bounds[0] = 1 + width * self.count
-        np.cumsum(lengths, out=self.bounds[1:])
-        self.bounds[1:] += self.bounds[0]
+        self.bounds = running_totals(1 + width * self.count, lengths)
         return self.bounds
+
+
+def running_totals(first: int, steps: Any) -> Any:
+    """first, then first plus each running total of the steps: docnums from their gaps, offsets from lengths."""
+    totals = np.empty(len(steps) + 1, dtype=np.int64)
+    totals[0] = first
+    np.cumsum(steps, out=totals[1:])
+    totals[1:] += first
+    return totals
 
 
 def decode_block(count: int, flags: int, data: bytes) -> tuple[Any, Any, Any]:
