@@ -41,13 +41,15 @@ INLINE_TRIGGERS = {
 }
 SPACE_RUNS = re.compile(r"[ \t\r\f\v]{2,}|[\t\r\f\v]")  # single spaces need no replacing
 LINE_BREAKS = re.compile(r"\s*\n\s*")
-# Passes over a whole post that change nothing in a post without this text: raw HTML blocks (md_in_html's
-# extractor reads the whole post with an HTML parser), {: attribute lists} and the restoring of characters
-# escaped with a backslash (both walk every element).
-PROCESSOR_TRIGGERS = {"html_block": "<", "attr_list": "{", "unescape": "\\"}
-# Block parsers tried on every block that match nothing in a post without this text: Markdown inside raw HTML,
-# tables, footnote, abbreviation and link reference definitions.
-BLOCK_TRIGGERS = {"markdown_block": "<", "table": "|", "footnote": "[^", "abbr": "*[", "reference": "]:"}
+# Markdown steps that change nothing in a post without this text, by registry (names repeat across them): raw
+# HTML blocks (md_in_html's extractor reads the whole post with an HTML parser); {: attribute lists} and the
+# restoring of characters escaped with a backslash (each walks every element); and the block parsers tried on
+# every block for Markdown inside raw HTML, tables, footnote, abbreviation and link reference definitions.
+SKIPPABLE_STEPS = {
+    "preprocessors": {"html_block": "<"},
+    "treeprocessors": {"attr_list": "{", "unescape": "\\"},
+    "blockprocessors": {"markdown_block": "<", "table": "|", "footnote": "[^", "abbr": "*[", "reference": "]:"},
+}
 
 
 @dataclass(frozen=True)
@@ -323,13 +325,13 @@ class TreeReader:
         return markup
 
 
-def gated(test: Callable[[Any, str], bool], trigger: str, present: set[str]) -> Callable[[Any, str], bool]:
-    """A block parser's test that fails at once while the trigger is not among those present."""
+def skip_unless_present(method: Callable, trigger: str, present: set[str], skipped: Callable) -> Callable:
+    """A Markdown step's method that gives skipped(*args) at once while the trigger is not among those present."""
 
-    def test_when_present(parent: Any, block: str) -> bool:
-        return trigger in present and test(parent, block)
+    def step(*args: Any) -> Any:
+        return method(*args) if trigger in present else skipped(*args)
 
-    return test_when_present
+    return step
 
 
 def tidy(parts: list[str]) -> str:
@@ -345,17 +347,18 @@ class Sectioner:
             raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_RULES)}")
         self.slugify, self.make_unique = ANCHOR_RULES[anchors]
         self.renderer = markdown_renderer()
-        self.triggers = {
-            id(registry[name]): trigger
-            for registry in (self.renderer.preprocessors, self.renderer.treeprocessors)
-            for name, trigger in PROCESSOR_TRIGGERS.items()
-            if name in registry
-        }
-        self.present: set[str] = set()  # the block triggers the post being rendered holds
-        blocks = self.renderer.parser.blockprocessors
-        for name, trigger in BLOCK_TRIGGERS.items():
-            if name in blocks:
-                blocks[name].test = gated(blocks[name].test, trigger, self.present)
+        self.present: set[str] = set()  # the triggers of SKIPPABLE_STEPS the post being rendered holds
+        self.triggers = {trigger for steps in SKIPPABLE_STEPS.values() for trigger in steps.values()}
+        for kind, steps in SKIPPABLE_STEPS.items():
+            registry = getattr(self.renderer.parser if kind == "blockprocessors" else self.renderer, kind)
+            for name, trigger in steps.items():
+                if name not in registry:
+                    continue
+                step = registry[name]
+                if kind == "blockprocessors":  # its test fails: the block goes on to the next parser
+                    step.test = skip_unless_present(step.test, trigger, self.present, lambda parent, block: False)
+                else:  # its run hands back what it was given
+                    step.run = skip_unless_present(step.run, trigger, self.present, lambda given: given)
 
     def render(self, body: str) -> Element | None:
         """The post body as Python-Markdown's element tree (what convert() serialises), template tags removed."""
@@ -365,21 +368,14 @@ class Sectioner:
         if not source.strip():
             return None
         self.present.clear()
-        self.present.update(trigger for trigger in BLOCK_TRIGGERS.values() if trigger in source)
+        self.present.update(trigger for trigger in self.triggers if trigger in source)
         lines = source.split("\n")
         for preprocessor in renderer.preprocessors:
-            if self.needed(preprocessor, source):
-                lines = preprocessor.run(lines)
+            lines = preprocessor.run(lines)
         root = renderer.parser.parseDocument(lines).getroot()
         for treeprocessor in renderer.treeprocessors:
-            if self.needed(treeprocessor, source):
-                root = treeprocessor.run(root) or root
+            root = treeprocessor.run(root) or root
         return root
-
-    def needed(self, processor: Any, source: str) -> bool:
-        """False for a processor that cannot change a post without its trigger character."""
-        trigger = self.triggers.get(id(processor))
-        return trigger is None or trigger in source
 
     def split(self, post: Post) -> list[Section]:
         """The post's sections in document order; at least one."""
