@@ -22,7 +22,7 @@ from .config import SORTS
 from .errors import IndexVersionMismatch, QueryError
 from .manifest import INDEX_NAME, latest_generation, require_index
 from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
-from .analysis import CJK_RUN, index_terms, split_words, text_analyzer, title_key
+from .analysis import CJK_RUN, index_terms, split_words, title_key
 from .languages import strip_marker
 from .scoring import BM25FScorer
 from .snippets import Fragment, Highlighter, to_html
@@ -288,9 +288,9 @@ class SearchIndex:
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
         self.expanded: dict[str, tuple[str, ...]] = {}  # prefixes expanded lately: each is met once per field
-        self.other_languages = {lang: text_analyzer(lang) for lang in self.manifest.languages}
+        self.other_languages = tuple(self.manifest.languages)  # post languages besides the site's
         self.highlighter = Highlighter(
-            [self.stem] + [partial(first_token, a) for a in self.other_languages.values()],
+            [self.stem] + [partial(self.stem, lang=lang) for lang in self.other_languages],
             prefilter=self.manifest.settings.lang.startswith("en") and not self.other_languages,
         )
 
@@ -316,13 +316,13 @@ class SearchIndex:
             self.paths = path_column(self.searcher.reader())
             self.expanded = {}
 
-    def stem(self, word: str) -> str:
-        """A word as the site's language analyses it."""
-        return next(iter(self.terms(word)), word)
+    def stem(self, word: str, lang: str | None = None) -> str:
+        """A word as the site's language (or the given one) analyses it."""
+        return next(iter(self.terms(word, lang)), word)
 
-    def terms(self, text: str) -> list[str]:
-        """The index terms the site's language makes of a text (what its analyzer gives, without token objects)."""
-        return index_terms(text, self.manifest.settings.lang)
+    def terms(self, text: str, lang: str | None = None) -> list[str]:
+        """The index terms the site's language (or the given one) makes of a text, as its analyzer would."""
+        return index_terms(text, lang or self.manifest.settings.lang)
 
     def translations(self, text: str) -> dict[str, set[str]]:
         """For each site-language stem of the query's words, the stems other post languages give the word."""
@@ -332,7 +332,7 @@ class SearchIndex:
         plain = re.sub(r"\b\w+:", " ", text).lower()  # field names are not words
         for start, end in split_words(plain):
             word = plain[start:end]
-            stems = {first_token(analyzer, word) for analyzer in self.other_languages.values()}
+            stems = {self.stem(word, lang) for lang in self.other_languages}
             found.setdefault(self.stem(word), set()).update(stems - {self.stem(word)})
         return found
 
@@ -668,11 +668,6 @@ def leading_order(sort_keys: list[Any], needed: int) -> Any:
 def path_column(reader: Any) -> Any:
     """Each section's post path by docnum (an index of no posts has no columns)."""
     return reader.column_reader("path") if reader.doc_count_all() else []
-
-
-def first_token(analyzer: Any, word: str) -> str:
-    """The first term an analyzer makes of a word, or the word itself."""
-    return next((token.text for token in analyzer(word)), word)
 
 
 def recency_factor(date_orders: Any) -> Any:
