@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 CORPORA = REPO.parent / "shared" / "corpora"
 RESULTS = REPO / "bench" / "results"
 FTS_COLUMNS = ("title", "heading", "body", "code")
+FTS_WEIGHTS = ", ".join(str(FIELD_BOOSTS[c]) for c in FTS_COLUMNS) + ", 0, 0"  # bm25()'s, as postsearch's boosts
 
 
 def run_child(command: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
@@ -118,7 +119,6 @@ def fts_expression(query: str, joiner: str) -> str:
 
 def fts_answerer(connection: sqlite3.Connection, joiner: str) -> Callable[[str], None]:
     """FTS5's answer to a query: top-10 posts by best section, exact post total, snippets of shown sections."""
-    weights = ", ".join(str(FIELD_BOOSTS[c]) for c in FTS_COLUMNS) + ", 0, 0"
     top = (
         "SELECT path, min(r) FROM (SELECT path, rank AS r FROM sections WHERE sections MATCH ?) "
         "GROUP BY path ORDER BY 2 LIMIT 10"
@@ -126,7 +126,7 @@ def fts_answerer(connection: sqlite3.Connection, joiner: str) -> Callable[[str],
     total = "SELECT count(DISTINCT path) FROM sections WHERE sections MATCH ?"
     shown = (
         f"SELECT heading, url, snippet(sections, 2, '<mark>', '</mark>', '…', 24) FROM sections "
-        f"WHERE sections MATCH ? AND path = ? ORDER BY bm25(sections, {weights}) LIMIT 3"
+        f"WHERE sections MATCH ? AND path = ? ORDER BY bm25(sections, {FTS_WEIGHTS}) LIMIT 3"
     )
 
     def answer(query: str) -> None:
@@ -143,8 +143,7 @@ def time_engines(index_dir: Path, database: Path, queries: list[str], passes: in
     """Per-query seconds of postsearch (top-10 posts with snippets, through the public API) and of FTS5 with
     AND and with OR, warm and in-process."""
     connection = sqlite3.connect(database)
-    weights = ", ".join(str(FIELD_BOOSTS[c]) for c in FTS_COLUMNS) + ", 0, 0"
-    connection.execute(f"INSERT INTO sections(sections, rank) VALUES('rank', 'bm25({weights})')")  # rank: weighted
+    connection.execute(f"INSERT INTO sections(sections, rank) VALUES('rank', 'bm25({FTS_WEIGHTS})')")  # rank: weighted
     try:
         with open_index(index_dir) as index:
             engines = {
