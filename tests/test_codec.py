@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from array import array
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import ID, Schema
+from whoosh.fields import ID, STORED, Schema
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
@@ -163,3 +164,25 @@ def test_short_posting_lists_are_kept_in_the_term_info(tmp_path: Path) -> None:
         assert not reader._terms.term_info("body", b"common").is_inlined()
         assert [searcher.stored_fields(d)["key"] for d in reader.postings("body", "rare").all_ids()] == ["123"]
         assert searcher.document_number(key="7") is not None  # an ID field's one-document list, inlined too
+
+
+def test_stored_fields_come_back_as_written_and_compressed(tmp_path: Path) -> None:
+    """Stored fields round-trip through the compact codec's column, also after a merge, and long text is kept
+    compressed."""
+    index = whoosh_index.create_in(str(tmp_path), Schema(key=ID(stored=True), extra=STORED()))
+    written = [
+        {"key": "long", "extra": {"text": "Grüße, naïve café. " * 1000, "when": datetime(2024, 2, 29, 12, 30)}},
+        {"key": "short", "extra": ("a", 1, 2.5)},
+        {"key": "bare"},
+    ]
+    for doc in written:  # one segment each, merged below
+        writer = index.writer(codec=CompactCodec())
+        writer.add_document(**doc)
+        writer.commit(mergetype=writing.NO_MERGE)
+    writer = index.writer(codec=CompactCodec())
+    writer.commit(optimize=True)
+    with index.searcher() as searcher:
+        assert sorted(searcher.all_stored_fields(), key=lambda f: f["key"]) == sorted(written, key=lambda f: f["key"])
+    segment = index._segments()[0]
+    storage = CompoundStorage(index.storage.open_file(segment.make_filename(".seg")))
+    assert sum(storage.file_length(name) for name in storage.list() if "_stored" in name) < 2000
