@@ -66,7 +66,8 @@ def extract_sections(posts: Path) -> list[dict]:
         except Exception:
             continue
         if not post.draft:
-            documents.extend(section_documents(post, sectioner.split(post), settings.lang))
+            sections = section_documents(post, sectioner.split(post), settings.lang)
+            documents.extend({**d, "url": f"{post.url}#{d['anchor']}"} for d in sections)
     return documents
 
 
@@ -79,7 +80,7 @@ def build_fts(documents: list[dict], database: Path) -> float:
     )
     connection.executemany(
         "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)",
-        ((d["title"], d["heading"], d["body"], d["code"], d["path"], d["post_url"] + "#" + d["anchor"]) for d in documents),
+        ((d["title"], d["heading"], d["body"], d["code"], d["path"], d["url"]) for d in documents),
     )
     connection.commit()
     connection.execute("INSERT INTO sections(sections) VALUES('optimize')")

@@ -44,7 +44,6 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
         "path": post.relpath,
         "post_key": post_key(post.relpath),
         "title_exact": title_key(post.title),
-        "post_url": post.url,
         "title": mark + post.title,
         "tags": ",".join(post.tags),
         "categories": ",".join(post.categories),
@@ -57,12 +56,14 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
         shared["date"] = when
     documents = []
     for section in sections:
+        first = {"post": post_fields(post, when)} if not documents else {}
         body = section.text
         if section.position == 0 and post.description and post.description not in body:
             body = f"{post.description}\n{body}".strip()
         documents.append(
             {
                 **shared,
+                **first,
                 "heading": mark + section.heading if section.heading else "",
                 "heading_path": " > ".join(section.path),
                 "anchor": section.anchor,
@@ -72,6 +73,12 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
             }
         )
     return tuple(documents)
+
+
+def post_fields(post: Post, when: datetime | None) -> dict[str, Any]:
+    """What a search result shows of its post: stored once, with the post's first section (a post's sections
+    are written one after another and deleted together, so its first live section always holds them)."""
+    return {"path": post.relpath, "url": post.url, "title": post.title, "date": when, "tags": tuple(post.tags)}
 
 
 def parse_one(

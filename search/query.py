@@ -597,32 +597,40 @@ class SearchIndex:
     def surface_form(self, field: str, stemmed: str) -> str:
         """A word as it appears in the text of a section that contains its stem."""
         docnum = next(iter(self.searcher.postings(field, stemmed).all_ids()))
-        text = self.stored(docnum).get(field, "")
+        text = (self.post_fields(docnum) if field == "title" else self.stored(docnum)).get(field, "")
         return next((w.lower() for w in re.findall(r"\w+", text) if self.stem(w.lower()) == stemmed), stemmed)
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """A section's stored fields, without language markers."""
         fields = self.scorer.stored_fields(docnum)
-        for name in ("title", "heading", "body"):
+        for name in ("heading", "body"):
             if name in fields:
                 fields[name] = strip_marker(fields[name])
         return fields
 
+    def post_fields(self, docnum: int) -> dict[str, Any]:
+        """The stored fields of a section's post (see documents.post_fields): path, url, title, date, tags."""
+        scorer = self.scorer
+        return scorer.stored_fields(int(scorer.post_sections[scorer.post_numbers[docnum]]))["post"]
+
     def post_hit(self, score: float, sections: list[tuple[float, int]], terms: tuple[frozenset[str], tuple[str, ...]]) -> PostHit:
         """A result post with snippets for its best sections."""
-        shown = [(s, self.stored(d)) for s, d in sections[:SECTIONS_PER_POST]]
-        first = shown[0][1]
+        post = self.post_fields(sections[0][1])
         return PostHit(
-            path=first["path"],
-            url=first["post_url"],
-            title=first["title"],
-            date=format_date(first.get("date")),
-            tags=tuple(t for t in first.get("tags", "").split(",") if t),
+            path=post["path"],
+            url=post["url"],
+            title=post["title"],
+            date=format_date(post["date"]),
+            tags=post["tags"],
             score=score,
-            sections=tuple(self.section_hit(s, fields, terms) for s, fields in shown),
+            sections=tuple(
+                self.section_hit(s, self.stored(d), post["url"], terms) for s, d in sections[:SECTIONS_PER_POST]
+            ),
         )
 
-    def section_hit(self, score: float, fields: dict[str, Any], terms: tuple[frozenset[str], tuple[str, ...]]) -> SectionHit:
+    def section_hit(
+        self, score: float, fields: dict[str, Any], post_url: str, terms: tuple[frozenset[str], tuple[str, ...]]
+    ) -> SectionHit:
         """One section with its snippet: prose first, then code, then the title and opening text."""
         words, prefixes = terms
         fragments = (
@@ -635,7 +643,7 @@ class SearchIndex:
             heading=fields.get("heading", ""),
             heading_path=tuple(fields.get("heading_path", "").split(" > ")),
             anchor=fields.get("anchor", ""),
-            url=f"{fields['post_url']}#{fields['anchor']}" if fields.get("anchor") else fields["post_url"],
+            url=f"{post_url}#{fields['anchor']}" if fields.get("anchor") else post_url,
             snippet=to_html(fragments),
             fragments=fragments,
             score=score,

@@ -22,19 +22,19 @@ def build_schema(lang: str = "en") -> Any:
     return Schema(
         post_key=COLUMN(NumericColumn("q")),  # columns only: no index terms
         title_exact=ID(),
-        path=ID(stored=True, sortable=True),
-        post_url=STORED(),
-        title=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["title"]),
+        path=ID(sortable=True),
+        post=STORED(),  # what a result shows of the post (see post_fields): stored with its first section only
+        title=ProseField(lang, field_boost=FIELD_BOOSTS["title"]),
         heading=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["heading"]),
         heading_path=STORED(),
         anchor=STORED(),
         body=ProseField(lang, stored=True),
         code=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["code"]),
-        tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-        categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-        author=TEXT(analyzer=name_analyzer(), stored=True),
-        date=DATETIME(stored=True),
+        tags=KEYWORD(commas=True, lowercase=True, scorable=True),
+        categories=KEYWORD(commas=True, lowercase=True, scorable=True),
+        author=TEXT(analyzer=name_analyzer()),
+        date=DATETIME(),
         date_order=COLUMN(NumericColumn("q")),
-        lang=ID(stored=True),
+        lang=ID(),
         position=STORED(),
     )

@@ -148,8 +148,10 @@ class BM25FScorer:
         live = np.flatnonzero(np.concatenate([s.live for s in self.segments] or [np.zeros(0, bool)]))
         self.post_dates = np.zeros(self.post_count, np.int64)  # by post number, from live sections (an updated
         self.post_dates[self.post_numbers[live]] = self.dates[live]  # post's deleted ones may have another date)
-        self.post_sections = np.zeros(self.post_count, np.int64)  # a live section of each post
-        self.post_sections[self.post_numbers[live]] = live
+        # The first live section of each post: it holds the post's stored fields (see documents.post_fields).
+        numbers, firsts = np.unique(self.post_numbers[live], return_index=True)
+        self.post_sections = np.zeros(self.post_count, np.int64)
+        self.post_sections[numbers] = live[firsts]
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A document's stored fields, read straight from its segment (Whoosh's reader re-checks every name)."""

@@ -324,3 +324,39 @@ def test_leading_order_is_the_start_of_the_full_order():
             leading = leading_order(keys, needed)
             shown = min(needed, size)
             assert leading[:shown].tolist() == full[:shown].tolist()  # stable: ties keep their index order
+
+
+def test_results_show_their_posts_fields_after_updates_deletions_and_merges(make_index, posts_dir, index_dir):
+    """A post's path, URL, title, date and tags are stored once, with its first section: a match in a later
+    section shows them, also after runs that change and delete posts and merge the index's segments."""
+    from conftest import write
+    from search.config import Settings
+    from search.indexer import build_index
+    from search.posts import read_post
+    from search.query import SearchIndex
+
+    def post(n: int, run: int) -> str:
+        return (
+            f"---\ntitle: Post {n} run {run}\ndate: 2020-01-{n + 1:02d}\ntags: [t{n}, shared]\n---\n"
+            f"Intro.\n\n## Part\n\nzebra {run}\n\n## Later\n\nquagga\n"
+        )
+
+    make_index({f"p{n}.md": post(n, 0) for n in range(12)})
+    segments = []
+    for run in range(1, 6):  # each run changes a post and deletes one: small segments, which Whoosh merges
+        write(posts_dir, f"p{run + 6}.md", post(run + 6, run))
+        (posts_dir / f"p{run - 1}.md").unlink()
+        build_index(posts_dir, index_dir)
+        with SearchIndex(index_dir) as searcher:
+            segments.append(len(searcher.searcher.reader().leaf_readers()))
+    assert max(segments) > 1 and segments[-1] < max(segments)
+    runs = {5: 0, 6: 0, 7: 1, 8: 2, 9: 3, 10: 4, 11: 5}
+    with SearchIndex(index_dir) as searcher:
+        hits = searcher.search("quagga", per_page=50).hits
+        assert sorted(hit.path for hit in hits) == sorted(f"p{n}.md" for n in runs)
+        for hit in hits:
+            n = int(hit.path[1:-3])
+            expected = read_post(posts_dir / hit.path, posts_dir, Settings())
+            shown = (hit.title, hit.url, hit.date, hit.tags)
+            assert shown == (f"Post {n} run {runs[n]}", expected.url, f"2020-01-{n + 1:02d}", (f"t{n}", "shared"))
+            assert [s.url for s in hit.sections] == [f"{expected.url}#later"]
