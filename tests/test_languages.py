@@ -13,6 +13,20 @@ def test_german_stemming_with_lang_de(make_index):
     assert [hit.path for hit in searcher.search("Hauses").hits] == ["de.md"]
 
 
+def test_english_stems_keep_apart_words_that_only_begin_alike():
+    """Snowball's own English stemmer: Whoosh's port made "added" of "ad", "internal" of "intern"."""
+    assert words("added ad internal intern paste past organization organ") == [
+        "add", "ad", "internal", "intern", "paste", "past", "organiz", "organ"
+    ]
+
+
+def test_polish_is_stemmed_too(make_index):
+    """Languages Whoosh had no stemmer for, such as Polish, are stemmed by Snowball."""
+    assert words("książki książka", "pl") == ["książk", "książk"]
+    searcher = make_index({"pl.md": "---\ntitle: Czytanie\nlang: pl\n---\nNowa książka o kotach.\n"}, lang="pl")
+    assert [hit.path for hit in searcher.search("książki").hits] == ["pl.md"]
+
+
 def test_language_without_stemmer_is_not_stemmed():
     assert words("running quickly", "ja") == ["running", "quickly"]
 
