@@ -187,7 +187,8 @@ def machine() -> dict[str, object]:
         cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    versions = {name: metadata.version(name) for name in ("whoosh-reloaded", "markdown", "python-frontmatter", "click")}
+    libraries = ("whoosh-reloaded", "markdown", "python-frontmatter", "click", "numpy", "lz4", "pystemmer")
+    versions = {name: metadata.version(name) for name in libraries}
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, **versions}
 
 

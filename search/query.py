@@ -410,11 +410,16 @@ class SearchIndex:
         return found if found is not None else np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
 
     def docs_from_postings(self, q: wq.Query) -> Any:
-        """docs() from unions, intersections and differences of posting lists, for queries of words, OR, AND
-        and NOT (Whoosh's matchers take one Python call per posting); None for anything else."""
+        """docs() from unions, intersections and differences of posting lists, for queries of words, phrases,
+        OR, AND and NOT (Whoosh's matchers take one Python call per posting); None for anything else."""
         terms = any_of_terms(q)
         if terms is not None:
             return self.scorer.docs_with_any(terms)
+        if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1 and q.fieldname in SEARCH_FIELDS:
+            return self.scorer.phrase_docs(q.fieldname, list(q.words))
+        if isinstance(q, wq.Or):
+            parts = [self.docs_from_postings(p) for p in q.subqueries]
+            return None if any(p is None for p in parts) else reduce(np.union1d, parts, np.zeros(0, dtype=np.int64))
         if isinstance(q, wq.AndNot):
             kept, dropped = self.docs_from_postings(q.a), self.docs_from_postings(q.b)
             return None if kept is None or dropped is None else np.setdiff1d(kept, dropped, assume_unique=True)

@@ -12,7 +12,8 @@ import math
 import pickle
 import struct
 from bisect import bisect_right
-from typing import Any, Iterable, Iterator
+from functools import partial, reduce
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
@@ -92,6 +93,32 @@ def smallest_window(found: list[list[int]]) -> int:
     return best
 
 
+def positions_in(blocks: Iterable[tuple[Any, Any]], docnums: Any, decode: Callable[[bytes], list[int]]) -> dict[int, list[int]]:
+    """The positions held for each of the (ascending) docnums found in the blocks' (docnums, values)."""
+    spots = {}
+    for ids, values in blocks:
+        low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
+        if low == high:
+            continue
+        wanted = docnums[low:high]
+        at = np.searchsorted(ids, wanted)
+        held = ids[at] == wanted
+        for doc, index in zip(wanted[held].tolist(), at[held].tolist()):
+            spots[doc] = decode(values[index])
+    return spots
+
+
+def in_a_row(positions: list[list[int]]) -> bool:
+    """Whether a position of the first list is followed by one of the second list, then of the third, ...,
+    each one step after the last."""
+    starts = set(positions[0])
+    for step, later in enumerate(positions[1:], 1):
+        starts.intersection_update(p - step for p in later)
+        if not starts:
+            return False
+    return True
+
+
 def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:
     """A term's docnums and weights in one field of a segment, and its decoded blocks (docnums, weights,
     values: the encoded positions); None when absent. Weights carry the field boost. Deleted documents are
@@ -134,6 +161,7 @@ class BM25FScorer:
 
     def __init__(self, searcher: Any) -> None:
         reader = searcher.reader()
+        self.schema = searcher.schema
         self.doc_count = max(1, reader.doc_count())
         averages = {f: reader.field_length(f) / self.doc_count for f in SEARCH_FIELDS}
         self.segments = [Segment(leaf, offset, averages) for leaf, offset in leaf_readers(reader)]
@@ -169,18 +197,27 @@ class BM25FScorer:
         posting blocks the last score_all decoded when it read this term."""
         if term not in self.body_postings:
             self.keep_body_postings(term, [(s.offset, s.postings("body", term)) for s in self.segments])
-        decode = self.segments[0].reader.schema["body"].format.decode_positions
-        spots = {}
-        for ids, values in self.body_postings[term]:
-            low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
-            if low == high:
+        return positions_in(self.body_postings[term], docnums, self.decoder("body"))
+
+    def decoder(self, field: str) -> Callable[[bytes], list[int]]:
+        """The function that reads a position list of the field."""
+        return self.schema[field].format.decode_positions
+
+    def phrase_docs(self, field: str, words: list[str]) -> Any:
+        """Global docnums (ascending, live only) of the documents whose field holds the words one after another,
+        as Whoosh's Phrase with slop 1 finds them (its matchers take a Python call per posting)."""
+        found = [np.zeros(0, dtype=np.int64)]
+        decode = self.decoder(field)
+        for segment in self.segments:
+            postings = [segment.postings(field, word) for word in words]
+            if any(p is None for p in postings):
                 continue
-            wanted = docnums[low:high]
-            at = np.searchsorted(ids, wanted)
-            held = ids[at] == wanted
-            for doc, index in zip(wanted[held].tolist(), at[held].tolist()):
-                spots[doc] = decode(values[index])
-        return spots
+            holding = reduce(partial(np.intersect1d, assume_unique=True), [p[0] for p in postings])
+            holding = holding[segment.live[holding]]
+            spots = [positions_in([(ids, values) for ids, _, values in p[2]], holding, decode) for p in postings]
+            kept = [doc for doc in holding.tolist() if in_a_row([found_in[doc] for found_in in spots])]
+            found.append(segment.offset + np.array(kept, dtype=np.int64))
+        return np.concatenate(found)
 
     def keep_body_postings(self, term: str, per_segment: list[tuple[int, Any]]) -> None:
         """Remember a term's decoded body blocks, with global docnums, for body_positions."""

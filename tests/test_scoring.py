@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from search.schema import SEARCH_FIELDS
+from search.query import SearchIndex
 from search.scoring import B, BM25FScorer, closest_pair, column_array, smallest_window, tightness
 
 
@@ -103,3 +104,37 @@ def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, inde
             assert scorer.body_positions(term, everything) == expected  # read afresh
             scorer.score_all([(term,)])
             assert scorer.body_positions(term, everything) == expected  # kept from scoring
+
+
+def test_phrase_documents_equal_whoosh_phrase_matching(make_index, posts_dir, index_dir):
+    """Sections holding a phrase, found from posting lists and positions, are those Whoosh's Phrase matcher
+    finds: random phrases (repeated words, stop words inside, words absent) over posts with long posting lists
+    (several blocks) in several segments, some sections deleted."""
+    from whoosh.query import Phrase
+
+    from search.indexer import build_index
+
+    rng = random.Random(7)
+    vocabulary = ["red", "green", "blue", "the", "of", "stone", "river", "light", "dark", "open"]
+
+    def text() -> str:
+        return " ".join(rng.choice(vocabulary) for _ in range(rng.randrange(3, 40)))
+
+    def post(n: int) -> str:
+        return f"---\ntitle: {text()}\n---\n{text()}\n\n## {text()}\n\n{text()}\n\n```\n{text()}\n```\n"
+
+    make_index({f"p{n}.md": post(n) for n in range(700)}, workers=1)
+    for n in range(0, 700, 7):  # changed posts: their old sections stay behind, deleted
+        (posts_dir / f"p{n}.md").write_text(post(n), encoding="utf-8")
+    build_index(posts_dir, index_dir)
+    with SearchIndex(index_dir) as searcher:
+        assert len(searcher.scorer.segments) > 1 and searcher.searcher.reader().has_deletions()
+        assert len(searcher.scorer.segments[0].postings("body", "red")[2]) > 1  # a list of several blocks
+        found = []
+        for _ in range(150):
+            words = [searcher.stem(rng.choice(vocabulary + ["absent"])) for _ in range(rng.randrange(2, 5))]
+            field = rng.choice(SEARCH_FIELDS)
+            expected = sorted(searcher.searcher.docs_for_query(Phrase(field, words)))
+            assert searcher.scorer.phrase_docs(field, words).tolist() == expected, (field, words)
+            found.append(len(expected))
+        assert sum(map(bool, found)) > 50
