@@ -292,12 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = measure(args.corpus, args.queries, args.cold_runs, args.passes, args.build_runs)
     result["method"] = {"passes": args.passes, "build_runs": args.build_runs}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.corpus}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    markdown = table(result)
-    (RESULTS / f"{args.corpus}.md").write_text(markdown, encoding="utf-8")
-    print(markdown)
+    save_results(args.corpus, result, table(result))
     return 0
+
+
+def save_results(name: str, result: dict, markdown: str) -> None:
+    """Write bench/results/<name>.json and .md, and print the Markdown table."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown, encoding="utf-8")
+    print(markdown)
 
 
 if __name__ == "__main__":

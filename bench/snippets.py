@@ -13,7 +13,6 @@ site's, which flatters Whoosh's pinpoint highlighting).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -28,7 +27,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import OrGroup, QueryParser
 from whoosh.query import Or, Term
 
-from bench.run import CORPORA, RESULTS, extract_sections, latency, machine, make_queries
+from bench.run import CORPORA, extract_sections, latency, machine, make_queries, save_results
 from search.indexer import build_index
 from search.query import SearchIndex, highlight_terms, open_index
 from search.snippets import Highlighter, to_html
@@ -166,11 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", type=int, default=3)
     args = parser.parse_args(argv)
     result = measure(args.corpus, args.queries, args.passes)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"snippets-{args.corpus}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    markdown = table(result)
-    (RESULTS / f"snippets-{args.corpus}.md").write_text(markdown, encoding="utf-8")
-    print(markdown)
+    save_results(f"snippets-{args.corpus}", result, table(result))
     return 0
 
 
