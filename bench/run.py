@@ -192,7 +192,9 @@ def machine() -> dict[str, object]:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, **versions}
 
 
-def measure(corpus: str, query_count: int, cold_runs: int, passes: int, build_runs: int) -> dict[str, object]:
+def measure(
+    corpus: str, query_count: int, cold_runs: int, passes: int, build_runs: int, incremental_runs: int
+) -> dict[str, object]:
     source = CORPORA / corpus
     if not source.is_dir():
         raise SystemExit(f"No corpus at {source}")
@@ -206,10 +208,14 @@ def measure(corpus: str, query_count: int, cold_runs: int, passes: int, build_ru
             builds.append(run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"]))
         build_seconds, build_rss = statistics.median(b[0] for b in builds), max(b[1] for b in builds)
         sections = json.loads(builds[-1][2])["sections"]
-        noop_seconds, _, _ = run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"])
+        update = postsearch + ["index", str(posts), "--index", str(index_dir), "--json"]
+        noop_runs = [run_child(update)[0] for _ in range(incremental_runs)]
         changed = find_posts(posts)[len(find_posts(posts)) // 2]
-        changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA benchmark edit mentions zyzzyva.\n", encoding="utf-8")
-        one_seconds, _, _ = run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"])
+        one_runs = []
+        for edit in range(incremental_runs):
+            text = changed.read_text(encoding="utf-8") + f"\n\nBenchmark edit {edit} mentions zyzzyva.\n"
+            changed.write_text(text, encoding="utf-8")
+            one_runs.append(run_child(update)[0])
         documents = extract_sections(posts)
         fts_seconds = build_fts(documents, database)
         queries = make_queries(documents, query_count)
@@ -226,8 +232,10 @@ def measure(corpus: str, query_count: int, cold_runs: int, passes: int, build_ru
                 "sections_per_s": round(sections / build_seconds),
                 "peak_rss_mb": build_rss,
                 "size_mb": round(folder_size(index_dir) / 1e6, 1),
-                "one_changed_s": round(one_seconds, 3),
-                "nothing_changed_s": round(noop_seconds, 3),
+                "one_changed_s": round(statistics.median(one_runs), 3),
+                "one_changed_runs_s": [round(t, 3) for t in one_runs],
+                "nothing_changed_s": round(statistics.median(noop_runs), 3),
+                "nothing_changed_runs_s": [round(t, 3) for t in noop_runs],
                 "cold_query_s": round(statistics.median(cold), 3),
                 **latency(ours),
             },
@@ -279,6 +287,10 @@ def table(result: dict) -> str:
         lines += ["", f"Query times are each query's median over {method['passes']} timed passes after a warm-up pass, "
                   "the engines taking turns pass by pass; the full build is the median of "
                   f"{method['build_runs']} builds ({runs} s)."]
+        if "one_changed_runs_s" in ours:
+            lines[-1] += (f" The incremental rows are medians of {method['incremental_runs']} runs (one post changed: "
+                          f"{', '.join(map(str, ours['one_changed_runs_s']))} s; nothing changed: "
+                          f"{', '.join(map(str, ours['nothing_changed_runs_s']))} s); queries run after them.")
     return "\n".join(lines) + "\n"
 
 
@@ -289,9 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the queries (median per query)")
     parser.add_argument("--build-runs", type=int, default=3, help="full builds (the median is reported)")
+    parser.add_argument("--incremental-runs", type=int, default=3, help="runs of each incremental case (median)")
     args = parser.parse_args(argv)
-    result = measure(args.corpus, args.queries, args.cold_runs, args.passes, args.build_runs)
-    result["method"] = {"passes": args.passes, "build_runs": args.build_runs}
+    result = measure(args.corpus, args.queries, args.cold_runs, args.passes, args.build_runs, args.incremental_runs)
+    result["method"] = {"passes": args.passes, "build_runs": args.build_runs, "incremental_runs": args.incremental_runs}
     save_results(args.corpus, result, table(result))
     return 0
 
