@@ -6,9 +6,9 @@ import re
 from functools import lru_cache
 from typing import Callable, Iterator
 
+import Stemmer
 from whoosh.analysis import STOP_WORDS, Filter, LowercaseFilter, Token, Tokenizer
 from whoosh.fields import TEXT
-import Stemmer
 from whoosh.lang import has_stopwords, stopwords_for_language
 
 from .codec import CompactPositions
