@@ -272,7 +272,7 @@ def write_changes(
 
     from .codec import CompactCodec
     from .schema import build_schema
-    from .writing import SectionWriter
+    from .writing import SectionWriter, merge_small_segments
 
     old_files = manifest.files if manifest else {}
     files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
@@ -298,7 +298,7 @@ def write_changes(
             apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
             if parsed.record.indexed:
                 seen_languages.add(base_language(parsed.lang))
-        writer.commit(mergetype=writing.CLEAR if full else writing.MERGE_SMALL)
+        writer.commit(mergetype=writing.CLEAR if full else merge_small_segments)
     except BaseException:
         writer.cancel()
         raise

@@ -10,7 +10,8 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
-from whoosh.writing import SegmentWriter
+from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from .codec import FieldLengths
 
@@ -19,6 +20,26 @@ TermPostings = tuple[array, array, list]  # docnums, weights, encoded values: in
 # Postings a writer holds in memory (about 70 bytes each) before it writes them out as a finished segment and
 # goes on in a new one: cpp-docs has 1.3 million per worker process.
 MAX_POSTINGS_IN_MEMORY = 4_000_000
+# Segments of fewer sections are merged into the next commit's new segment. A query looks each word up in every
+# segment, so each small update's own segment slowed every rust-blog query by ~5 %; merging one costs ~0.4 ms a
+# section.
+SMALL_SEGMENT_SECTIONS = 100
+
+
+def merge_small_segments(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+    """A merge policy: the segments of fewer than SMALL_SEGMENT_SECTIONS sections (deleted ones counted) go into
+    the writer's new segment, so a site updated a post at a time keeps at most one; then Whoosh's MERGE_SMALL."""
+    kept = []
+    for segment in segments:
+        if segment.doc_count_all() >= SMALL_SEGMENT_SECTIONS:
+            kept.append(segment)
+            continue
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return MERGE_SMALL(writer, kept)
 
 
 class MemoryPostings:

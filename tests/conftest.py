@@ -52,6 +52,15 @@ def make_index(posts_dir: Path, index_dir: Path) -> Callable[..., SearchIndex]:
         searcher.close()
 
 
+def bulk_post() -> str:
+    """A post of SMALL_SEGMENT_SECTIONS sections: indexed with others, it makes theirs a segment later runs keep
+    (with its deleted sections) instead of merging it."""
+    from search.writing import SMALL_SEGMENT_SECTIONS
+
+    parts = "".join(f"## Part {n}\n\nPadding paragraph {n}.\n\n" for n in range(SMALL_SEGMENT_SECTIONS))
+    return f"---\ntitle: Bulk\n---\n{parts}"
+
+
 def corpus(name: str) -> Path:
     """A folder of ../shared/corpora, or skip the test when it is not on this machine."""
     folder = CORPORA / name

@@ -11,7 +11,7 @@ from search.indexer import build_index
 from search.manifest import MANIFEST_NAME
 from search.query import SearchIndex
 
-from conftest import write
+from conftest import bulk_post, write
 
 POSTS = {
     "alpha.md": "---\ntitle: Alpha post\n---\nApples grow on trees.\n\n## Pears\n\nPears too.\n",
@@ -115,6 +115,24 @@ def test_interrupted_run_leaves_previous_index_answering(posts_dir, index_dir):
     assert search_paths(index_dir, "apples") == ["alpha.md"]
     assert build_index(posts_dir, index_dir).updated == 1
     assert search_paths(index_dir, "apricots") == ["alpha.md"]
+
+
+def test_a_site_updated_a_post_at_a_time_keeps_one_small_segment(posts_dir, index_dir):
+    """Each run's small segment is merged into the next run's, so queries look words up in the bulk of the index
+    and one small segment however many updates came before; every update stays searchable, nothing old does."""
+    write(posts_dir, "bulk.md", bulk_post())
+    for n in range(4):
+        write(posts_dir, f"p{n}.md", f"---\ntitle: P{n}\n---\nold{n} text\n")
+    build_index(posts_dir, index_dir)
+    for n in range(4):
+        write(posts_dir, f"p{n}.md", f"---\ntitle: P{n}\n---\nnew{n} text\n")
+        build_index(posts_dir, index_dir)
+        with SearchIndex(index_dir) as searcher:
+            sizes = sorted(leaf.doc_count_all() for leaf, _ in searcher.searcher.reader().leaf_readers())
+        assert len(sizes) == 2 and sizes[0] < writing.SMALL_SEGMENT_SECTIONS <= sizes[1]
+        for m in range(4):
+            assert search_paths(index_dir, f"new{m}" if m <= n else f"old{m}") == [f"p{m}.md"]
+            assert search_paths(index_dir, f"old{m}" if m <= n else f"new{m}") == []
 
 
 def test_rebuild_reads_everything_again(posts_dir, index_dir):

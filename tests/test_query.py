@@ -1,5 +1,7 @@
 import pytest
 
+from conftest import bulk_post
+
 from search.errors import QueryError
 from search.query import relax, repair
 
@@ -133,7 +135,7 @@ def test_sort_by_date_follows_an_updated_date(make_index, posts_dir, index_dir):
     from search.indexer import build_index
     from search.query import SearchIndex
 
-    make_index({"old.md": "---\ndate: 2020-01-01\n---\nsoup\n", "mid.md": "---\ndate: 2022-01-01\n---\nsoup\n"})
+    make_index({"old.md": "---\ndate: 2020-01-01\n---\nsoup\n", "mid.md": "---\ndate: 2022-01-01\n---\nsoup\n", "bulk.md": bulk_post()})
     write(posts_dir, "old.md", "---\ndate: 2024-01-01\n---\nsoup\n")
     build_index(posts_dir, index_dir)
     with SearchIndex(index_dir) as searcher:
@@ -299,7 +301,7 @@ def test_documents_from_posting_lists_equal_whoosh_matching(make_index, posts_di
     from search.indexer import build_index
 
     garden = "---\ntitle: Garden notes\ntags: [garden]\n---\nTomato plants need sun.\n\n## Water\n\nWater daily.\n"
-    searcher = make_index({"a.md": "---\ntitle: Kitchen notes\n---\nA tomato salad.\n", "b.md": garden})
+    searcher = make_index({"a.md": "---\ntitle: Kitchen notes\n---\nA tomato salad.\n", "b.md": garden, "bulk.md": bulk_post()})
     (posts_dir / "a.md").write_text("---\ntitle: Kitchen notes\n---\nA sun salad, no tomato.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
     searcher.refresh()
@@ -341,15 +343,15 @@ def test_results_show_their_posts_fields_after_updates_deletions_and_merges(make
             f"Intro.\n\n## Part\n\nzebra {run}\n\n## Later\n\nquagga\n"
         )
 
-    make_index({f"p{n}.md": post(n, 0) for n in range(12)})
+    make_index({**{f"p{n}.md": post(n, 0) for n in range(12)}, "bulk.md": bulk_post()})
     segments = []
-    for run in range(1, 6):  # each run changes a post and deletes one: small segments, which Whoosh merges
+    for run in range(1, 6):  # each run changes a post and deletes one: the last run's small segment is merged
         write(posts_dir, f"p{run + 6}.md", post(run + 6, run))
         (posts_dir / f"p{run - 1}.md").unlink()
         build_index(posts_dir, index_dir)
         with SearchIndex(index_dir) as searcher:
             segments.append(len(searcher.searcher.reader().leaf_readers()))
-    assert max(segments) > 1 and segments[-1] < max(segments)
+    assert segments == [2] * 5
     runs = {5: 0, 6: 0, 7: 1, 8: 2, 9: 3, 10: 4, 11: 5}
     with SearchIndex(index_dir) as searcher:
         hits = searcher.search("quagga", per_page=50).hits

@@ -4,6 +4,7 @@ import random
 
 import numpy as np
 import pytest
+from conftest import bulk_post
 
 from search.schema import SEARCH_FIELDS
 from search.query import SearchIndex
@@ -52,7 +53,7 @@ def test_updated_post_leaves_no_trace_in_scores(make_index, posts_dir, index_dir
     from search.indexer import build_index
     from search.query import open_index
 
-    make_index({"a.md": "---\ntitle: A\n---\nApple banana apple.\n", "b.md": "---\ntitle: B\n---\nBanana cherry.\n"})
+    make_index({"a.md": "---\ntitle: A\n---\nApple banana apple.\n", "b.md": "---\ntitle: B\n---\nBanana cherry.\n", "bulk.md": bulk_post()})
     (posts_dir / "a.md").write_text("---\ntitle: A\n---\nCherry only.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
     with open_index(index_dir) as searcher:
@@ -72,7 +73,7 @@ def test_stored_fields_match_whoosh_across_segments(make_index, posts_dir, index
     from search.indexer import build_index
     from search.query import open_index
 
-    make_index({"a.md": "---\ntitle: A\n---\nFirst.\n\n## Part\n\nMore.\n", "b.md": "---\ntitle: B\n---\nSecond.\n"})
+    make_index({"a.md": "---\ntitle: A\n---\nFirst.\n\n## Part\n\nMore.\n", "b.md": "---\ntitle: B\n---\nSecond.\n", "bulk.md": bulk_post()})
     (posts_dir / "c.md").write_text("---\ntitle: C\n---\nThird.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
     with open_index(index_dir) as searcher:
@@ -87,7 +88,7 @@ def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, inde
     from search.indexer import build_index
     from search.query import open_index
 
-    make_index({"a.md": "---\ntitle: A\n---\nRust tools and more rust.\n", "b.md": "---\ntitle: B\n---\nNo match.\n"})
+    make_index({"a.md": "---\ntitle: A\n---\nRust tools and more rust.\n", "b.md": "---\ntitle: B\n---\nNo match.\n", "bulk.md": bulk_post()})
     (posts_dir / "c.md").write_text("---\ntitle: C\n---\nWords then rust tools.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
     with open_index(index_dir) as searcher:
