@@ -186,3 +186,53 @@ def test_stored_fields_come_back_as_written_and_compressed(tmp_path: Path) -> No
     segment = index._segments()[0]
     storage = CompoundStorage(index.storage.open_file(segment.make_filename(".seg")))
     assert sum(storage.file_length(name) for name in storage.list() if "_stored" in name) < 2000
+
+
+def test_a_mapped_stream_reads_as_a_bytesio_of_the_same_bytes_does(tmp_path: Path) -> None:
+    """Seeks (from the start, the current position and the end), reads of any size, line reads and iteration
+    give what a BytesIO of the file's bytes gives; the rest of the memory map is never read."""
+    import io
+    import mmap
+    import random
+
+    from search.codec import MappedStream
+
+    rng = random.Random(5)
+    data = bytes(rng.choice(b"ab\n") for _ in range(500))
+    path = tmp_path / "blob"
+    path.write_bytes(b"#" * 100 + data + b"#" * 100)  # the file sits between bytes of other files
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as source:
+        mapped, reference = MappedStream(source, 100, len(data)), io.BytesIO(data)
+        for _ in range(2000):
+            action = rng.choice(["seek", "read", "readline", "tell"])
+            if action == "seek":
+                whence = rng.choice([0, 1, 2])
+                offset = rng.randrange(0, 520) if whence == 0 else rng.randrange(-40, 40)
+                if (whence == 1 and reference.tell() + offset < 0) or (whence == 2 and offset > 0):
+                    continue
+                assert mapped.seek(offset, whence) == reference.seek(offset, whence)
+            elif action == "read":
+                size = rng.choice([-1, None, 0, 1, 7, 600])
+                assert mapped.read(size) == reference.read(size)
+            elif action == "readline":
+                size = rng.choice([-1, 3, 50])
+                assert mapped.readline(size) == reference.readline(size)
+            else:
+                assert mapped.tell() == reference.tell()
+        mapped.seek(450), reference.seek(450)
+        assert list(mapped) == list(reference)
+
+
+def test_an_opened_index_reads_its_files_from_the_memory_map(tmp_path: Path) -> None:
+    """Segments written by the compact codec open their files in place: no file is copied into memory."""
+    from search.codec import CompactSegment, MappedFile, MappedStream
+
+    index = write_index(tmp_path / "compact", CompactCodec())
+    segment = index._segments()[0]
+    assert isinstance(segment, CompactSegment)
+    storage = segment.open_compound_file(index.storage)
+    try:
+        opened = [storage.open_file(name) for name in storage.list()]
+        assert opened and all(isinstance(f, MappedFile) and isinstance(f.file, MappedStream) for f in opened)
+    finally:
+        storage.close()
