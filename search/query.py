@@ -24,7 +24,7 @@ from .manifest import INDEX_NAME, latest_generation, require_index
 from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
 from .analysis import CJK_RUN, index_terms, split_words, title_key
 from .languages import strip_marker
-from .scoring import BM25FScorer
+from .scoring import BM25FScorer, distinct
 from .snippets import Fragment, Highlighter, to_html
 
 SECTIONS_PER_POST = 3
@@ -419,7 +419,7 @@ class SearchIndex:
             return self.scorer.phrase_docs(q.fieldname, list(q.words))
         if isinstance(q, wq.Or):
             parts = [self.docs_from_postings(p) for p in q.subqueries]
-            return None if any(p is None for p in parts) else reduce(np.union1d, parts, np.zeros(0, dtype=np.int64))
+            return None if any(p is None for p in parts) else distinct([np.zeros(0, dtype=np.int64), *parts])
         if isinstance(q, wq.AndNot):
             kept, dropped = self.docs_from_postings(q.a), self.docs_from_postings(q.b)
             return None if kept is None or dropped is None else np.setdiff1d(kept, dropped, assume_unique=True)

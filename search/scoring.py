@@ -93,6 +93,13 @@ def smallest_window(found: list[list[int]]) -> int:
     return best
 
 
+def distinct(arrays: list[Any]) -> Any:
+    """The distinct values of arrays of docnums (never negative), ascending. np.unique would do, but it imports
+    numpy.ma to check for masks: 9 ms of every cold `postsearch query`."""
+    values = np.sort(np.concatenate(arrays))
+    return values[np.diff(values, prepend=-1) != 0]
+
+
 def positions_in(blocks: Iterable[tuple[Any, Any]], docnums: Any, decode: Callable[[bytes], list[int]]) -> dict[int, list[int]]:
     """The positions held for each of the (ascending) docnums found in the blocks' (docnums, values)."""
     spots = {}
@@ -188,7 +195,7 @@ class BM25FScorer:
 
     def proximity(self, docnums: Any, terms: list[str]) -> Any:
         """For each document, how close the terms stand in its body (see tightness)."""
-        wanted = np.unique(docnums)
+        wanted = np.sort(docnums)  # positions_in takes repeats
         spots = [self.body_positions(term, wanted) for term in terms]
         return np.array([tightness([found.get(int(d), []) for found in spots]) for d in docnums], dtype=np.float32)
 
@@ -233,7 +240,7 @@ class BM25FScorer:
                 postings = segment.postings(field, term)
                 if postings is not None:
                     found.append(segment.offset + postings[0][segment.live[postings[0]]])
-        return np.unique(np.concatenate(found))
+        return distinct(found)
 
     def exact_title_docs(self, key: str) -> Any:
         """Global docnums of the sections of posts whose normalised title is exactly key."""

@@ -173,13 +173,31 @@ def test_a_query_process_imports_nothing_it_does_not_use(posts_dir, index_dir):
         "import sys\nfrom search.cli import main\n"
         f"main(['query', 'tea', '--index', {str(index_dir)!r}], standalone_mode=False)\n"
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
-        "print(getattr(sys.modules.get('urllib.request'), '__file__', None))"
+        "print([getattr(sys.modules.get(m), '__file__', None) for m in ('urllib.request', 'whoosh.lang.morph_en')])\n"
+        "print('numpy.ma' in sys.modules)"
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    modules, urllib_file = output.splitlines()[-2:]
+    modules, stand_in_files, masked_arrays = output.splitlines()[-3:]
     assert "whoosh" in modules.split() and "Tea brewing" in output
     assert not {"markdown", "yaml", "frontmatter", "asyncio"} & set(modules.split())
-    assert urllib_file == "None"
+    assert stand_in_files == "[None, None]" and masked_arrays == "False"
+
+
+def test_a_stand_in_module_hands_its_calls_to_the_real_one():
+    """Code that does call what a stand-in replaced gets the real module's answer."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom search.cli import skip_unused_imports\nskip_unused_imports()\n"
+        "from whoosh.query import terms\nprint(sorted(terms.variations('fish')))\n"
+        "print(sorted(terms.variations('fish')), sys.modules['whoosh.lang.morph_en'].__file__ is not None)"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    from whoosh.lang.morph_en import variations
+
+    expected = str(sorted(variations("fish")))
+    assert output.splitlines() == [expected, f"{expected} True"]
 
 
 def test_an_index_process_does_not_scan_installed_packages(posts_dir, index_dir):

@@ -8,7 +8,7 @@ from conftest import bulk_post
 
 from search.schema import SEARCH_FIELDS
 from search.query import SearchIndex
-from search.scoring import B, BM25FScorer, closest_pair, column_array, smallest_window, tightness
+from search.scoring import B, BM25FScorer, closest_pair, column_array, distinct, smallest_window, tightness
 
 
 def test_arrays_match_whoosh_per_document_reads(make_index):
@@ -30,6 +30,13 @@ def test_arrays_match_whoosh_per_document_reads(make_index):
             assert np.allclose(segment.norms[field], expected)
         for field in ("post_key", "date_order"):
             assert list(column_array(leaf, field, np.int64)) == [leaf.column_reader(field)[d] for d in range(segment.size)]
+
+
+def test_distinct_is_numpys_unique_of_the_arrays_joined():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        arrays = [rng.integers(0, 50, rng.integers(0, 30)) for _ in range(rng.integers(1, 4))]
+        assert distinct(arrays).tolist() == np.unique(np.concatenate(arrays)).tolist()
 
 
 def test_tightness():
