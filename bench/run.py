@@ -67,7 +67,7 @@ def extract_sections(posts: Path) -> list[dict]:
             continue
         if not post.draft:
             sections = section_documents(post, sectioner.split(post), settings.lang)
-            documents.extend({**d, "url": f"{post.url}#{d['anchor']}"} for d in sections)
+            documents.extend({**d, "url": f"{post.url}#{d['anchor']}" if d["anchor"] else post.url} for d in sections)
     return documents
 
 
@@ -202,20 +202,20 @@ def measure(
     with tempfile.TemporaryDirectory() as work:
         posts, index_dir, database = Path(work) / "posts", Path(work) / "index", Path(work) / "fts.db"
         shutil.copytree(source, posts)
+        index = postsearch + ["index", str(posts), "--index", str(index_dir), "--json"]
         builds = []
         for _ in range(build_runs):
             shutil.rmtree(index_dir, ignore_errors=True)
-            builds.append(run_child(postsearch + ["index", str(posts), "--index", str(index_dir), "--json"]))
+            builds.append(run_child(index))
         build_seconds, build_rss = statistics.median(b[0] for b in builds), max(b[1] for b in builds)
         sections = json.loads(builds[-1][2])["sections"]
-        update = postsearch + ["index", str(posts), "--index", str(index_dir), "--json"]
-        noop_runs = [run_child(update)[0] for _ in range(incremental_runs)]
+        noop_runs = [run_child(index)[0] for _ in range(incremental_runs)]
         changed = find_posts(posts)[len(find_posts(posts)) // 2]
         one_runs = []
         for edit in range(incremental_runs):
             text = changed.read_text(encoding="utf-8") + f"\n\nBenchmark edit {edit} mentions zyzzyva.\n"
             changed.write_text(text, encoding="utf-8")
-            one_runs.append(run_child(update)[0])
+            one_runs.append(run_child(index)[0])
         documents = extract_sections(posts)
         fts_seconds = build_fts(documents, database)
         queries = make_queries(documents, query_count)

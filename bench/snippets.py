@@ -38,7 +38,7 @@ Shown = dict[str, list[int]]  # query -> keys (positions in the extracted sectio
 
 def shown_sections(index: SearchIndex, documents: list[dict], queries: list[str]) -> Shown:
     """For each query, the sections postsearch shows that have body text."""
-    by_url = {d["url"].rstrip("#"): key for key, d in enumerate(documents)}
+    by_url = {d["url"]: key for key, d in enumerate(documents)}
     shown = {}
     for query in queries:
         urls = [s.url for hit in index.search(query, per_page=10).hits for s in hit.sections]

@@ -480,7 +480,7 @@ class SearchIndex:
         else:
             docnums = self.docs(relax(all_query))
             if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
-                docnums = np.union1d(docnums, np.flatnonzero(totals > 0))
+                docnums = distinct([docnums, np.flatnonzero(totals > 0)])
             tiers = np.isin(docnums, self.docs(all_query)).astype(np.int8)
         exact = self.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
         if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
@@ -620,7 +620,10 @@ class SearchIndex:
 
     def post_hit(self, score: float, sections: list[tuple[float, int]], terms: tuple[frozenset[str], tuple[str, ...]]) -> PostHit:
         """A result post with snippets for its best sections."""
-        post = self.post_fields(sections[0][1])
+        shown = [(s, self.stored(d)) for s, d in sections[:SECTIONS_PER_POST]]
+        # The post's own fields are stored with its first section, often one of those shown: no second read then
+        post = next((fields["post"] for _, fields in shown if "post" in fields), None)
+        post = post or self.post_fields(sections[0][1])
         return PostHit(
             path=post["path"],
             url=post["url"],
@@ -628,9 +631,7 @@ class SearchIndex:
             date=format_date(post["date"]),
             tags=post["tags"],
             score=score,
-            sections=tuple(
-                self.section_hit(s, self.stored(d), post["url"], terms) for s, d in sections[:SECTIONS_PER_POST]
-            ),
+            sections=tuple(self.section_hit(s, fields, post["url"], terms) for s, fields in shown),
         )
 
     def section_hit(
