@@ -543,7 +543,10 @@ class SearchIndex:
         shown = shown[np.lexsort((docnums[shown], -value[shown]))]
         ranked = []
         for post in page:
-            sections = shown[posts[shown] == post][:SECTIONS_PER_POST]
+            sections = shown[posts[shown] == post]
+            # Sections that match as fully as the best one: under a section with all the words, one with only
+            # some of them is noise
+            sections = sections[tiers[sections] == tiers[sections[0]]][:SECTIONS_PER_POST]
             ranked.append((float(scores[sections[0]]), [(float(scores[i]), int(docnums[i])) for i in sections]))
         return len(matched), ranked
 
@@ -603,7 +606,9 @@ class SearchIndex:
         """A word as it appears in the text of a section that contains its stem."""
         docnum = next(iter(self.searcher.postings(field, stemmed).all_ids()))
         text = (self.post_fields(docnum) if field == "title" else self.stored(docnum)).get(field, "")
-        return next((w.lower() for w in re.findall(r"\w+", text) if self.stem(w.lower()) == stemmed), stemmed)
+        words = dict.fromkeys(w.lower() for w in re.findall(r"\w+", text))  # each word stemmed once
+        likely_first = sorted(words, key=lambda w: w[:1] != stemmed[:1])  # stems mostly begin like their words
+        return next((w for w in likely_first if self.stem(w) == stemmed), stemmed)
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """A section's stored fields, without language markers."""

@@ -16,7 +16,7 @@ from functools import partial, reduce
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 
 from .codec import decode_block, field_lengths, fixed_column_array
 from .schema import SEARCH_FIELDS
@@ -142,9 +142,13 @@ def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[Any, An
     pickled info tuple, and the block's data (see codec.decode_block)."""
     terms = reader._terms
     try:
-        info = terms.term_info(field, reader._text_to_bytes(field, term))
-    except Exception:  # Whoosh raises TermNotFound (and others on odd terms)
+        key = terms._keycoder(field, reader._text_to_bytes(field, term))
+    except Exception:  # Whoosh raises TermNotFound for a field it lacks, and others on odd terms
         return
+    entry = terms._tindex.get(key)  # Whoosh's term_info() raises for an absent term: slower than a look-up
+    if entry is None:
+        return
+    info = W3TermInfo.from_bytes(entry)
     if info.is_inlined():  # short posting lists stored in the term dictionary
         ids, weights, values = info.inlined_postings()
         yield np.asarray(ids, np.int64), np.asarray(weights, np.float32), values
@@ -153,14 +157,14 @@ def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[Any, An
     length = length[0] if isinstance(length, tuple) else length  # Whoosh reads it as a 1-tuple
     raw = terms._postfile.get(offset, length)
     stream = io.BytesIO(raw)
-    stream.seek(len(WHOOSH3_HEADER_MAGIC))
-    last = False
+    at, last = len(WHOOSH3_HEADER_MAGIC), False
     while not last:
-        (size,) = BLOCK_LENGTH.unpack(stream.read(BLOCK_LENGTH.size))
-        last, end = size < 0, stream.tell() + abs(size)
+        (size,) = BLOCK_LENGTH.unpack_from(raw, at)
+        last, end = size < 0, at + BLOCK_LENGTH.size + abs(size)
+        stream.seek(at + BLOCK_LENGTH.size)
         count, _, _, compression, _, _ = pickle.load(stream)
         yield decode_block(count, compression, raw[stream.tell() : end])
-        stream.seek(end)
+        at = end
 
 
 class BM25FScorer:

@@ -117,6 +117,17 @@ def test_grouping_three_sections_per_post_best_first(searcher):
     assert hit.sections[0].url.startswith("/2023/03/03/rust/#")
 
 
+def test_sections_listed_match_as_fully_as_the_best_one(make_index):
+    post = (
+        "---\ntitle: Garden diary\n---\nIntro.\n\n## Spring\n\nSowing tomato seeds in pots.\n\n"
+        "## Summer\n\nTomato plants in the sun.\n\n## Autumn\n\nA last tomato.\n\n## Winter\n\nNo sun at all.\n"
+    )
+    searcher = make_index({"diary.md": post})
+    assert [s.anchor for s in searcher.search("tomato sun").hits[0].sections] == ["summer"]
+    some_words = searcher.search("seeds sun").hits[0]  # no section holds both: those with either are listed
+    assert {s.anchor for s in some_words.sections} == {"spring", "summer", "winter"}
+
+
 def test_post_title_is_context_for_every_section(searcher):
     hit = searcher.search("ownership lifetimes").hits[0]
     assert hit.path == "rust.md" and hit.sections[0].anchor == "lifetimes"
