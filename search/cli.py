@@ -98,7 +98,7 @@ def json_option(command: Callable) -> Callable:
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    help="Processes that read and write posts at once (default: one per core, at most 4).",
+    help="Processes that read posts at once (default: one per core, at most 4).",
 )
 def index_command(
     posts_dir: Path | None,

@@ -55,9 +55,9 @@ class Segment:
 
 
 def tightness(spots: list[list[int]]) -> float:
-    """(n - 1) / span of the smallest window holding one position of each of the n terms found, scaled by the
-    share of terms found; 0 when fewer than 2 are found."""
-    found = [sorted(p) for p in spots if p]
+    """(n - 1) / span of the smallest window holding one position of each of the n terms found (each term's
+    positions ascending), scaled by the share of terms found; 0 when fewer than 2 are found."""
+    found = [p for p in spots if p]
     if len(found) < 2:
         return 0.0
     best = closest_pair(*found) if len(found) == 2 else smallest_window(found)
@@ -102,7 +102,13 @@ def distinct(arrays: list[Any]) -> Any:
 
 def positions_in(blocks: Iterable[tuple[Any, Any]], docnums: Any, decode: Callable[[bytes], list[int]]) -> dict[int, list[int]]:
     """The positions held for each of the (ascending) docnums found in the blocks' (docnums, values)."""
-    spots = {}
+    return {doc: decode(values[index]) for doc, (values, index) in places_in(blocks, docnums).items()}
+
+
+def places_in(blocks: Iterable[tuple[Any, Any]], docnums: Any) -> dict[int, tuple[Any, int]]:
+    """Where the positions of each of the (ascending) docnums found in the blocks' (docnums, values) are: its
+    block's values and its index there (decoding them is the costly part)."""
+    places = {}
     for ids, values in blocks:
         low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
         if low == high:
@@ -110,9 +116,8 @@ def positions_in(blocks: Iterable[tuple[Any, Any]], docnums: Any, decode: Callab
         wanted = docnums[low:high]
         at = np.searchsorted(ids, wanted)
         held = ids[at] == wanted
-        for doc, index in zip(wanted[held].tolist(), at[held].tolist()):
-            spots[doc] = decode(values[index])
-    return spots
+        places.update((doc, (values, index)) for doc, index in zip(wanted[held].tolist(), at[held].tolist()))
+    return places
 
 
 def in_a_row(positions: list[list[int]]) -> bool:
@@ -199,16 +204,29 @@ class BM25FScorer:
 
     def proximity(self, docnums: Any, terms: list[str]) -> Any:
         """For each document, how close the terms stand in its body (see tightness)."""
-        wanted = np.sort(docnums)  # positions_in takes repeats
-        spots = [self.body_positions(term, wanted) for term in terms]
-        return np.array([tightness([found.get(int(d), []) for found in spots]) for d in docnums], dtype=np.float32)
+        wanted = np.sort(docnums)  # places_in takes repeats
+        places = [self.body_places(term, wanted) for term in terms]
+        decode = self.decoder("body")
+
+        def closeness(doc: int) -> float:
+            held = [found.get(doc) for found in places]
+            if len(held) - held.count(None) < 2:  # one word alone is close to nothing: its positions stay unread
+                return 0.0
+            return tightness([decode(place[0][place[1]]) if place else [] for place in held])
+
+        return np.array([closeness(doc) for doc in docnums.tolist()], dtype=np.float32)
 
     def body_positions(self, term: str, docnums: Any) -> dict[int, list[int]]:
-        """A term's positions in the body of each of the (ascending, global) docnums that holds it, from the
-        posting blocks the last score_all decoded when it read this term."""
+        """A term's positions in the body of each of the (ascending, global) docnums that holds it."""
+        decode = self.decoder("body")
+        return {doc: decode(values[index]) for doc, (values, index) in self.body_places(term, docnums).items()}
+
+    def body_places(self, term: str, docnums: Any) -> dict[int, tuple[Any, int]]:
+        """Where a term's body positions are for each of the (ascending, global) docnums that holds it (see
+        places_in), in the posting blocks the last score_all decoded when it read this term."""
         if term not in self.body_postings:
             self.keep_body_postings(term, [(s.offset, s.postings("body", term)) for s in self.segments])
-        return positions_in(self.body_postings[term], docnums, self.decoder("body"))
+        return places_in(self.body_postings[term], docnums)
 
     def decoder(self, field: str) -> Callable[[bytes], list[int]]:
         """The function that reads a position list of the field."""

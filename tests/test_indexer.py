@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from search import writing
+from search import indexer, writing
 from search.errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsDirNotFound, PostsearchError
 from search.indexer import build_index
 from search.manifest import MANIFEST_NAME
@@ -201,13 +201,27 @@ def summary_fields(summary):
             [f.path for f in summary.failed])
 
 
-def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path):
-    """Workers that each write a segment give the same summary, manifest and search results as one process;
-    so does an update of many posts, which deletes their old sections from the workers' segments."""
+@pytest.fixture(params=["workers write", "one writer"])
+def who_writes(request, monkeypatch):
+    """Parallel runs both ways: each worker writes its files' sections into its own segments, or the workers
+    only parse and this process writes every section (a small site's run)."""
+    monkeypatch.setattr(indexer, "ONE_WRITER_FILES", 0 if request.param == "workers write" else 10**9)
+    return request.param
+
+
+def segment_count(index_dir):
+    with SearchIndex(index_dir) as searcher:
+        return len(searcher.scorer.segments)
+
+
+def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path, who_writes):
+    """Workers give the same summary, manifest and search results as one process; so does an update of many
+    posts, which deletes their old sections from the segments the workers wrote."""
     write_many_posts(posts_dir)
     by_workers, by_one = tmp_path / "workers", tmp_path / "one"
     parallel, serial = build_index(posts_dir, by_workers, workers=2), build_index(posts_dir, by_one, workers=1)
     assert summary_fields(parallel) == summary_fields(serial) == (260, 0, 0, 0, 2, 520, ["p999.md"])
+    assert segment_count(by_workers) == (2 if who_writes == "workers write" else 1)
     assert results(by_workers) == results(by_one)
     assert results(by_workers)[0][1][0][0] == "p137.md"
     first_manifest = json.loads((by_workers / MANIFEST_NAME).read_text())
@@ -221,7 +235,7 @@ def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path
 
 
 
-def test_sections_tied_at_the_proximity_cut_rank_alike_however_the_build_numbered_them(posts_dir, tmp_path):
+def test_sections_tied_at_the_proximity_cut_rank_alike_however_the_build_numbered_them(posts_dir, tmp_path, who_writes):
     """220 sections score alike until proximity, which only the best 50 get; the later a post's path, the closer
     its two words. Workers number sections in another order than one process; the results must not change."""
     for number in range(220):
@@ -234,18 +248,17 @@ def test_sections_tied_at_the_proximity_cut_rank_alike_however_the_build_numbere
     assert results(by_one, ("alpha beta",))[0][0] == 220
 
 
-def test_workers_and_one_process_whose_postings_outgrow_memory_build_the_same_index(posts_dir, tmp_path, monkeypatch):
+def test_workers_and_one_process_whose_postings_outgrow_memory_build_the_same_index(posts_dir, tmp_path, monkeypatch, who_writes):
     monkeypatch.setattr(writing, "MAX_POSTINGS_IN_MEMORY", 500)  # a few hundred sections' worth per segment
     write_many_posts(posts_dir)
     by_workers, by_one = tmp_path / "workers", tmp_path / "one"
     parallel, serial = build_index(posts_dir, by_workers, workers=2), build_index(posts_dir, by_one, workers=1)
     assert summary_fields(parallel) == summary_fields(serial)
     assert results(by_workers) == results(by_one)
-    with SearchIndex(by_workers) as searcher:
-        assert len(searcher.searcher.reader().leaf_readers()) > 4
+    assert segment_count(by_workers) > 4
 
 
-def test_interrupted_run_with_workers_leaves_previous_index_answering(posts_dir, index_dir):
+def test_interrupted_run_with_workers_leaves_previous_index_answering(posts_dir, index_dir, who_writes):
     write_many_posts(posts_dir)
     build_index(posts_dir, index_dir, workers=2)
     write_many_posts(posts_dir, edition="edited")
@@ -282,7 +295,7 @@ def test_interrupted_full_build_leaves_previous_index_answering(posts_dir, index
     assert [hit[0] for hit in results(index_dir, ["word137"])[0][1]] == ["p137.md"]
 
 
-def test_a_worker_that_dies_stops_the_run_and_leaves_previous_index_answering(posts_dir, index_dir):
+def test_a_worker_that_dies_stops_the_run_and_leaves_previous_index_answering(posts_dir, index_dir, who_writes):
     write_many_posts(posts_dir, count=600)
     build_index(posts_dir, index_dir)
 
