@@ -81,7 +81,14 @@ class Highlighter:
         if len(lowered) != len(text):  # a few letters change length in lower case: use a regular expression
             pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})\w*", re.I)
             return [match.span() for match in pattern.finditer(text)]
-        return sorted({(at, WORD_REST.match(lowered, at).end()) for start in starts for at in word_starts(lowered, start)})
+        spans = []
+        for start in starts:
+            at = lowered.find(start)
+            while at != -1:
+                if at == 0 or not is_word_char(lowered[at - 1]):
+                    spans.append((at, WORD_REST.match(lowered, at + len(start)).end()))
+                at = lowered.find(start, at + 1)
+        return sorted(set(spans)) if len(starts) > 1 else spans
 
     def fragments(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> tuple[Fragment, ...]:
         """Up to max_fragments windows of about `size` characters with the most distinct matches."""
@@ -145,13 +152,9 @@ class Highlighter:
         return (Fragment(((text[start:end], False),), False, end < len(text)),)
 
 
-def word_starts(text: str, start: str) -> Iterator[int]:
-    """Where words beginning with `start` begin in text."""
-    at = text.find(start)
-    while at != -1:
-        if at == 0 or not WORD_CHAR.match(text, at - 1):
-            yield at
-        at = text.find(start, at + 1)
+def is_word_char(char: str) -> bool:
+    """What the regular expression \\w matches (letters and digits of any script, and "_")."""
+    return char.isalnum() or char == "_"
 
 
 def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
