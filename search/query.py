@@ -390,16 +390,17 @@ class SearchIndex:
         words = text.split()
         if not PLAIN_WORDS.fullmatch(text) or OPERATORS & set(words) or CJK_RUN.search(text):
             return None
-        groups = []
+        stems = []
         for word in words:
             terms = self.terms(word)
             if len(terms) > 1:
                 return None
-            if terms:
-                groups.append(wq.Or([wq.Term(field, terms[0]) for field in SEARCH_FIELDS]))
+            stems.extend(terms)
+        # A word twice is one group, and one group stands alone: what Whoosh's normalize() leaves (it takes 20 µs)
+        groups = [wq.Or([wq.Term(field, stem) for field in SEARCH_FIELDS]) for stem in dict.fromkeys(stems)]
         if not groups:
             return wq.NullQuery
-        return (wq.And(groups) if len(groups) > 1 else groups[0]).normalize()
+        return wq.And(groups) if len(groups) > 1 else groups[0]
 
     def docs(self, q: wq.Query) -> Any:
         """Global docnums matching a query (unscored), as a numpy array."""

@@ -272,7 +272,7 @@ def test_a_split_word_is_a_phrase_but_not_a_requirement(make_index):
     assert paths(searcher.search("x-ray"))[0] == "both.md"
 
 
-PLAIN = ["tomato sun", "Tomato", "the", "the sun and water", "sun sun", "Häuser über Straße", " tomato  salad ", "1 20 rust", "plants needs watering"]
+PLAIN = ["tomato sun", "Tomato", "the", "the sun and water", "sun sun", "water sun water", "plant plants", "Häuser über Straße", " tomato  salad ", "1 20 rust", "plants needs watering"]
 NOT_PLAIN = ["tomato OR salad", "x-ray", "1.20", "it's", "title:rust", '"tomato salad"', "tomato*", "東京 タワー", "snake_case"]
 
 
