@@ -538,32 +538,25 @@ class SearchIndex:
             return self.paths[int(scorer.post_sections[matched[position]])]
 
         page = matched[self.settle_ties(order, sort_keys, path_of, start, count)]
-        on_page = np.zeros(scorer.post_count, dtype=bool)
-        on_page[page] = True
-        shown = np.flatnonzero(on_page[posts])
-        shown = shown[np.lexsort((docnums[shown], -value[shown]))]
-        ranked = []
-        for post in page:
-            sections = shown[posts[shown] == post]
-            # Sections that match as fully as the best one: under a section with all the words, one with only
-            # some of them is noise
-            sections = sections[tiers[sections] == tiers[sections[0]]][:SECTIONS_PER_POST]
-            ranked.append((float(scores[sections[0]]), [(float(scores[i]), int(docnums[i])) for i in sections]))
-        return len(matched), ranked
+        place = np.full(scorer.post_count, len(page))  # each post's place on the page; those not on it after
+        place[page] = np.arange(len(page))
+        shown = shown_sections(place[posts], len(page), value, tiers, docnums)
+        ranked: list[list[tuple[float, int]]] = [[] for _ in page]
+        for at, score, docnum in zip(place[posts[shown]].tolist(), scores[shown].tolist(), docnums[shown].tolist()):
+            ranked[at].append((score, docnum))
+        return len(matched), [(sections[0][0], sections) for sections in ranked]
 
     def settle_ties(
         self, order: Any, sort_keys: list[Any], path_of: Callable[[int], str], start: int, count: int
     ) -> list[int]:
         """The page of posts (positions in the sort keys), where posts tied on every sort key go in path order."""
-        def tie(position: int) -> tuple[float, ...]:
-            return tuple(float(k[order[position]]) for k in sort_keys)
-
+        tie = list(zip(*[key[order].tolist() for key in sort_keys]))  # each position's sort keys
         low, high = start, min(len(order), start + count)
-        while 0 < low < len(order) and tie(low - 1) == tie(low):
+        while 0 < low < len(order) and tie[low - 1] == tie[low]:
             low -= 1
-        while 0 < high < len(order) and tie(high) == tie(high - 1):
+        while 0 < high < len(order) and tie[high] == tie[high - 1]:
             high += 1
-        keys = [tie(i) for i in range(low, high)]
+        keys = tie[low:high]
         if len(set(keys)) == len(keys):  # no ties: the order stands (reading paths costs more than sorting)
             return order[low:high].tolist()
         window = sorted(range(low, high), key=lambda i: (keys[i - low], path_of(int(order[i]))))
@@ -673,6 +666,18 @@ class SearchIndex:
             posts_dir=self.manifest.posts_dir,
             settings=self.manifest.settings.to_dict(),
         )
+
+
+def shown_sections(places: Any, page_size: int, value: Any, tiers: Any, docnums: Any) -> Any:
+    """Positions of the sections to show, by the place of their post on the page (page_size for a post not on
+    it), best first: up to SECTIONS_PER_POST a post, and only those in the tier of its best one (under a
+    section with all the words, one with only some of them is noise)."""
+    shown = np.flatnonzero(places < page_size)
+    shown = shown[np.lexsort((docnums[shown], -value[shown], places[shown]))]
+    place = places[shown]
+    first = np.searchsorted(place, place)  # where each section's post begins in `shown`
+    keep = (tiers[shown] == tiers[shown[first]]) & (np.arange(len(shown)) - first < SECTIONS_PER_POST)
+    return shown[keep]
 
 
 def leading_order(sort_keys: list[Any], needed: int) -> Any:
