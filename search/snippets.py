@@ -44,6 +44,7 @@ class Highlighter:
         self.size = size
         self.max_fragments = max_fragments
         self.stems: dict[str, tuple[str, ...]] = {}
+        self.beginnings: dict[tuple[frozenset[str], tuple[str, ...]], frozenset[str] | None] = {}  # the last query's
 
     def term_of(self, word: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> str:
         """The query term this word matches, or ''."""
@@ -74,9 +75,11 @@ class Highlighter:
     def candidate_words(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> Iterable[tuple[int, int]]:
         """Spans of the words that may match: those beginning like a query term's stem, found with str.find at
         C speed (CJK text, split into bigrams, is walked word by word)."""
-        if not self.prefilter or any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
+        if (terms, prefixes) not in self.beginnings:  # the same for every section a query shows
+            self.beginnings = {(terms, prefixes): word_beginnings(terms, prefixes) if self.prefilter else None}
+        starts = self.beginnings[(terms, prefixes)]
+        if starts is None:
             return split_words(text)
-        starts = {t[:-1] if len(t) > 3 else t for t in terms} | set(prefixes)
         lowered = text.lower()
         if len(lowered) != len(text):  # a few letters change length in lower case: use a regular expression
             pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})\w*", re.I)
@@ -150,6 +153,14 @@ class Highlighter:
             return ()
         start, end = word_bounds(text, 0, min(self.size, len(text)))
         return (Fragment(((text[start:end], False),), False, end < len(text)),)
+
+
+def word_beginnings(terms: frozenset[str], prefixes: tuple[str, ...]) -> frozenset[str] | None:
+    """How the words that may match the terms begin (a stem less its last letter, "happi" -> "happ" for
+    "happy"), or None when words must be walked one by one (CJK terms, or none at all)."""
+    if any(CJK_RUN.search(t) for t in terms) or not (terms or prefixes):
+        return None
+    return frozenset({t[:-1] if len(t) > 3 else t for t in terms} | set(prefixes))
 
 
 def is_word_char(char: str) -> bool:
