@@ -213,6 +213,8 @@ class BM25FScorer:
         wanted = np.sort(docnums)  # places_in takes repeats
         places = [self.body_places(term, wanted) for term in terms]
         decode = self.decoder("body")
+        if len(places) == 2:  # most queries of several words
+            return pair_closeness(docnums, places, decode)
 
         def closeness(doc: int) -> float:
             held = [found.get(doc) for found in places]
@@ -321,6 +323,17 @@ class BM25FScorer:
         frequency *= idf
         frequency /= saturation
         return frequency
+
+
+def pair_closeness(docnums: Any, places: list[dict[int, tuple[Any, int]]], decode: Callable[[bytes], list[int]]) -> Any:
+    """tightness for two terms without its general case, for each document: 1 / the distance between the
+    closest positions of the two terms, or 0 where one is missing (places: see places_in)."""
+    first, second = places
+    closeness = []
+    for doc in docnums.tolist():
+        a, b = first.get(doc), second.get(doc)
+        closeness.append(1 / max(1, closest_pair(decode(a[0][a[1]]), decode(b[0][b[1]]))) if a and b else 0.0)
+    return np.array(closeness, dtype=np.float32)
 
 
 def column_array(reader: Any, field: str, dtype: Any) -> Any:

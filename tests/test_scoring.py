@@ -146,3 +146,18 @@ def test_phrase_documents_equal_whoosh_phrase_matching(make_index, posts_dir, in
             assert searcher.scorer.phrase_docs(field, words).tolist() == expected, (field, words)
             found.append(len(expected))
         assert sum(map(bool, found)) > 50
+
+
+def test_closeness_of_two_terms_equals_tightness():
+    """The two-term shortcut gives each document what tightness() gives it, 0 where a term is missing."""
+    from search.codec import CompactPositions
+    from search.scoring import pair_closeness
+
+    rng, encoding = random.Random(5), CompactPositions()
+    spots = [[sorted(rng.sample(range(rng.choice([40, 300, 2000])), rng.randint(1, 6))) for _ in range(2)] for _ in range(300)]
+    places = [{doc: ([encoding.encode(pair[term])], 0) for doc, pair in enumerate(spots)} for term in (0, 1)]
+    places[0][300], places[1][301] = ([encoding.encode([3])], 0), ([encoding.encode([4])], 0)  # one term each
+    docnums = np.arange(302)[::-1]
+    expected = [tightness(spots[doc]) if doc < 300 else 0.0 for doc in docnums]
+    assert pair_closeness(docnums, places, encoding.decode_positions).tolist() == pytest.approx(expected)
+    assert 0 < min(expected[2:]) and max(expected) == 1.0  # both near and far pairs
