@@ -226,15 +226,19 @@ class BM25FScorer:
 
     def body_positions(self, term: str, docnums: Any) -> dict[int, list[int]]:
         """A term's positions in the body of each of the (ascending, global) docnums that holds it."""
-        decode = self.decoder("body")
-        return {doc: decode(values[index]) for doc, (values, index) in self.body_places(term, docnums).items()}
+        return positions_in(self.body_blocks(term), docnums, self.decoder("body"))
 
     def body_places(self, term: str, docnums: Any) -> dict[int, tuple[Any, int]]:
         """Where a term's body positions are for each of the (ascending, global) docnums that holds it (see
-        places_in), in the posting blocks the last score_all decoded when it read this term."""
+        places_in)."""
+        return places_in(self.body_blocks(term), docnums)
+
+    def body_blocks(self, term: str) -> list[tuple[Any, Any]]:
+        """A term's body posting blocks (global docnums, values): those the last score_all decoded when it read
+        the term, else read now."""
         if term not in self.body_postings:
             self.keep_body_postings(term, [(s.offset, s.postings("body", term)) for s in self.segments])
-        return places_in(self.body_postings[term], docnums)
+        return self.body_postings[term]
 
     def decoder(self, field: str) -> Callable[[bytes], list[int]]:
         """The function that reads a position list of the field."""

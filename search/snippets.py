@@ -5,14 +5,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from .analysis import CJK_RUN, split_words
 
 ELLIPSIS = "…"
 MAX_MATCHES = 400
 WINDOW_MATCHES = 40  # matches counted per window
-WORD_CHAR = re.compile(r"\w")
 WORD_REST = re.compile(r"\w*")
 
 
