@@ -294,12 +294,18 @@ def table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def corpus_parser(description: str) -> argparse.ArgumentParser:
+    """The options every speed benchmark takes: the corpus, how many queries, how many timed passes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--corpus", default="rust-blog")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the queries (median per query)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = corpus_parser(__doc__.splitlines()[0])
+    parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--build-runs", type=int, default=3, help="full builds (the median is reported)")
     parser.add_argument("--incremental-runs", type=int, default=3, help="runs of each incremental case (median)")
     args = parser.parse_args(argv)

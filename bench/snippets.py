@@ -12,7 +12,6 @@ site's, which flatters Whoosh's pinpoint highlighting).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -27,7 +26,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import OrGroup, QueryParser
 from whoosh.query import Or, Term
 
-from bench.run import CORPORA, extract_sections, latency, machine, make_queries, save_results
+from bench.run import CORPORA, corpus_parser, extract_sections, latency, machine, make_queries, save_results
 from search.indexer import build_index
 from search.query import SearchIndex, highlight_terms, open_index
 from search.snippets import Highlighter, to_html
@@ -159,11 +158,7 @@ def table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default="rust-blog")
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--passes", type=int, default=3)
-    args = parser.parse_args(argv)
+    args = corpus_parser(__doc__.splitlines()[0]).parse_args(argv)
     result = measure(args.corpus, args.queries, args.passes)
     save_results(f"snippets-{args.corpus}", result, table(result))
     return 0
