@@ -161,6 +161,48 @@ class MappedFile(BufferFile):
         self.is_closed = False
 
 
+class TermTable:
+    """A segment's term dictionary (W3's hash file of field number + term -> term info), looked up in its memory
+    map directly: Whoosh's reader takes a field check, a key coder and three generators per look-up (~2x)."""
+
+    POINTER = struct.Struct("!Iq")  # a slot: the key's hash, where its entry starts
+    LENGTHS = struct.Struct("!ii")  # an entry: key length, value length, then the key and the value
+
+    def __init__(self, terms: Any) -> None:
+        self.table = terms._tindex
+        self.postfile = terms._postfile
+        self.buffer = getattr(self.table.dbfile, "_buf", None)  # None when the file is not in memory
+        self.prefixes = {name: struct.pack("!H", number) for name, number in terms._fieldmap.items()}
+
+    def info(self, field: str, term: str) -> bytes | None:
+        """The term's encoded W3 term info in the field, or None when the segment lacks it."""
+        prefix = self.prefixes.get(field)
+        if prefix is None:
+            return None
+        key = prefix + term.encode("utf-8")
+        if self.buffer is None:
+            return self.table.get(key)
+        keyhash = self.table.hashfn(key)
+        start, slots = self.table.tables[keyhash & 255]
+        return self.probe(key, keyhash, start, slots) if slots else None
+
+    def probe(self, key: bytes, keyhash: int, start: int, slots: int) -> bytes | None:
+        """Walk the hash table's slots from the key's own (open addressing) to its entry or an empty slot."""
+        buffer, size = self.buffer, self.POINTER.size
+        at, end = start + (keyhash >> 8) % slots * size, start + slots * size
+        for _ in range(slots):
+            slot_hash, entry = self.POINTER.unpack_from(buffer, at)
+            if not entry:
+                return None
+            if slot_hash == keyhash:
+                key_length, value_length = self.LENGTHS.unpack_from(buffer, entry)
+                key_start = entry + self.LENGTHS.size
+                if key_length == len(key) and buffer[key_start : key_start + key_length] == key:
+                    return bytes(buffer[key_start + key_length : key_start + key_length + value_length])
+            at = at + size if at + size < end else start
+        return None
+
+
 class MappedStream:
     """Part of a memory map read as a file (read, readline, lines, seek, tell), without copying it first."""
 
@@ -518,9 +560,8 @@ def running_totals(first: int, steps: Any) -> Any:
     """first, then first plus each running total of the steps: docnums from their gaps, offsets from lengths."""
     totals = np.empty(len(steps) + 1, dtype=np.int64)
     totals[0] = first
-    np.cumsum(steps, out=totals[1:])
-    totals[1:] += first
-    return totals
+    totals[1:] = steps
+    return np.add.accumulate(totals, out=totals)  # in place, in one dtype: np.cumsum casting steps costs 2.5x
 
 
 def decode_block(count: int, flags: int, data: bytes) -> tuple[Any, Any, Any]:

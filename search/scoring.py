@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 
-from .codec import decode_block, field_lengths, fixed_column_array
+from .codec import TermTable, decode_block, field_lengths, fixed_column_array
 from .schema import SEARCH_FIELDS
 
 # BM25F parameters: length normalisation and term-frequency saturation (see README, Ranking).
@@ -34,6 +34,7 @@ class Segment:
         self.reader = reader
         self.offset = offset
         self.size = reader.doc_count_all()
+        self.terms = TermTable(reader._terms)
         self.norms = {field: self.norm_array(field, averages[field]) for field in SEARCH_FIELDS}
         self.post_keys = column_array(reader, "post_key", np.int64)
         self.dates = column_array(reader, "date_order", np.int64)
@@ -51,7 +52,7 @@ class Segment:
 
     def postings(self, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:
         """A term's local docnums, weights and decoded blocks in one field (see read_postings)."""
-        return read_postings(self.reader, field, term)
+        return read_postings(self.terms, field, term)
 
 
 def tightness(spots: list[list[int]]) -> float:
@@ -137,26 +138,21 @@ def in_a_row(positions: list[list[int]]) -> bool:
     return True
 
 
-def read_postings(reader: Any, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:
+def read_postings(terms: TermTable, field: str, term: str) -> tuple[Any, Any, list[tuple[Any, Any, Any]]] | None:
     """A term's docnums and weights in one field of a segment, and its decoded blocks (docnums, weights,
     values: the encoded positions); None when absent. Weights carry the field boost. Deleted documents are
     left in (scores mask them with `live`)."""
-    blocks = list(posting_blocks(reader, field, term))
+    blocks = list(posting_blocks(terms, field, term))
     if len(blocks) < 2:
         return (blocks[0][0], blocks[0][1], blocks) if blocks else None
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]), blocks
 
 
-def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[Any, Any, Any]]:
+def posting_blocks(terms: TermTable, field: str, term: str) -> Iterator[tuple[Any, Any, Any]]:
     """A term's posting blocks in one field of a segment, decoded, read in one pass over the list's bytes; none
     when the term is absent. In Whoosh's W3 format a block is its signed length (negative for the last), a
     pickled info tuple, and the block's data (see codec.decode_block)."""
-    terms = reader._terms
-    try:
-        key = terms._keycoder(field, reader._text_to_bytes(field, term))
-    except Exception:  # Whoosh raises TermNotFound for a field it lacks, and others on odd terms
-        return
-    entry = terms._tindex.get(key)  # Whoosh's term_info() raises for an absent term: slower than a look-up
+    entry = terms.info(field, term)
     if entry is None:
         return
     info = W3TermInfo.from_bytes(entry)
@@ -166,7 +162,7 @@ def posting_blocks(reader: Any, field: str, term: str) -> Iterator[tuple[Any, An
         return
     offset, length = info.extent()
     length = length[0] if isinstance(length, tuple) else length  # Whoosh reads it as a 1-tuple
-    raw = terms._postfile.get(offset, length)
+    raw = terms.postfile.get(offset, length)
     stream = io.BytesIO(raw)
     at, last = len(WHOOSH3_HEADER_MAGIC), False
     while not last:

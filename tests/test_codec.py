@@ -16,7 +16,7 @@ from whoosh.query import Phrase
 
 from search.analysis import ProseField
 from search.codec import CompactCodec, CompactPositions, PackedValues, maybe_compress, pack_postings, pack_values
-from search.codec import unpack_postings
+from search.codec import TermTable, unpack_postings
 from search.scoring import read_postings
 
 
@@ -142,7 +142,7 @@ def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> N
         reader = searcher.reader()
         decode = reader.schema["body"].format.decode_positions
         for word in ("common", "ground", "word", "filler", "rare"):
-            ids, weights, blocks = read_postings(reader, "body", word)
+            ids, weights, blocks = read_postings(TermTable(reader._terms), "body", word)
             values = [value for _, _, block_values in blocks for value in block_values]
             matcher = reader.postings("body", word)
             expected = []
@@ -150,8 +150,27 @@ def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> N
                 expected.append((matcher.id(), matcher.weight(), matcher.value_as("positions")))
                 matcher.next()
             assert list(zip(ids.tolist(), weights.tolist(), map(decode, values))) == expected, word
-        assert read_postings(reader, "body", "absent") is None
+        assert read_postings(TermTable(reader._terms), "body", "absent") is None
 
+
+def test_term_table_finds_what_whoosh_finds(tmp_path: Path) -> None:
+    """The direct hash-table look-up gives every term's info as Whoosh's term dictionary does, and None for a
+    term or field the segment lacks, whether the file is read from memory or through Whoosh."""
+    index = write_index(tmp_path / "index", CompactCodec())
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        terms = [(field, text.decode("utf-8")) for field, text in reader.all_terms()]
+        assert len(terms) > 100
+        table = TermTable(reader._terms)
+        assert table.buffer is not None
+        for field, text in terms:
+            expected = reader._terms._tindex.get(reader._terms._keycoder(field, text.encode("utf-8")))
+            assert table.info(field, text) == expected is not None
+        assert table.info("body", "absent") is None
+        assert table.info("no_such_field", "common") is None
+        table.buffer = None  # as for a segment file Whoosh reads as a stream
+        assert table.info("body", "common") == reader._terms._tindex.get(reader._terms._keycoder("body", b"common"))
+        assert table.info("body", "absent") is None
 
 
 def test_short_posting_lists_are_kept_in_the_term_info(tmp_path: Path) -> None:
