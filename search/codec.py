@@ -293,6 +293,20 @@ class StoredFieldsColumn(VarBytesColumn):
 STORED_FIELDS = StoredFieldsColumn()
 
 
+class PickledColumn(VarBytesColumn):
+    """A small pickled value for some documents (None for the others), read without the stored fields."""
+
+    class Writer(VarBytesColumn.Writer):
+        def add(self, docnum: int, value: Any) -> None:
+            if value is not None:  # Whoosh's merges copy every document's value, None or not
+                super().add(docnum, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+    class Reader(VarBytesColumn.Reader):
+        def __getitem__(self, docnum: int) -> Any:
+            packed = super().__getitem__(docnum)
+            return pickle.loads(packed) if packed else None
+
+
 class NumericColumnBuffer:
     """A numeric column's values, written in Whoosh's layout (big-endian, defaults where no value was given,
     trailing defaults left out) when the column is finished."""

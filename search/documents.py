@@ -67,8 +67,8 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
                 "heading": mark + section.heading if section.heading else "",
                 "heading_path": " > ".join(section.path),
                 "anchor": section.anchor,
-                "body": mark + body if body else "",
-                "code": section.code,
+                "body": mark + single_spaced(body) if body else "",
+                "code": single_spaced(section.code),
                 "position": section.position,
             }
         )
@@ -76,9 +76,22 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
 
 
 def post_fields(post: Post, when: datetime | None) -> dict[str, Any]:
-    """What a search result shows of its post: stored once, with the post's first section (a post's sections
-    are written one after another and deleted together, so its first live section always holds them)."""
-    return {"path": post.relpath, "url": post.url, "title": post.title, "date": when, "tags": tuple(post.tags)}
+    """What a search result shows of its post, the date as ISO text: stored once, with the post's first section
+    (a post's sections are written one after another and deleted together, so its first live section always
+    holds them)."""
+    return {"path": post.relpath, "url": post.url, "title": post.title, "date": iso_date(when), "tags": tuple(post.tags)}
+
+
+def iso_date(value: datetime | None) -> str | None:
+    """ISO date, with the time only when it is not midnight."""
+    if value is None:
+        return None
+    return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+
+
+def single_spaced(text: str) -> str:
+    """Text with each run of whitespace made one space, as snippets show it (stored so: no snippet redoes it)."""
+    return " ".join(text.split())
 
 
 def parse_one(

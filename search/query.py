@@ -613,24 +613,22 @@ class SearchIndex:
         return fields
 
     def post_fields(self, docnum: int) -> dict[str, Any]:
-        """The stored fields of a section's post (see documents.post_fields): path, url, title, date, tags."""
-        scorer = self.scorer
-        return scorer.stored_fields(int(scorer.post_sections[scorer.post_numbers[docnum]]))["post"]
+        """The fields of a section's post (see documents.post_fields): path, url, title, date, tags."""
+        return self.scorer.post_fields(docnum)
 
     def post_hit(self, score: float, sections: list[tuple[float, int]], terms: tuple[frozenset[str], tuple[str, ...]]) -> PostHit:
         """A result post with snippets for its best sections."""
-        shown = [(s, self.stored(d)) for s, d in sections[:SECTIONS_PER_POST]]
-        # The post's own fields are stored with its first section, often one of those shown: no second read then
-        post = next((fields["post"] for _, fields in shown if "post" in fields), None)
-        post = post or self.post_fields(sections[0][1])
+        post = self.post_fields(sections[0][1])
         return PostHit(
             path=post["path"],
             url=post["url"],
             title=post["title"],
-            date=format_date(post["date"]),
+            date=post["date"],
             tags=post["tags"],
             score=score,
-            sections=tuple(self.section_hit(s, fields, post["url"], terms) for s, fields in shown),
+            sections=tuple(
+                self.section_hit(s, self.stored(d), post["url"], terms) for s, d in sections[:SECTIONS_PER_POST]
+            ),
         )
 
     def section_hit(
@@ -701,13 +699,6 @@ def recency_factor(date_orders: Any) -> Any:
     age_days = np.maximum(0.0, (now - date_orders.astype(np.float64)) / 86400)
     factor = 1 + RECENCY_WEIGHT * np.power(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
     return np.where(date_orders == UNDATED, 1.0, factor).astype(np.float32)
-
-
-def format_date(value: Any) -> str | None:
-    """ISO date, with the time only when it is not midnight."""
-    if not isinstance(value, datetime):
-        return None
-    return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
 
 
 def open_index(index_dir: Path | str = "index") -> SearchIndex:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
@@ -18,12 +18,13 @@ def build_schema(lang: str = "en") -> Any:
     from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
     from .analysis import ProseField, name_analyzer
+    from .codec import PickledColumn
 
     return Schema(
         post_key=COLUMN(NumericColumn("q")),  # columns only: no index terms
         title_exact=ID(),
         path=ID(sortable=True),
-        post=STORED(),  # what a result shows of the post (see post_fields): stored with its first section only
+        post=COLUMN(PickledColumn()),  # what a result shows of its post (see post_fields): its first section's
         title=ProseField(lang, field_boost=FIELD_BOOSTS["title"]),
         heading=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["heading"]),
         heading_path=STORED(),

@@ -38,6 +38,7 @@ class Segment:
         self.norms = {field: self.norm_array(field, averages[field]) for field in SEARCH_FIELDS}
         self.post_keys = column_array(reader, "post_key", np.int64)
         self.dates = column_array(reader, "date_order", np.int64)
+        self.posts = raw_column(reader, "post")
         self.live = np.ones(self.size, dtype=bool)
         self.has_deletions = reader.has_deletions()
         if self.has_deletions:
@@ -204,6 +205,12 @@ class BM25FScorer:
         segment = self.segments[bisect_right(self.offsets, docnum) - 1]
         return segment.reader._perdoc.stored_fields(docnum - segment.offset)
 
+    def post_fields(self, docnum: int) -> dict[str, Any]:
+        """What a result shows of a section's post (see documents.post_fields), held by its first live section."""
+        first = int(self.post_sections[self.post_numbers[docnum]])
+        segment = self.segments[bisect_right(self.offsets, first) - 1]
+        return segment.posts[first - segment.offset]
+
     def proximity(self, docnums: Any, terms: list[str]) -> Any:
         """For each document, how close the terms stand in its body (see tightness)."""
         wanted = np.sort(docnums)  # places_in takes repeats
@@ -338,8 +345,13 @@ def pair_closeness(docnums: Any, places: list[dict[int, tuple[Any, int]]], decod
 
 def column_array(reader: Any, field: str, dtype: Any) -> Any:
     """A numeric column of one segment as a numpy array."""
+    return fixed_column_array(raw_column(reader, field), reader.doc_count_all(), dtype)
+
+
+def raw_column(reader: Any, field: str) -> Any:
+    """A column of one segment, read by local docnum without Whoosh's wrapper."""
     column = reader.column_reader(field)
-    return fixed_column_array(getattr(column, "_reader", column), reader.doc_count_all(), dtype)
+    return getattr(column, "_reader", column)
 
 
 def leaf_readers(reader: Any) -> list[tuple[Any, int]]:

@@ -182,8 +182,7 @@ def render(fragments: Iterable[Fragment], mark: Callable[[str], str], plain: Cal
     """Join fragments with ellipses, formatting matched and unmatched pieces."""
     parts = []
     for fragment in fragments:
-        body = "".join(mark(text) if matched else plain(text) for text, matched in fragment.pieces)
-        body = " ".join(body.split())  # whitespace runs collapsed, ends trimmed
+        body = "".join(mark(text) if matched else plain(text) for text, matched in fragment.pieces).strip()
         parts.append((ELLIPSIS if fragment.cut_before else "") + body + (ELLIPSIS if fragment.cut_after else ""))
     return " ".join(parts)
 

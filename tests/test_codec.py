@@ -10,13 +10,13 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import ID, STORED, Schema
+from whoosh.fields import COLUMN, ID, STORED, Schema
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
 from search.analysis import ProseField
 from search.codec import CompactCodec, CompactPositions, PackedValues, maybe_compress, pack_postings, pack_values
-from search.codec import TermTable, unpack_postings
+from search.codec import PickledColumn, TermTable, unpack_postings
 from search.scoring import read_postings
 
 
@@ -205,6 +205,24 @@ def test_stored_fields_come_back_as_written_and_compressed(tmp_path: Path) -> No
     segment = index._segments()[0]
     storage = CompoundStorage(index.storage.open_file(segment.make_filename(".seg")))
     assert sum(storage.file_length(name) for name in storage.list() if "_stored" in name) < 2000
+
+
+def test_a_pickled_column_keeps_values_of_some_documents_through_a_merge(tmp_path: Path) -> None:
+    """Documents given a value read it back, the others None, also when merging reads each document's value
+    (None included) into the new segment."""
+    index = whoosh_index.create_in(str(tmp_path), Schema(key=ID(stored=True), post=COLUMN(PickledColumn())))
+    written = {"first": {"title": "Grüße", "tags": ("a",)}, "second": None, "third": {"date": "2024-02-29"}}
+    for key, value in written.items():  # one segment each, merged below
+        writer = index.writer(codec=CompactCodec())
+        writer.add_document(key=key, **({"post": value} if value is not None else {}))
+        writer.commit(mergetype=writing.NO_MERGE)
+    writer = index.writer(codec=CompactCodec())
+    writer.commit(optimize=True)
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.is_atomic()
+        column = reader.column_reader("post")
+        assert {reader.stored_fields(d)["key"]: column[d] for d in range(3)} == written
 
 
 def test_a_mapped_stream_reads_as_a_bytesio_of_the_same_bytes_does(tmp_path: Path) -> None:

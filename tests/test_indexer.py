@@ -133,6 +133,10 @@ def test_a_site_updated_a_post_at_a_time_keeps_one_small_segment(posts_dir, inde
         for m in range(4):
             assert search_paths(index_dir, f"new{m}" if m <= n else f"old{m}") == [f"p{m}.md"]
             assert search_paths(index_dir, f"old{m}" if m <= n else f"new{m}") == []
+        with SearchIndex(index_dir) as searcher:  # the post fields of merged sections came along
+            assert [(h.title, h.url) for h in searcher.search("text", per_page=4).hits] == [
+                (f"P{m}", f"/p{m}/") for m in range(4)
+            ]
 
 
 def test_rebuild_reads_everything_again(posts_dir, index_dir):

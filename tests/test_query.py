@@ -182,6 +182,16 @@ def test_every_returned_snippet_marks_a_query_word(searcher):
             assert all("<mark>" in section.snippet for section in hit.sections), (query, hit.path)
 
 
+def test_snippets_show_whitespace_runs_as_single_spaces(make_index):
+    """Line breaks, indents and tabs of prose and code come out as single spaces (the index stores them so)."""
+    post = "---\ntitle: Layout\n---\nA first line\nwith   wrapping\tand tabs.\n\n```\nfn main() {\n    wrapping();\n}\n```\n"
+    searcher = make_index({"layout.md": post})
+    (prose,) = searcher.search("tabs").hits[0].sections
+    (code,) = searcher.search("main").hits[0].sections
+    assert prose.snippet == "A first line with wrapping and <mark>tabs</mark>."
+    assert code.snippet == "fn <mark>main</mark>() { wrapping(); }"
+
+
 def test_results_are_frozen_dataclasses_and_serialise(searcher):
     results = searcher.search("tomato")
     with pytest.raises(AttributeError):
