@@ -89,3 +89,13 @@ def test_best_windows_agree_with_counting_every_window():
             if all(end <= s or start >= e for s, e in chosen) and len(chosen) < 3:
                 chosen.append((start, end))
         assert finder.best_windows("", found) == chosen
+
+
+def test_text_with_non_ascii_characters_is_matched_at_whole_words_only():
+    """Curly quotes, dashes and accented letters change nothing: words match whole, in any case, and a word
+    that ends a longer word of accented letters is not marked."""
+    text = "“Cats”—the CATS of Zoë’s café; écats and naïvecats are not cats."
+    html = to_html(highlighter().fragments(text, frozenset({"cat", "café"})))
+    assert html == (
+        "“<mark>Cats</mark>”—the <mark>CATS</mark> of Zoë’s <mark>café</mark>; écats and naïvecats are not <mark>cats</mark>."
+    )
