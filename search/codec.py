@@ -167,12 +167,16 @@ class TermTable:
 
     POINTER = struct.Struct("!Iq")  # a slot: the key's hash, where its entry starts
     LENGTHS = struct.Struct("!ii")  # an entry: key length, value length, then the key and the value
+    LOADED_SIZE = 64 * 1024  # a dictionary file up to this size (~500 terms: a post or a few) is read whole
 
     def __init__(self, terms: Any) -> None:
         self.table = terms._tindex
         self.postfile = terms._postfile
         self.buffer = getattr(self.table.dbfile, "_buf", None)  # None when the file is not in memory
         self.prefixes = {name: struct.pack("!H", number) for name, number in terms._fieldmap.items()}
+        # The small segment of the last updates misses most words a query looks up: a dict says so fastest
+        small = self.buffer is not None and self.buffer.nbytes <= self.LOADED_SIZE
+        self.loaded: dict[bytes, bytes] | None = dict(self.table.items()) if small else None
 
     def info(self, field: str, term: str) -> bytes | None:
         """The term's encoded W3 term info in the field, or None when the segment lacks it."""
@@ -180,6 +184,8 @@ class TermTable:
         if prefix is None:
             return None
         key = prefix + term.encode("utf-8")
+        if self.loaded is not None:
+            return self.loaded.get(key)
         if self.buffer is None:
             return self.table.get(key)
         keyhash = self.table.hashfn(key)

@@ -143,19 +143,19 @@ def read_postings(terms: TermTable, field: str, term: str) -> tuple[Any, Any, li
     """A term's docnums and weights in one field of a segment, and its decoded blocks (docnums, weights,
     values: the encoded positions); None when absent. Weights carry the field boost. Deleted documents are
     left in (scores mask them with `live`)."""
-    blocks = list(posting_blocks(terms, field, term))
+    entry = terms.info(field, term)
+    if entry is None:
+        return None
+    blocks = list(posting_blocks(terms.postfile, entry))
     if len(blocks) < 2:
-        return (blocks[0][0], blocks[0][1], blocks) if blocks else None
+        return blocks[0][0], blocks[0][1], blocks
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]), blocks
 
 
-def posting_blocks(terms: TermTable, field: str, term: str) -> Iterator[tuple[Any, Any, Any]]:
-    """A term's posting blocks in one field of a segment, decoded, read in one pass over the list's bytes; none
-    when the term is absent. In Whoosh's W3 format a block is its signed length (negative for the last), a
-    pickled info tuple, and the block's data (see codec.decode_block)."""
-    entry = terms.info(field, term)
-    if entry is None:
-        return
+def posting_blocks(postfile: Any, entry: bytes) -> Iterator[tuple[Any, Any, Any]]:
+    """The posting blocks of a term (its entry in the term dictionary), decoded, read in one pass over the
+    list's bytes in the postings file. In Whoosh's W3 format a block is its signed length (negative for the
+    last), a pickled info tuple, and the block's data (see codec.decode_block)."""
     info = W3TermInfo.from_bytes(entry)
     if info.is_inlined():  # short posting lists stored in the term dictionary
         ids, weights, values = info.inlined_postings()
@@ -163,7 +163,7 @@ def posting_blocks(terms: TermTable, field: str, term: str) -> Iterator[tuple[An
         return
     offset, length = info.extent()
     length = length[0] if isinstance(length, tuple) else length  # Whoosh reads it as a 1-tuple
-    raw = terms.postfile.get(offset, length)
+    raw = postfile.get(offset, length)
     stream = io.BytesIO(raw)
     at, last = len(WHOOSH3_HEADER_MAGIC), False
     while not last:
