@@ -4,7 +4,7 @@ Whoosh pickles each posting block (docnum gaps, weights, position lists) as one 
 compresses it whole: reading a block means inflating and unpickling everything in it. The postsearch codec
 keeps W3's files, term dictionary and block headers, but writes a block's docnums and weights as plain
 arrays numpy reads in one call (gaps at the narrowest width, weights as a byte of frequency per posting)
-and its positions apart, compressed, read only when a phrase or proximity needs them. Whoosh's matchers
+and its positions apart, read only when a phrase or proximity needs them. Whoosh's matchers
 read these blocks through CompactLeafMatcher (see CompactCodec.postings_reader), and the scorer through
 decode_block; both still read Whoosh's own blocks.
 """
@@ -50,9 +50,10 @@ INLINE_POSTINGS = 4
 WIDE = 255  # first byte of a position list whose gaps do not all fit in a byte
 WIDE_MARK = bytes([WIDE])
 # A block is Whoosh's signed length and pickled info tuple, then its postings (pack_postings) and its values apart
-# (pack_values, compressed when that pays): the scorer reads the values of only the blocks it needs them from.
+# (pack_values): the scorer reads the values of only the blocks it needs them from. Values are not compressed:
+# zlib saved a third of their bytes (~4% of an index) but took 10 µs a block for each proximity or phrase check.
 # The info tuple's compression level (0-9 in Whoosh's own blocks) holds these flags instead.
-SPLIT, VALUES_ZIPPED, FIXED_SIZE_VALUES = 16, 64, 128
+SPLIT, FIXED_SIZE_VALUES = 16, 128
 POSTINGS_SIZE = struct.Struct("<I")
 POSTINGS_HEAD = struct.Struct("<BId")  # layout (gap width and weights kind), first docnum, weights' factor
 GAP_WIDTHS = (1, 2, 4)  # bytes per docnum gap; the layout's low two bits index this
@@ -411,8 +412,7 @@ def fixed_column_array(column: Any, size: int, dtype: Any) -> Any:
 
 class CompactPostingsWriter(W3PostingsWriter):
     """Writes posting blocks with docnums and weights as plain arrays and positions apart (see the module's
-    docstring), keeps lists of up to INLINE_POSTINGS postings in the term dictionary, and compresses only
-    where it pays."""
+    docstring), and keeps lists of up to INLINE_POSTINGS postings in the term dictionary."""
 
     def finish_postings(self) -> Any:
         if self.written() or len(self._ids) > INLINE_POSTINGS:
@@ -442,11 +442,10 @@ class CompactPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        level, fixed_size = self._compression, self._format.fixed_value_size()
+        fixed_size = self._format.fixed_value_size()
         postings = pack_postings(self._ids, self._weights, self._format.field_boost)
-        values, values_zipped = maybe_compress(pack_values(self._values, fixed_size), level)
-        flags = SPLIT | VALUES_ZIPPED * values_zipped
-        flags |= FIXED_SIZE_VALUES * bool(fixed_size)
+        values = pack_values(self._values, fixed_size)
+        flags = SPLIT | FIXED_SIZE_VALUES * bool(fixed_size)
         info = (
             len(self._ids),
             self._ids[-1],
@@ -493,12 +492,6 @@ class CompactLeafMatcher(W3LeafMatcher):
             self._values = tuple(values[i : i + size] for i in range(0, len(values), size))
         else:
             self._values = values
-
-
-def maybe_compress(data: bytes, level: int) -> tuple[bytes, bool]:
-    """zlib-compressed data when that is smaller (and whether it is)."""
-    compressed = zlib.compress(data, level) if level and len(data) > 16 else data
-    return (compressed, True) if len(compressed) < len(data) else (data, False)
 
 
 def pack_postings(docnums: Any, weights: Any, boost: float) -> bytes:
@@ -548,10 +541,10 @@ def pack_values(values: list[bytes], fixed_size: int | None) -> bytes:
 
 
 class PackedValues(Sequence):
-    """A block's value strings, cut from the packed bytes (decompressed on first use) when asked for."""
+    """A block's value strings, cut from the packed bytes when asked for."""
 
-    def __init__(self, data: bytes, zipped: bool, count: int) -> None:
-        self.data, self.zipped, self.count = data, zipped, count
+    def __init__(self, data: bytes, count: int) -> None:
+        self.data, self.count = data, count
         self.bounds: Any = None  # where each value starts, and where the last ends
 
     def __len__(self) -> int:
@@ -568,8 +561,6 @@ class PackedValues(Sequence):
         return self.data[bounds[index] : bounds[index + 1]]
 
     def unpack(self) -> Any:
-        if self.zipped:
-            self.data = zlib.decompress(self.data)
         width = self.data[0]
         lengths = np.frombuffer(self.data, np.uint8 if width == 1 else "<u4", self.count, 1)
         self.bounds = running_totals(1 + width * self.count, lengths)
@@ -594,8 +585,8 @@ def decode_block(count: int, flags: int, data: bytes) -> tuple[Any, Any, Any]:
         if not values:
             return ids, weights, None
         if flags & FIXED_SIZE_VALUES:
-            return ids, weights, zlib.decompress(values) if flags & VALUES_ZIPPED else values
-        return ids, weights, PackedValues(values, bool(flags & VALUES_ZIPPED), count)
+            return ids, weights, values
+        return ids, weights, PackedValues(values, count)
     gaps, weights, values = pickle.loads(zlib.decompress(data) if flags else data)  # a W3 block: one pickled tuple
     ids = np.cumsum(np.frombuffer(gaps, np.uint32) if isinstance(gaps, array) else gaps, dtype=np.int64)
     if weights is None or isinstance(weights, float):

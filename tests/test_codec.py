@@ -15,7 +15,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
 from search.analysis import ProseField
-from search.codec import CompactCodec, CompactPositions, PackedValues, maybe_compress, pack_postings, pack_values
+from search.codec import CompactCodec, CompactPositions, PackedValues, pack_postings, pack_values
 from search.codec import PickledColumn, TermTable, unpack_postings
 from search.scoring import read_postings
 
@@ -51,18 +51,16 @@ def test_postings_round_trip(docnums: list[int], weights: list[float], boost: fl
 
 @pytest.mark.parametrize("values", [[b"\x01", b"\x02\x03", b"", b"x" * 40], [b"a", b"b" * 300, b"c"]])
 def test_packed_values_give_back_each_value(values: list[bytes]) -> None:
-    """Values packed with byte-wide or 4-byte lengths, compressed or not, come back by index, slice and loop."""
-    for level in (0, 6):
-        packed, zipped = maybe_compress(pack_values(values, None), level)
-        found = PackedValues(packed, zipped, len(values))
-        assert list(found) == values and len(found) == len(values)
-        assert found[-1] == values[-1] and found[1:3] == values[1:3]
-        with pytest.raises(IndexError):
-            found[len(values)]
+    """Values packed with byte-wide or 4-byte lengths come back by index, slice and loop."""
+    found = PackedValues(pack_values(values, None), len(values))
+    assert list(found) == values and len(found) == len(values)
+    assert found[-1] == values[-1] and found[1:3] == values[1:3]
+    with pytest.raises(IndexError):
+        found[len(values)]
 
 
 def documents() -> list[dict[str, str]]:
-    """300 documents: "common" everywhere at varying places (blocks big enough to compress), one rare term."""
+    """300 documents: "common" everywhere at varying places (blocks big enough for Whoosh to compress), one rare term."""
     docs = []
     for n in range(300):
         words = ["filler"] * (n % 40) + ["common", "ground"] + ["word"] * (n % 7) + ["common"] * (n % 3)
@@ -136,7 +134,7 @@ def test_compact_postings_take_less_space_than_whoosh_default(tmp_path: Path) ->
 )
 def test_read_postings_equals_whoosh_matcher(tmp_path: Path, codec: object) -> None:
     """The scorer's one-pass block decoder gives the docnums, weights and positions Whoosh's matcher gives, over
-    many blocks, compressed or not, in either codec's blocks."""
+    many blocks, in either codec's blocks (Whoosh's compressed)."""
     index = write_index(tmp_path / "index", codec)
     with index.searcher() as searcher:
         reader = searcher.reader()
