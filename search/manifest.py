@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex
 MANIFEST_NAME = "postsearch.json"
 INDEX_NAME = "MAIN"
 TOC_FILE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
+SETTLED_NS = 2 * 10**9  # a folder's timestamp this old cannot be repeated by a later change (see settled_stamp)
 INDEX_FILE = re.compile(rf"^_?{INDEX_NAME}[_.]")  # Whoosh's files: segments, tables of contents, lock, temporary
 
 
@@ -74,6 +76,17 @@ def latest_generation(index_dir: Path) -> int:
         return -1
     generations = [int(m[1]) for m in map(TOC_FILE.match, names) if m]
     return max(generations, default=-1)
+
+
+def settled_stamp(index_dir: Path) -> int | None:
+    """The folder's modification time when it is old enough that any later change (a commit adds a file) must
+    show as another time, else None: file systems stamp at a coarse clock tick, so a change within the tick of
+    the last one could leave the time as it was."""
+    try:
+        stamp = os.stat(index_dir).st_mtime_ns
+    except OSError:
+        return None
+    return stamp if time.time_ns() - stamp > SETTLED_NS else None
 
 
 def is_empty_folder(index_dir: Path) -> bool:

@@ -20,7 +20,7 @@ from whoosh import query as wq
 
 from .config import SORTS
 from .errors import IndexVersionMismatch, QueryError
-from .manifest import INDEX_NAME, latest_generation, require_index
+from .manifest import INDEX_NAME, latest_generation, require_index, settled_stamp
 from .schema import SCHEMA_VERSION, SEARCH_FIELDS, UNDATED, build_schema
 from .analysis import CJK_RUN, index_terms, split_words, title_key
 from .languages import strip_marker
@@ -285,6 +285,7 @@ class SearchIndex:
         self.searcher = self.index.searcher()
         self.scorer = BM25FScorer(self.searcher)
         self.paths = path_column(self.searcher.reader())
+        self.checked_stamp: int | None = None  # the folder's time at the last refresh, once settled
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
         self.expanded: dict[str, tuple[str, ...]] = {}  # prefixes expanded lately: each is met once per field
@@ -306,6 +307,10 @@ class SearchIndex:
 
     def refresh(self) -> None:
         """Pick up a newer index generation if one was committed."""
+        stamp = settled_stamp(self.index_dir)
+        if stamp is not None and stamp == self.checked_stamp:
+            return  # no file added to the folder since the last look (a stat, not a listing of it)
+        self.checked_stamp = stamp
         if latest_generation(self.index_dir) != self.manifest.generation:
             self.manifest = require_index(self.index_dir, SCHEMA_VERSION)
             # A new searcher, not Whoosh's refresh(): that reuses segment readers, and with them the deletions

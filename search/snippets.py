@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
+from itertools import islice
 from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple, Sequence
 
@@ -124,7 +126,10 @@ class Highlighter:
         candidates.sort()
         chosen: list[tuple[int, int]] = []
         for _, _, start, end in candidates:
-            if all(end <= s or start >= e for s, e in chosen):
+            for taken_start, taken_end in chosen:
+                if start < taken_end and taken_start < end:
+                    break  # overlaps a better window
+            else:
                 chosen.append((start, end))
                 if len(chosen) == self.max_fragments:
                     break
@@ -135,13 +140,13 @@ class Highlighter:
         start, end = word_bounds(text, start, min(end, len(text)))
         pieces: list[tuple[str, bool]] = []
         position = start
-        for match in found:
-            if match.start < start or match.end > end:
-                continue
-            if match.start > position:
-                pieces.append((text[position : match.start], False))
-            pieces.append((text[match.start : match.end], True))
-            position = match.end
+        for match_start, match_end, _ in islice(found, bisect_left(found, (start,)), None):  # sorted, apart
+            if match_end > end:
+                break
+            if match_start > position:
+                pieces.append((text[position:match_start], False))
+            pieces.append((text[match_start:match_end], True))
+            position = match_end
         if position < end:
             pieces.append((text[position:end], False))
         return Fragment(tuple(pieces), start > 0, end < len(text))
@@ -198,7 +203,14 @@ def render(fragments: Iterable[Fragment], mark: Callable[[str], str], plain: Cal
 
 def to_html(fragments: Iterable[Fragment]) -> str:
     """HTML: the source text escaped first, then <mark> around matches."""
-    return render(fragments, lambda t: f"<mark>{html.escape(t)}</mark>", html.escape)
+    return render(fragments, lambda t: f"<mark>{escape(t)}</mark>", escape)
+
+
+def escape(text: str) -> str:
+    """html.escape(text), without its five replacements for the many texts that need none."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return html.escape(text)
+    return text
 
 
 def to_ansi(fragments: Iterable[Fragment]) -> str:

@@ -216,6 +216,21 @@ def test_searcher_sees_a_newer_generation(searcher, posts_dir, index_dir):
     assert paths(searcher.search("kumquat")) == ["new.md"]
 
 
+def test_searcher_sees_a_newer_generation_of_a_folder_long_unchanged(searcher, posts_dir, index_dir):
+    """Once the folder's time is settled, a search only stats it; a commit still shows, as a new time."""
+    import os
+    from search.indexer import build_index
+    from conftest import write
+
+    past = os.stat(index_dir).st_mtime - 60
+    os.utime(index_dir, (past, past))
+    assert paths(searcher.search("kumquat")) == []
+    assert searcher.checked_stamp is not None
+    write(posts_dir, "new.md", "---\ntitle: New\n---\nKumquat arrives.\n")
+    build_index(posts_dir, index_dir)
+    assert paths(searcher.search("kumquat")) == ["new.md"]
+
+
 def test_searcher_drops_what_a_newer_generation_deleted(make_index, posts_dir, index_dir):
     """An open index that sees a post updated no longer finds the post's old text."""
     from search.indexer import build_index

@@ -11,8 +11,10 @@ def highlighter(size=160):
 
 
 def test_marks_matches_and_escapes_html_first():
-    fragments = highlighter().fragments("a <b>cat</b> & cats", frozenset({"cat"}))
-    assert to_html(fragments) == "a &lt;b&gt;<mark>cat</mark>&lt;/b&gt; &amp; <mark>cats</mark>"
+    fragments = highlighter().fragments("a <b>cat</b> & cats \"cat's\" plain", frozenset({"cat"}))
+    assert to_html(fragments) == (
+        "a &lt;b&gt;<mark>cat</mark>&lt;/b&gt; &amp; <mark>cats</mark> &quot;<mark>cat</mark>&#x27;s&quot; plain"
+    )
 
 
 def test_long_text_gives_at_most_three_fragments_of_about_the_size():
