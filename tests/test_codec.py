@@ -15,7 +15,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
 from search.analysis import ProseField
-from search.codec import CompactCodec, CompactPositions, PackedValues, pack_postings, pack_values
+from search.codec import CRC32_HASH, CompactCodec, CompactPositions, PackedValues, pack_postings, pack_values
 from search.codec import PickledColumn, TermTable, unpack_postings
 from search.scoring import read_postings
 
@@ -161,6 +161,7 @@ def test_term_table_finds_what_whoosh_finds(tmp_path: Path) -> None:
         assert len(terms) > 100
         table = TermTable(reader._terms)
         assert table.buffer is not None and table.loaded is not None
+        assert table.table.hashtype == CRC32_HASH  # the compact codec's: Whoosh's own lookups below read it too
         for lookup in ("loaded", "probed", "whoosh"):
             if lookup == "probed":
                 table.loaded = None  # as for a big segment
