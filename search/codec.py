@@ -282,7 +282,25 @@ class CompactPerDocReader(W3PerDocReader):
     """W3's per-document reader, reading stored fields from the StoredFieldsColumn."""
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
-        return self._cached_reader("_stored", STORED_FIELDS)[docnum] or {}
+        return self.stored_fields_column()[docnum] or {}
+
+    def stored_fields_column(self) -> Any:
+        """The reader of every document's stored fields (see StoredFieldsColumn)."""
+        return self._cached_reader("_stored", STORED_FIELDS)
+
+
+class MappedBytesReader(VarBytesColumn.Reader):
+    """Whoosh's reader of a column of byte strings, cutting a value straight out of the memory map (Whoosh's
+    takes three calls and a copy: ~0.5 µs of each stored-fields read)."""
+
+    def value_bytes(self, docnum: int) -> Any:
+        """The document's value (empty when it has none), as bytes or a view of the map."""
+        length = self._lengths[docnum]
+        buffer = getattr(self._dbfile, "_buf", None)
+        if not length or buffer is None:
+            return super().__getitem__(docnum)
+        start = self._basepos + self._offsets[docnum]
+        return buffer[start : start + length]
 
 
 class StoredFieldsColumn(VarBytesColumn):
@@ -294,9 +312,9 @@ class StoredFieldsColumn(VarBytesColumn):
         def add(self, docnum: int, fields: dict[str, Any]) -> None:
             super().add(docnum, lz4.block.compress(pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)))
 
-    class Reader(VarBytesColumn.Reader):
+    class Reader(MappedBytesReader):
         def __getitem__(self, docnum: int) -> dict[str, Any] | None:
-            packed = super().__getitem__(docnum)
+            packed = self.value_bytes(docnum)
             return pickle.loads(lz4.block.decompress(packed)) if packed else None
 
 
@@ -311,9 +329,9 @@ class PickledColumn(VarBytesColumn):
             if value is not None:  # Whoosh's merges copy every document's value, None or not
                 super().add(docnum, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
 
-    class Reader(VarBytesColumn.Reader):
+    class Reader(MappedBytesReader):
         def __getitem__(self, docnum: int) -> Any:
-            packed = super().__getitem__(docnum)
+            packed = self.value_bytes(docnum)
             return pickle.loads(packed) if packed else None
 
 

@@ -39,6 +39,7 @@ class Segment:
         self.post_keys = column_array(reader, "post_key", np.int64)
         self.dates = column_array(reader, "date_order", np.int64)
         self.posts = raw_column(reader, "post")
+        self.stored = reader._perdoc.stored_fields_column()
         self.live = np.ones(self.size, dtype=bool)
         self.has_deletions = reader.has_deletions()
         if self.has_deletions:
@@ -203,7 +204,7 @@ class BM25FScorer:
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A document's stored fields, read straight from its segment (Whoosh's reader re-checks every name)."""
         segment = self.segments[bisect_right(self.offsets, docnum) - 1]
-        return segment.reader._perdoc.stored_fields(docnum - segment.offset)
+        return segment.stored[docnum - segment.offset] or {}
 
     def post_fields(self, docnum: int) -> dict[str, Any]:
         """What a result shows of a section's post (see documents.post_fields), held by its first live section."""
