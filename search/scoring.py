@@ -25,6 +25,10 @@ from .schema import SEARCH_FIELDS
 B = 0.6
 K1 = 0.9
 BLOCK_LENGTH = struct.Struct("!i")
+# A W3 term info (W3TermInfo.to_bytes): whether its list is inlined, its weight and document frequency, length and
+# weight bounds, docnum bounds; then the pickled list, or where the list is in the postings file and its length.
+TERM_HEAD = W3TermInfo._struct
+LIST_EXTENT = struct.Struct("!Qi")
 
 
 class Segment:
@@ -157,13 +161,11 @@ def posting_blocks(postfile: Any, entry: bytes) -> Iterator[tuple[Any, Any, Any]
     """The posting blocks of a term (its entry in the term dictionary), decoded, read in one pass over the
     list's bytes in the postings file. In Whoosh's W3 format a block is its signed length (negative for the
     last), a pickled info tuple, and the block's data (see codec.decode_block)."""
-    info = W3TermInfo.from_bytes(entry)
-    if info.is_inlined():  # short posting lists stored in the term dictionary
-        ids, weights, values = info.inlined_postings()
+    if entry[0]:  # short posting lists are stored in the term dictionary, pickled
+        ids, weights, values = pickle.loads(entry[TERM_HEAD.size :])
         yield np.asarray(ids, np.int64), np.asarray(weights, np.float32), values
         return
-    offset, length = info.extent()
-    length = length[0] if isinstance(length, tuple) else length  # Whoosh reads it as a 1-tuple
+    offset, length = LIST_EXTENT.unpack_from(entry, TERM_HEAD.size)
     raw = postfile.get(offset, length)
     stream = io.BytesIO(raw)
     at, last = len(WHOOSH3_HEADER_MAGIC), False
