@@ -564,7 +564,8 @@ def unpack_postings(data: bytes, count: int) -> tuple[Any, Any]:
     if kind == CONSTANT_WEIGHTS:
         return ids, np.full(count, factor, dtype=np.float32)
     if kind == BYTE_WEIGHTS:
-        return ids, (np.frombuffer(data, np.uint8, count, start).astype(np.float64) * factor).astype(np.float32)
+        frequencies = np.frombuffer(data, np.uint8, count, start)
+        return ids, np.multiply(frequencies, factor, dtype=np.float64).astype(np.float32)  # as pack_postings checked
     return ids, np.frombuffer(data, "<f4", count, start).astype(np.float32)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import islice
 from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple, Sequence
@@ -108,21 +108,12 @@ class Highlighter:
         start = max(0, found[0].start - lead)
         if len(found) <= WINDOW_MATCHES and found[-1].end <= start + size:
             return [(start, start + size)]  # the first window holds every match: no other can beat it
+        ends, terms = [match.end for match in found], [match.term for match in found]
         candidates = []
-        inside: dict[str, int] = {}  # terms of found[i:j], the matches inside the window at found[i]
-        j = 0
         for i, first in enumerate(found):
             start = max(0, first.start - lead)
-            end, last = start + size, min(len(found), i + WINDOW_MATCHES)
-            j = max(j, i)
-            while j < last and found[j].end <= end:
-                inside[found[j].term] = inside.get(found[j].term, 0) + 1
-                j += 1
-            candidates.append((-len(inside), i - j, start, end))
-            if j > i:
-                inside[first.term] -= 1
-                if not inside[first.term]:
-                    del inside[first.term]
+            j = bisect_right(ends, start + size, i, min(len(found), i + WINDOW_MATCHES))  # found[i:j] fit in
+            candidates.append((-len(set(terms[i:j])), i - j, start, start + size))
         candidates.sort()
         chosen: list[tuple[int, int]] = []
         for _, _, start, end in candidates:
