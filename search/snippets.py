@@ -58,19 +58,21 @@ class Highlighter:
         for stem in stemmed:
             if stem in terms:
                 return stem
-        return next((p for p in prefixes if lower.startswith(p)), "")
+        return next((p for p in prefixes if lower.startswith(p)), "") if prefixes else ""
 
     def matches(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> list[Match]:
         """Where the query's terms occur in text."""
         found: list[Match] = []
         for start, end in self.candidate_words(text, terms, prefixes):
             term = self.term_of(text[start:end], terms, prefixes)
-            if term and found and start < found[-1].end:  # overlapping CJK bigrams make one mark
+            if not term:
+                continue
+            if found and start < found[-1].end:  # overlapping CJK bigrams make one mark
                 found[-1] = Match(found[-1].start, end, found[-1].term)
-            elif term:
+            else:
                 found.append(Match(start, end, term))
-            if len(found) >= MAX_MATCHES:
-                break
+                if len(found) == MAX_MATCHES:
+                    break
         return found
 
     def candidate_words(self, text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> Iterable[tuple[int, int]]:
@@ -187,7 +189,7 @@ def render(fragments: Iterable[Fragment], mark: Callable[[str], str], plain: Cal
     """Join fragments with ellipses, formatting matched and unmatched pieces."""
     parts = []
     for fragment in fragments:
-        body = "".join(mark(text) if matched else plain(text) for text, matched in fragment.pieces).strip()
+        body = "".join([mark(text) if matched else plain(text) for text, matched in fragment.pieces]).strip()
         parts.append((ELLIPSIS if fragment.cut_before else "") + body + (ELLIPSIS if fragment.cut_after else ""))
     return " ".join(parts)
 
