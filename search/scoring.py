@@ -11,7 +11,7 @@ import io
 import math
 import pickle
 import struct
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import partial, reduce
 from typing import Any, Callable, Iterable, Iterator
 
@@ -72,15 +72,17 @@ def tightness(spots: list[list[int]]) -> float:
 
 
 def closest_pair(first: list[int], second: list[int]) -> int:
-    """The smallest distance between a position in one sorted list and one in the other."""
-    i = j = 0
+    """The smallest distance between a position in one sorted list and one in the other: each position of the
+    shorter list looked up in the longer (most words stand once or twice in a section, some dozens of times)."""
+    if len(first) > len(second):
+        first, second = second, first
     best = math.inf
-    while i < len(first) and j < len(second):
-        gap = first[i] - second[j]
-        if gap < 0:
-            best, i = min(best, -gap), i + 1
-        else:
-            best, j = min(best, gap), j + 1
+    for position in first:
+        at = bisect_left(second, position)
+        if at < len(second):
+            best = min(best, second[at] - position)
+        if at:
+            best = min(best, position - second[at - 1])
     return best
 
 
