@@ -21,5 +21,7 @@ def language_marker(lang: str, site_lang: str) -> str:
 
 def strip_marker(text: str) -> str:
     """Stored text without its language marker."""
+    if not text.startswith(MARK):  # text in the site's language: most of it
+        return text
     marker = LANG_MARKER.match(text)
     return text[marker.end() :] if marker else text
