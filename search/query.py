@@ -183,6 +183,15 @@ def highlight_terms(q: wq.Query) -> tuple[frozenset[str], tuple[str, ...]]:
     return frozenset(words), tuple(sorted(p for p in prefixes if p))
 
 
+def words_query(stems: tuple[str, ...]) -> wq.Query:
+    """Every stem required, each in any searchable field: what the parser makes of plain words, after Whoosh's
+    normalize() (a word twice is one group, one group stands alone; normalize() takes 20 µs)."""
+    groups = [wq.Or([wq.Term(field, stem) for field in SEARCH_FIELDS]) for stem in stems]
+    if not groups:
+        return wq.NullQuery
+    return wq.And(groups) if len(groups) > 1 else groups[0]
+
+
 def literal_start(pattern: str) -> str:
     """The part of a wildcard pattern before its first wildcard."""
     return re.split(r"[*?\[]", pattern)[0]
@@ -288,6 +297,7 @@ class SearchIndex:
         self.checked_stamp: int | None = None  # the folder's time at the last refresh, once settled
         self.parsers: dict[bool, qparser.QueryParser] = {}
         self.parsed: dict[str, wq.Query] = {}  # the last query parsed, used twice per search
+        self.plain: dict[str, tuple[str, ...]] = {}  # its stems, when it is plain words
         self.expanded: dict[str, tuple[str, ...]] = {}  # prefixes expanded lately: each is met once per field
         self.other_languages = tuple(self.manifest.languages)  # post languages besides the site's
         self.highlighter = Highlighter(
@@ -360,7 +370,8 @@ class SearchIndex:
         if not total and suggestion:
             (total, ranked), corrected = self.rank(suggestion, sort, start, per_page, recent_boost), True
         searched = suggestion if corrected else text
-        words, prefixes = highlight_terms(self.parse(searched))
+        parsed, stems = self.parse(searched), self.plain.get(searched)
+        words, prefixes = highlight_terms(parsed) if stems is None else (frozenset(stems), ())
         translated = {stem for stems in self.translations(searched).values() for stem in stems}
         terms = (words | translated, prefixes)
         pages = max(1, math.ceil(total / per_page))
@@ -371,10 +382,10 @@ class SearchIndex:
         """The query with every word required (relax() makes the any-word form); the last one is kept."""
         if text in self.parsed:
             return self.parsed[text]
-        parsed = self.plain_words_query(text)
-        if parsed is not None:
-            self.parsed = {text: parsed}
-            return parsed
+        stems = self.plain_stems(text)
+        if stems is not None:
+            self.parsed, self.plain = {text: words_query(stems)}, {text: stems}
+            return self.parsed[text]
         dates = "date:" in text.lower()
         if dates not in self.parsers:
             self.parsers[dates] = make_parser(self.index.schema, dates)
@@ -386,12 +397,17 @@ class SearchIndex:
                 parsed = self.parsers[dates].parse(words)
             except Exception as error:
                 raise QueryError(text, f"Cannot read this query ({error}); check its quotes, brackets and field names.") from error
-        self.parsed = {text: parsed}
+        self.parsed, self.plain = {text: parsed}, {}
         return parsed
 
     def plain_words_query(self, text: str) -> wq.Query | None:
         """What the parser makes of a query of plain words, built directly (the parser takes ~1 ms); None for
         anything else: operators, punctuation, CJK text, or a word the analyzer splits."""
+        stems = self.plain_stems(text)
+        return None if stems is None else words_query(stems)
+
+    def plain_stems(self, text: str) -> tuple[str, ...] | None:
+        """The stems of a query of plain words, each once (stop words dropped); None for any other query."""
         words = text.split()
         if not PLAIN_WORDS.fullmatch(text) or OPERATORS & set(words) or CJK_RUN.search(text):
             return None
@@ -401,11 +417,7 @@ class SearchIndex:
             if len(terms) > 1:
                 return None
             stems.extend(terms)
-        # A word twice is one group, and one group stands alone: what Whoosh's normalize() leaves (it takes 20 µs)
-        groups = [wq.Or([wq.Term(field, stem) for field in SEARCH_FIELDS]) for stem in dict.fromkeys(stems)]
-        if not groups:
-            return wq.NullQuery
-        return wq.And(groups) if len(groups) > 1 else groups[0]
+        return tuple(dict.fromkeys(stems))
 
     def docs(self, q: wq.Query) -> Any:
         """Global docnums matching a query (unscored), as a numpy array."""
@@ -477,10 +489,13 @@ class SearchIndex:
 
     def candidates(self, text: str, recent_boost: bool) -> tuple[Any, Any, Any]:
         """Matching sections: docnums, scores and tiers (2 exact title, 1 all words, 0 some words)."""
-        all_query = self.parse(text)
-        words = self.query_words(all_query, self.translations(text))
+        all_query, stems, translated = self.parse(text), self.plain.get(text), self.translations(text)
+        if stems is None:
+            words = self.query_words(all_query, translated)
+        else:  # plain words: no need to walk the query's tree for them
+            words = [(stem, *sorted(translated.get(stem, ()))) for stem in stems]
         totals, matched, in_context, in_heading = self.scorer.score_all(words)
-        if is_plain_words(all_query):
+        if stems is not None or is_plain_words(all_query):
             docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
             tiers = (matched[docnums] == len(words)).astype(np.int8)
         else:
@@ -492,7 +507,7 @@ class SearchIndex:
         if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
             extra = np.setdiff1d(exact, docnums)
             docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
-        negated = negated_parts(all_query)
+        negated = negated_parts(all_query) if stems is None else []
         if negated:
             excluded = self.scorer.post_keys[self.docs(wq.Or(negated))]
             keep = ~np.isin(self.scorer.post_keys[docnums], excluded)
