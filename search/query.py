@@ -515,18 +515,20 @@ class SearchIndex:
         scores = totals[docnums]
         if words:  # the heading, read with the post title, holds every word
             scores[(in_context[docnums] == len(words)) & in_heading[docnums]] *= 1 + HEADING_WEIGHT
-        self.reward_proximity(docnums, scores, words)
+        self.reward_proximity(docnums, scores, words, matched[docnums])
         if recent_boost:
             scores *= recency_factor(self.scorer.dates[docnums])
         if len(exact):
             tiers[np.isin(docnums, exact)] = 2
         return docnums, scores, tiers
 
-    def reward_proximity(self, docnums: Any, scores: Any, words: list[tuple[str, ...]]) -> None:
-        """Raise the best sections' scores where the query's words stand close together."""
+    def reward_proximity(self, docnums: Any, scores: Any, words: list[tuple[str, ...]], matched: Any) -> None:
+        """Raise the best sections' scores where the query's words stand close together (matched: how many of
+        the words each section holds)."""
         if not 2 <= len(words) <= PROXIMITY_MAX_WORDS or not len(docnums):
             return
         top = self.best_sections(docnums, scores, PROXIMITY_DEPTH)
+        top = top[matched[top] >= 2]  # one word alone is close to nothing: no positions to read
         closeness = self.scorer.proximity(docnums[top], [w[0] for w in words])
         scores[top] *= 1 + PROXIMITY_WEIGHT * closeness
 
