@@ -134,6 +134,8 @@ def repair(text: str) -> str:
     if text.count('"') % 2:
         cut = text.rfind('"')
         text = text[:cut] + text[cut + 1 :]
+    if "(" not in text and ")" not in text:
+        return text
     depth, kept = 0, []
     for char in text:
         if char == ")" and depth == 0:
