@@ -372,8 +372,8 @@ class SearchIndex:
         if not total and suggestion:
             (total, ranked), corrected = self.rank(suggestion, sort, start, per_page, recent_boost), True
         searched = suggestion if corrected else text
-        parsed, stems = self.parse(searched), self.plain.get(searched)
-        words, prefixes = highlight_terms(parsed) if stems is None else (frozenset(stems), ())
+        parsed, plain = self.parse(searched), self.plain.get(searched)
+        words, prefixes = highlight_terms(parsed) if plain is None else (frozenset(plain), ())
         translated = {stem for stems in self.translations(searched).values() for stem in stems}
         terms = (words | translated, prefixes)
         pages = max(1, math.ceil(total / per_page))
