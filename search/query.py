@@ -402,14 +402,10 @@ class SearchIndex:
         self.parsed, self.plain = {text: parsed}, {}
         return parsed
 
-    def plain_words_query(self, text: str) -> wq.Query | None:
-        """What the parser makes of a query of plain words, built directly (the parser takes ~1 ms); None for
-        anything else: operators, punctuation, CJK text, or a word the analyzer splits."""
-        stems = self.plain_stems(text)
-        return None if stems is None else words_query(stems)
-
     def plain_stems(self, text: str) -> tuple[str, ...] | None:
-        """The stems of a query of plain words, each once (stop words dropped); None for any other query."""
+        """The stems of a query of plain words, each once (stop words dropped), from which words_query() builds
+        what the parser would make of it (the parser takes ~1 ms); None for anything else: operators,
+        punctuation, CJK text, or a word the analyzer splits."""
         words = text.split()
         if not PLAIN_WORDS.fullmatch(text) or OPERATORS & set(words) or CJK_RUN.search(text):
             return None
@@ -623,7 +619,7 @@ class SearchIndex:
     def surface_form(self, field: str, stemmed: str) -> str:
         """A word as it appears in the text of a section that contains its stem."""
         docnum = next(iter(self.searcher.postings(field, stemmed).all_ids()))
-        text = (self.post_fields(docnum) if field == "title" else self.stored(docnum)).get(field, "")
+        text = (self.scorer.post_fields(docnum) if field == "title" else self.stored(docnum)).get(field, "")
         words = dict.fromkeys(w.lower() for w in re.findall(r"\w+", text))  # each word stemmed once
         likely_first = sorted(words, key=lambda w: w[:1] != stemmed[:1])  # stems mostly begin like their words
         return next((w for w in likely_first if self.stem(w) == stemmed), stemmed)
@@ -636,13 +632,9 @@ class SearchIndex:
                 fields[name] = strip_marker(fields[name])
         return fields
 
-    def post_fields(self, docnum: int) -> dict[str, Any]:
-        """The fields of a section's post (see documents.post_fields): path, url, title, date, tags."""
-        return self.scorer.post_fields(docnum)
-
     def post_hit(self, score: float, sections: list[tuple[float, int]], terms: tuple[frozenset[str], tuple[str, ...]]) -> PostHit:
         """A result post with snippets for its best sections."""
-        post = self.post_fields(sections[0][1])
+        post = self.scorer.post_fields(sections[0][1])
         return PostHit(
             path=post["path"],
             url=post["url"],

@@ -232,10 +232,6 @@ class BM25FScorer:
 
         return np.array([closeness(doc) for doc in docnums.tolist()], dtype=np.float32)
 
-    def body_positions(self, term: str, docnums: Any) -> dict[int, list[int]]:
-        """A term's positions in the body of each of the (ascending, global) docnums that holds it."""
-        return positions_in(self.body_blocks(term), docnums, self.decoder("body"))
-
     def body_places(self, term: str, docnums: Any) -> dict[int, tuple[Any, int]]:
         """Where a term's body positions are for each of the (ascending, global) docnums that holds it (see
         places_in)."""
@@ -269,7 +265,7 @@ class BM25FScorer:
         return np.concatenate(found)
 
     def keep_body_postings(self, term: str, per_segment: list[tuple[int, Any]]) -> None:
-        """Remember a term's decoded body blocks, with global docnums, for body_positions."""
+        """Remember a term's decoded body blocks, with global docnums, for proximity (see body_blocks)."""
         self.body_postings[term] = [
             (offset + ids, values) for offset, postings in per_segment if postings for ids, _, values in postings[2]
         ]

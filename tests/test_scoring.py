@@ -8,7 +8,7 @@ from conftest import bulk_post
 
 from search.schema import SEARCH_FIELDS
 from search.query import SearchIndex
-from search.scoring import B, BM25FScorer, closest_pair, column_array, distinct, smallest_window, tightness
+from search.scoring import B, BM25FScorer, closest_pair, column_array, distinct, positions_in, smallest_window, tightness
 
 
 def test_arrays_match_whoosh_per_document_reads(make_index):
@@ -109,9 +109,10 @@ def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, inde
                 expected[matcher.id()] = matcher.value_as("positions")
                 matcher.next()
             assert len(expected) == 2
-            assert scorer.body_positions(term, everything) == expected  # read afresh
+            decode = scorer.decoder("body")
+            assert positions_in(scorer.body_blocks(term), everything, decode) == expected  # read afresh
             scorer.score_all([(term,)])
-            assert scorer.body_positions(term, everything) == expected  # kept from scoring
+            assert positions_in(scorer.body_blocks(term), everything, decode) == expected  # kept from scoring
 
 
 def test_phrase_documents_equal_whoosh_phrase_matching(make_index, posts_dir, index_dir):
