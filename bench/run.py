@@ -29,7 +29,7 @@ from search.documents import section_documents
 from search.files import find_posts
 from search.posts import read_post
 from search.query import open_index
-from search.schema import FIELD_BOOSTS
+from search.index_format.schema import FIELD_BOOSTS
 from search.sections import Sectioner
 
 REPO = Path(__file__).resolve().parent.parent

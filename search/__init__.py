@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["open_index", "build_index", "Settings", "PostsearchError", "__version__"]
+__all__ = ["open_index", "open_or_build", "build_index", "SearchIndex", "Settings", "PostsearchError", "__version__"]
 
 if TYPE_CHECKING:
     from .config import Settings
     from .errors import PostsearchError
-    from .indexer import build_index
-    from .query import open_index
+    from .indexer import build_index, open_or_build
+    from .query import SearchIndex, open_index
 
 LAZY = {
     "open_index": "query",
     "SearchIndex": "query",
     "build_index": "indexer",
+    "open_or_build": "indexer",
     "Settings": "config",
     "PostsearchError": "errors",
 }

@@ -12,74 +12,39 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .config import ANCHOR_STYLES, SORTS
-from .errors import IndexNotFound, PostsearchError
+from .config import ANCHOR_STYLES, DEFAULT_INDEX, INDEX_ENV, POSTS_ENV, SORTS, resolve_index_dir, resolve_posts_dir
+from .errors import PostsearchError
 
-DEFAULT_POSTS = "posts"
-DEFAULT_INDEX = "index"
-STAND_IN = "postsearch stand-in; see search.cli.skip_unused_imports"
+class LibraryError(click.ClickException):
+    """A library error as one `Error:` line, with the error's own exit code."""
 
-
-def skip_unused_imports() -> None:
-    """Stand in for three modules Whoosh imports but a `postsearch` run never uses.
-
-    whoosh.reading takes `cached_property` from the package of that name, which imports asyncio,
-    whoosh.compat imports urllib.request for a download helper, and whoosh.query its English word variations
-    table (morph_en); together ~45 ms of every start. This runs only in the command-line process (never when
-    search is imported as a library) and only where the real modules are not loaded yet; the urllib and
-    morph_en stand-ins load the real module if anything does call them.
-    """
-    import functools
-
-    if "cached_property" not in sys.modules:
-        sys.modules["cached_property"] = stand_in("cached_property", cached_property=functools.cached_property)
-    for module, function in (("urllib.request", "urlretrieve"), ("whoosh.lang.morph_en", "variations")):
-        if module not in sys.modules:
-            sys.modules[module] = stand_in(module, **{function: partial(real, module, function)})
-
-
-def stand_in(name: str, **attributes: Any) -> Any:
-    import types
-
-    module = types.ModuleType(name, STAND_IN)
-    module.__dict__.update(attributes)
-    return module
-
-
-def real(module: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a function of the real module, which replaces its stand-in on first use."""
-    from importlib import import_module
-
-    if getattr(sys.modules.get(module), "__doc__", None) == STAND_IN:
-        del sys.modules[module]
-    return getattr(import_module(module), name)(*args, **kwargs)
+    def __init__(self, error: PostsearchError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
 
 
 class Group(click.Group):
-    """Turns library errors into one `Error:` line and exit code 1."""
+    """Turns library errors into one `Error:` line and the error's exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PostsearchError as error:
-            raise click.ClickException(str(error)) from None
+            raise LibraryError(error) from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="postsearch")
 def main() -> None:
     """Full-text search for a folder of Markdown posts."""
-    skip_unused_imports()
 
 
-def folder_option(flag: str, name: str, env: str, default: str, help_text: str) -> Callable:
-    """A folder option that falls back to an environment variable, then a default."""
-    return click.option(
-        flag, name, type=click.Path(file_okay=False, path_type=Path), envvar=env, default=default, show_default=True, help=help_text
-    )
+def folder_option(flag: str, name: str, help_text: str) -> Callable:
+    """A folder option; the library resolves it when absent (search.config)."""
+    return click.option(flag, name, type=click.Path(file_okay=False, path_type=Path), help=help_text)
 
 
-index_option = folder_option("--index", "index_dir", "POSTSEARCH_INDEX", DEFAULT_INDEX, "Index folder (env POSTSEARCH_INDEX).")
+index_option = folder_option("--index", "index_dir", f"Index folder (default: env {INDEX_ENV}, else ./{DEFAULT_INDEX}).")
 
 
 def json_option(command: Callable) -> Callable:
@@ -102,7 +67,7 @@ def json_option(command: Callable) -> Callable:
 )
 def index_command(
     posts_dir: Path | None,
-    index_dir: Path,
+    index_dir: Path | None,
     rebuild: bool,
     as_json: bool,
     drafts: bool | None,
@@ -111,10 +76,13 @@ def index_command(
     lang: str | None,
     jobs: int | None,
 ) -> None:
-    """Index the Markdown posts in POSTS_DIR (default ./posts, env POSTSEARCH_POSTS)."""
+    """Index the Markdown posts in POSTS_DIR (default: env POSTSEARCH_POSTS, else the folder the index was built
+    from, else ./posts)."""
     from .indexer import build_index
+    from .manifest import recorded_posts_dir
 
-    posts_dir = posts_dir or default_posts_dir(index_dir)
+    index_dir = resolve_index_dir(index_dir)
+    posts_dir = resolve_posts_dir(posts_dir, recorded_posts_dir(index_dir))
     summary = build_index(
         posts_dir,
         index_dir,
@@ -132,19 +100,6 @@ def index_command(
         report_summary(summary, posts_dir, index_dir)
     if summary.failed and not (summary.added or summary.updated or summary.unchanged):
         sys.exit(1)
-
-
-def default_posts_dir(index_dir: Path) -> Path:
-    """POSTSEARCH_POSTS, else the folder the index was built from, else ./posts."""
-    if os.environ.get("POSTSEARCH_POSTS"):
-        return Path(os.environ["POSTSEARCH_POSTS"])
-    from .manifest import MANIFEST_NAME
-
-    try:
-        recorded = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8")).get("posts_dir")
-    except (OSError, ValueError):
-        recorded = None
-    return Path(recorded) if recorded else Path(DEFAULT_POSTS)
 
 
 def progress_bar(total: int) -> Callable[[int], None]:
@@ -176,7 +131,7 @@ def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
 @main.command("query")
 @click.argument("text", nargs=-1, required=True)
 @index_option
-@folder_option("--posts", "posts_dir", "POSTSEARCH_POSTS", DEFAULT_POSTS, "Posts folder, indexed first when there is no index.")
+@folder_option("--posts", "posts_dir", f"Posts folder, indexed first when there is no index (default: env {POSTS_ENV}, else ./posts).")
 @json_option
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Posts per page.")
@@ -185,8 +140,8 @@ def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
 @click.option("--color/--no-color", default=None, help="Colour the matches (default: on a terminal, unless NO_COLOR).")
 def query_command(
     text: tuple[str, ...],
-    index_dir: Path,
-    posts_dir: Path,
+    index_dir: Path | None,
+    posts_dir: Path | None,
     as_json: bool,
     sort: str,
     limit: int,
@@ -195,33 +150,18 @@ def query_command(
     color: bool | None,
 ) -> None:
     """Search the index for TEXT (see the README for the query syntax)."""
-    from .query import open_index
+    from .indexer import open_or_build
 
     query = " ".join(text)
     if not query.strip():
         raise click.UsageError("The query is empty: give at least one word.")
-    try:
-        searcher = open_index(index_dir)
-    except IndexNotFound:
-        if not posts_dir.is_dir():
-            raise
-        build_missing_index(posts_dir, index_dir)
-        searcher = open_index(index_dir)
-    with searcher:
+    notify = partial(click.echo, err=True)
+    with open_or_build(resolve_index_dir(index_dir), resolve_posts_dir(posts_dir), notify) as searcher:
         results = searcher.search(query, page=page, per_page=limit, sort=sort, recent_boost=recent)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
     else:
         print_results(results, use_color(color))
-
-
-def build_missing_index(posts_dir: Path, index_dir: Path) -> None:
-    """Build the index a query needs, saying so on stderr."""
-    from .indexer import build_index
-
-    click.echo(f"No index in {index_dir} yet: indexing {posts_dir} first.", err=True)
-    summary = build_index(posts_dir, index_dir)
-    click.echo(f"Indexed {summary.added} posts ({summary.sections} sections).", err=True)
 
 
 def use_color(flag: bool | None) -> bool:
@@ -259,11 +199,11 @@ def print_results(results: Any, color: bool) -> None:
 @main.command("stats")
 @index_option
 @json_option
-def stats_command(index_dir: Path, as_json: bool) -> None:
+def stats_command(index_dir: Path | None, as_json: bool) -> None:
     """Posts, sections, size and last build of the index."""
     from .query import open_index
 
-    with open_index(index_dir) as searcher:
+    with open_index(resolve_index_dir(index_dir)) as searcher:
         stats = searcher.stats()
     if as_json:
         click.echo(json.dumps(stats.__dict__))

@@ -14,7 +14,7 @@ from .config import Settings
 from .errors import PostError
 from .manifest import FileRecord, file_digest
 from .posts import Post, local_naive, read_post
-from .schema import UNDATED
+from .index_format.schema import UNDATED, post_record
 from .sections import Section, Sectioner
 
 EPOCH = datetime(1970, 1, 1)
@@ -79,7 +79,7 @@ def post_fields(post: Post, when: datetime | None) -> dict[str, Any]:
     """What a search result shows of its post, the date as ISO text: stored once, with the post's first section
     (a post's sections are written one after another and deleted together, so its first live section always
     holds them)."""
-    return {"path": post.relpath, "url": post.url, "title": post.title, "date": iso_date(when), "tags": tuple(post.tags)}
+    return post_record(post.relpath, post.url, post.title, iso_date(when), tuple(post.tags))
 
 
 def iso_date(value: datetime | None) -> str | None:

@@ -1,4 +1,5 @@
-"""Exceptions raised by postsearch; the CLI and web layer turn them into messages."""
+"""Exceptions raised by postsearch. Each knows the exit code and HTTP status it stands for, so the command line
+and a server translate an error the same way."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ class PostsearchError(Exception):
     """Base class of every error postsearch raises on purpose."""
 
     hint: str = ""
+    exit_code: int = 1  # for the command line
+    http_status: int = 500  # for a server: the client did nothing wrong
 
     def __str__(self) -> str:
         message = super().__str__()
@@ -38,22 +41,44 @@ class IndexNotFound(PathError):
     """No index exists at the given folder."""
 
     hint = "Run 'postsearch index POSTS_DIR' first, or pass --index."
+    http_status = 503
 
 
 class NotAnIndex(PathError):
     """The folder exists but does not hold a postsearch index."""
 
     hint = "Pass the folder that 'postsearch index' wrote, or a new or empty folder to build in."
+    http_status = 503
 
 
 class IndexVersionMismatch(PathError):
-    """The index was written by another schema version."""
+    """The index was written by another schema version, or cannot be read by this one."""
 
     hint = "Run 'postsearch index --rebuild' to build it again."
+    http_status = 503
+
+
+class IndexClosed(PathError):
+    """A search on an index object after close()."""
+
+
+class IndexBusy(PathError):
+    """Another process is writing the index."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class SettingsError(PostsearchError):
+    """A setting with a value postsearch cannot use (from a flag, the environment or the index)."""
+
+    exit_code = 2  # as a usage error
 
 
 class QueryError(PostsearchError):
     """A query that cannot be run as written."""
+
+    exit_code = 2
+    http_status = 400
 
     def __init__(self, query: str, reason: str) -> None:
         super().__init__(reason)

@@ -1,40 +1,60 @@
-"""Finding post files: every Markdown file below a folder, hidden folders skipped."""
+"""Finding post files: every Markdown file below a folder, hidden folders skipped, unreadable folders reported."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import MARKDOWN_SUFFIXES
 
 
-def scan_posts(root: Path) -> list[tuple[str, str, os.stat_result]]:
-    """(relative posix path, file path, stat) of every Markdown file under root, sorted by relative path."""
-    found: list[tuple[str, str, os.stat_result]] = []
-    walk(str(root), "", found)
-    return sorted(found, key=lambda item: item[0])
+@dataclass
+class Scan:
+    """What a walk of the posts folder found: (relative posix path, file path, stat) of each Markdown file,
+    sorted by relative path, and the folders it could not read, as (relative path with a trailing /, reason)."""
+
+    files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+    def under_unreadable(self, relpath: str) -> bool:
+        """Whether a post's relative path lies in a folder that could not be read (its state is unknown)."""
+        return any(relpath.startswith(folder) for folder, _ in self.unreadable)
 
 
-def walk(folder: str, prefix: str, found: list[tuple[str, str, os.stat_result]]) -> None:
+def scan_posts(root: Path) -> Scan:
+    """Every Markdown file under root, and the folders below it that could not be read."""
+    scan = Scan()
+    walk(str(root), "", scan)
+    scan.files.sort(key=lambda item: item[0])
+    return scan
+
+
+def walk(folder: str, prefix: str, scan: Scan) -> None:
     """Collect Markdown files below folder (os.scandir: one stat per file, no Path until needed)."""
     try:
         entries = list(os.scandir(folder))
-    except OSError:  # an unreadable folder holds nothing we can index
+    except OSError as error:
+        scan.unreadable.append((prefix, f"Cannot read the folder: {error.strerror or error}."))
         return
     for entry in entries:
         if entry.name.startswith("."):
             continue
         relpath = prefix + entry.name
-        if entry.is_dir():
-            walk(entry.path, relpath + "/", found)
+        try:
+            is_folder = entry.is_dir()
+        except OSError:  # a link whose target cannot be checked: read_post will say why if it is a post
+            is_folder = False
+        if is_folder:
+            walk(entry.path, relpath + "/", scan)
         elif os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES and entry.is_file():
             try:
                 stat = entry.stat()
             except OSError:  # vanished or unreadable: read_post will report it
                 stat = os.stat_result((0,) * 10)
-            found.append((relpath, entry.path, stat))
+            scan.files.append((relpath, entry.path, stat))
 
 
 def find_posts(root: Path) -> list[Path]:
     """Every Markdown file under root, sorted, skipping hidden folders."""
-    return [Path(path) for _, path, _ in scan_posts(Path(root))]
+    return [Path(path) for _, path, _ in scan_posts(Path(root)).files]

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .languages import base_language
-from .config import Settings
-from .errors import IndexVersionMismatch, PostsDirNotFound, PostsearchError
+from .config import Settings, resolve_settings
+from .errors import IndexBusy, IndexNotFound, IndexVersionMismatch, PostsDirNotFound, PostsearchError
 from .files import scan_posts
+from .index_format.schema import SCHEMA_VERSION
+from .languages import base_language
 from .manifest import (
-    INDEX_NAME,
     FileRecord,
     Manifest,
     file_digest,
@@ -20,10 +20,10 @@ from .manifest import (
     load_manifest,
     save_manifest,
 )
-from .schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from .documents import ParsedFile
+    from .query import SearchIndex
 
 PARALLEL_THRESHOLD = 200
 # Runs reading fewer files than this write every section in this process while the workers only parse: the
@@ -78,6 +78,7 @@ class Plan:
     to_read: dict[str, tuple[Path, os.stat_result, str]] = field(default_factory=dict)
     unchanged: dict[str, FileRecord] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
+    unreadable: list[Failure] = field(default_factory=list)  # folders that could not be read
 
 
 def parse_serially(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
@@ -103,7 +104,9 @@ def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
     """Compare the files on disk with the manifest: stat first, hash only when the stat changed."""
     plan = Plan()
     known = {} if manifest is None or full else manifest.files
-    for relpath, path, stat in scan_posts(root):
+    scan = scan_posts(root)
+    plan.unreadable = [Failure(folder or ".", reason) for folder, reason in scan.unreadable]
+    for relpath, path, stat in scan.files:
         record = known.get(relpath)
         if record and record.mtime_ns == stat.st_mtime_ns and record.size == stat.st_size:
             plan.unchanged[relpath] = record
@@ -120,14 +123,14 @@ def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
         else:
             plan.to_read[relpath] = (Path(path), stat, digest)
     old_files = manifest.files if manifest else {}
-    plan.deleted = sorted(rel for rel in old_files if rel not in plan.to_read and rel not in plan.unchanged)
+    for relpath, record in old_files.items():
+        if relpath not in plan.to_read and relpath not in plan.unchanged:
+            if scan.under_unreadable(relpath):  # not seen, but not gone either: kept as it was
+                plan.unchanged[relpath] = record
+            else:
+                plan.deleted.append(relpath)
+    plan.deleted.sort()
     return plan
-
-
-def resolve_settings(manifest: Manifest | None, overrides: dict[str, Any]) -> Settings:
-    """Explicit options win, then what the index was built with, then the defaults."""
-    base = manifest.settings if manifest else Settings()
-    return base.merged(**overrides)
 
 
 def build_index(
@@ -150,7 +153,7 @@ def build_index(
         manifest = None
     else:
         manifest = load_manifest(index_dir, SCHEMA_VERSION)
-    settings = resolve_settings(manifest, overrides)
+    settings = resolve_settings(manifest.settings if manifest else None, **overrides)
     stale = manifest is not None and (
         manifest.settings != settings or manifest.generation != latest_generation(index_dir)
     )
@@ -158,7 +161,8 @@ def build_index(
     plan = plan_run(posts_dir, manifest, full)
     progress = progress_start(len(plan.to_read)) if progress_start and plan.to_read else None
     if not plan.to_read and not plan.deleted and not full:
-        return IndexSummary(unchanged=len(plan.unchanged), sections=manifest.sections if manifest else 0)
+        sections = manifest.sections if manifest else 0
+        return IndexSummary(unchanged=len(plan.unchanged), sections=sections, failed=tuple(plan.unreadable))
     workers = worker_count() if workers is None else max(1, workers)
     return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers)
 
@@ -242,18 +246,17 @@ def segment_worker(index_dir: str, root: str, settings: Settings, write: bool, j
     import traceback
     from dataclasses import replace
 
-    from whoosh import index as whoosh_index
-
-    from .codec import CompactCodec
     from .documents import parse_one
-    from .schema import build_schema
+    from .index_format import open_whoosh_index
+    from .index_format.codec import CompactCodec
+    from .index_format.schema import build_schema
+    from .index_format.writing import SectionWriter
     from .sections import Sectioner
-    from .writing import SectionWriter
 
     try:
         writer = None
         if write:
-            index = whoosh_index.open_dir(index_dir, indexname=INDEX_NAME)
+            index = open_whoosh_index(Path(index_dir))
             writer = SectionWriter(index, _lk=False, codec=CompactCodec(), schema=build_schema(settings.lang))
         sectioner = Sectioner(settings.anchors)
         for chunk in iter(jobs.get, None):
@@ -283,20 +286,20 @@ def write_changes(
     from whoosh import writing
     from whoosh.index import LockError
 
-    from .codec import CompactCodec
-    from .schema import build_schema
-    from .writing import SectionWriter, merge_small_segments
+    from .index_format.codec import CompactCodec
+    from .index_format.schema import build_schema
+    from .index_format.writing import SectionWriter, merge_small_segments
 
     old_files = manifest.files if manifest else {}
     files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
     counts = {"added": 0, "updated": 0, "skipped": 0}
-    failures: list[Failure] = []
+    failures: list[Failure] = list(plan.unreadable)
     seen_languages: set[str] = set()
-    index = open_for_writing(index_dir, settings.lang)
+    index = open_for_writing(index_dir, settings.lang, full)
     try:
         writer = SectionWriter(index, codec=CompactCodec(), schema=build_schema(settings.lang))
     except LockError as error:
-        raise PostsearchError(f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
+        raise IndexBusy(index_dir, f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
     try:
         if not full:
             for relpath in plan.deleted:
@@ -317,10 +320,12 @@ def write_changes(
         raise
     languages = set(manifest.languages if manifest and not full else ()) | seen_languages
     languages.discard(base_language(settings.lang))
+    generation = index.latest_generation()
+    save_post_arrays(index, index_dir, generation)
     new_manifest = Manifest(
         SCHEMA_VERSION,
         settings,
-        index.latest_generation(),
+        generation,
         posts_dir=str(posts_dir),
         files=files,
         languages=tuple(sorted(languages)),
@@ -366,14 +371,42 @@ def apply_parsed(
     counts["updated" if previous and previous.indexed else "added"] += 1
 
 
-def open_for_writing(index_dir: Path, lang: str):
-    """The Whoosh index in index_dir, created when missing. An existing index is never cleared here: a full
-    build writes new segments and drops the old ones in its commit, so until then the old index answers."""
-    from whoosh import index as whoosh_index
+def save_post_arrays(index: Any, index_dir: Path, generation: int) -> None:
+    """Write the committed generation's per-post arrays, which queries memory-map instead of computing."""
+    from .index_format.posts import PostArrays
+    from .index_format.segments import open_segments
 
-    from .schema import build_schema
+    with index.reader() as reader:
+        PostArrays.compute(open_segments(reader)).save(index_dir, generation)
+
+
+def open_for_writing(index_dir: Path, lang: str, full: bool) -> Any:
+    """The Whoosh index in index_dir, created when missing (or, for a full build, unreadable). An existing index
+    is never cleared here: a full build writes new segments and drops the old ones in its commit, so until then
+    the old index answers."""
+    from .index_format import create_whoosh_index, open_whoosh_index
 
     index_dir.mkdir(parents=True, exist_ok=True)
     if latest_generation(index_dir) < 0:
-        return whoosh_index.create_in(str(index_dir), build_schema(lang), indexname=INDEX_NAME)
-    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        return create_whoosh_index(index_dir, lang)
+    try:
+        return open_whoosh_index(index_dir)
+    except IndexVersionMismatch:
+        if not full:
+            raise
+        return create_whoosh_index(index_dir, lang)  # nothing to keep answering: it could not be read
+
+
+def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None] = lambda message: None) -> SearchIndex:
+    """The index in index_dir, built from posts_dir first when there is none yet (saying so through notify)."""
+    from .query import open_index
+
+    try:
+        return open_index(index_dir)
+    except IndexNotFound:
+        if not Path(posts_dir).is_dir():
+            raise
+    notify(f"No index in {index_dir} yet: indexing {posts_dir} first.")
+    summary = build_index(posts_dir, index_dir)
+    notify(f"Indexed {summary.added} posts ({summary.sections} sections).")
+    return open_index(index_dir)

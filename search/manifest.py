@@ -14,12 +14,15 @@ from typing import Any
 
 from .config import Settings
 from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex
+from .index_format import INDEX_NAME
+from .index_format.posts import POSTS_FILE_PREFIX
 
 MANIFEST_NAME = "postsearch.json"
-INDEX_NAME = "MAIN"
+STATE_NAME = "postsearch-state.json"  # what a query needs of the manifest: read at every open, so kept small
 TOC_FILE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
 SETTLED_NS = 2 * 10**9  # a folder's timestamp this old cannot be repeated by a later change (see settled_stamp)
-INDEX_FILE = re.compile(rf"^_?{INDEX_NAME}[_.]")  # Whoosh's files: segments, tables of contents, lock, temporary
+# Whoosh's files (segments, tables of contents, lock, temporary) and the per-post arrays
+INDEX_FILE = re.compile(rf"^(?:_?{INDEX_NAME}[_.]|{POSTS_FILE_PREFIX})")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,20 @@ class Manifest:
     def posts(self) -> int:
         """Posts in the index."""
         return sum(1 for r in self.files.values() if r.indexed)
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """What a query needs to know of an index: its generation, settings and size."""
+
+    schema_version: int
+    settings: Settings
+    generation: int
+    built_at: str
+    posts_dir: str
+    languages: tuple[str, ...]
+    posts: int
+    sections: int
 
 
 def file_digest(data: bytes) -> str:
@@ -104,15 +121,8 @@ def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:
         if is_empty_folder(index_dir):
             return None
         raise NotAnIndex(index_dir, f"{index_dir} is not a postsearch index (it has no {MANIFEST_NAME}).")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        version = int(data["schema_version"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise NotAnIndex(index_dir, f"{path} is damaged ({error}).") from error
-    if version != schema_version:
-        raise IndexVersionMismatch(
-            index_dir, f"The index in {index_dir} has schema version {version}; this postsearch uses {schema_version}."
-        )
+    data = read_checked(index_dir, path, schema_version)
+    version = int(data["schema_version"])
     return Manifest(
         schema_version=version,
         settings=Settings.from_dict(data.get("settings", {})),
@@ -124,8 +134,22 @@ def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:
     )
 
 
+def read_checked(index_dir: Path, path: Path, schema_version: int) -> dict[str, Any]:
+    """A manifest file's JSON; raises NotAnIndex when it is damaged and IndexVersionMismatch for another version."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = int(data["schema_version"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise NotAnIndex(index_dir, f"{path} is damaged ({error}).") from error
+    if version != schema_version:
+        raise IndexVersionMismatch(
+            index_dir, f"The index in {index_dir} has schema version {version}; this postsearch uses {schema_version}."
+        )
+    return data
+
+
 def save_manifest(index_dir: Path, manifest: Manifest) -> None:
-    """Write the manifest atomically (a temporary file renamed over the old one)."""
+    """Write the manifest, then the state a query reads, each atomically (a temporary file renamed over the old)."""
     manifest.built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     data = {
         "schema_version": manifest.schema_version,
@@ -136,10 +160,49 @@ def save_manifest(index_dir: Path, manifest: Manifest) -> None:
         "languages": sorted(manifest.languages),
         "files": {rel: record.to_list() for rel, record in sorted(manifest.files.items())},
     }
-    target = manifest_path(index_dir)
+    write_atomically(manifest_path(index_dir), data)
+    state = {key: value for key, value in data.items() if key != "files"}
+    write_atomically(index_dir / STATE_NAME, {**state, "posts": manifest.posts, "sections": manifest.sections})
+
+
+def write_atomically(target: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temporary file and rename it over the target."""
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     os.replace(temporary, target)
+
+
+def recorded_posts_dir(index_dir: Path) -> str | None:
+    """The posts folder an index was built from, or None when there is no readable index there."""
+    for name in (STATE_NAME, MANIFEST_NAME):
+        try:
+            return json.loads((index_dir / name).read_text(encoding="utf-8")).get("posts_dir") or None
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def require_state(index_dir: Path, schema_version: int) -> IndexState:
+    """What a query needs of an existing index, without reading the manifest's file table; IndexNotFound when
+    there is no index."""
+    path = index_dir / STATE_NAME
+    if not path.exists() or latest_generation(index_dir) < 0:  # says why, or a run stopped before writing it
+        manifest = require_index(index_dir, schema_version)
+        return IndexState(
+            manifest.schema_version, manifest.settings, manifest.generation, manifest.built_at, manifest.posts_dir,
+            manifest.languages, manifest.posts, manifest.sections,
+        )
+    data = read_checked(index_dir, path, schema_version)
+    return IndexState(
+        schema_version=int(data["schema_version"]),
+        settings=Settings.from_dict(data.get("settings", {})),
+        generation=int(data.get("generation", -1)),
+        built_at=data.get("built_at", ""),
+        posts_dir=data.get("posts_dir", ""),
+        languages=tuple(data.get("languages", ())),
+        posts=int(data.get("posts", 0)),
+        sections=int(data.get("sections", 0)),
+    )
 
 
 def require_index(index_dir: Path, schema_version: int) -> Manifest:

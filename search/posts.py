@@ -13,13 +13,13 @@ from typing import Any, Callable
 import frontmatter
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
-from .config import UNDATED_URL_PATTERN, Settings
+from .config import UNDATED_URL_PATTERN, URL_PLACEHOLDERS, Settings
 from .errors import PostError
 
 JEKYLL_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
 PATH_DATE = re.compile(r"(?:^|/)(\d{4})[/-](\d{2})[/-](\d{2})(?:[/-]|$)")
 SETEXT_OR_ATX_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$|^(\S.*)\n=+\s*$", re.MULTILINE)
-URL_PLACEHOLDER = re.compile(r":(year|month|day|slug|title|categories|path|section)\b")
+URL_PLACEHOLDER = re.compile(rf":({'|'.join(URL_PLACEHOLDERS)})\b")
 FILE_SUFFIXES = {".html", ".htm", ".xml", ".json", ".txt", ".php", ".pdf"}
 DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S %z",

@@ -55,7 +55,7 @@ def make_index(posts_dir: Path, index_dir: Path) -> Callable[..., SearchIndex]:
 def bulk_post() -> str:
     """A post of SMALL_SEGMENT_SECTIONS sections: indexed with others, it makes theirs a segment later runs keep
     (with its deleted sections) instead of merging it."""
-    from search.writing import SMALL_SEGMENT_SECTIONS
+    from search.index_format.writing import SMALL_SEGMENT_SECTIONS
 
     parts = "".join(f"## Part {n}\n\nPadding paragraph {n}.\n\n" for n in range(SMALL_SEGMENT_SECTIONS))
     return f"---\ntitle: Bulk\n---\n{parts}"

@@ -14,10 +14,10 @@ from whoosh.fields import COLUMN, ID, STORED, Schema
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
-from search.analysis import ProseField
-from search.codec import CRC32_HASH, CompactCodec, CompactPositions, PackedValues, pack_postings, pack_values
-from search.codec import PickledColumn, TermTable, unpack_postings
-from search.scoring import read_postings
+from search.index_format.fields import ProseField
+from search.index_format.codec import CRC32_HASH, CompactCodec, CompactPositions, PackedValues, pack_postings, pack_values
+from search.index_format.codec import PickledColumn, TermTable, unpack_postings
+from search.index_format.segments import read_postings
 
 
 @pytest.mark.parametrize(
@@ -233,7 +233,7 @@ def test_a_mapped_stream_reads_as_a_bytesio_of_the_same_bytes_does(tmp_path: Pat
     import mmap
     import random
 
-    from search.codec import MappedStream
+    from search.index_format.codec import MappedStream
 
     rng = random.Random(5)
     data = bytes(rng.choice(b"ab\n") for _ in range(500))
@@ -263,7 +263,7 @@ def test_a_mapped_stream_reads_as_a_bytesio_of_the_same_bytes_does(tmp_path: Pat
 
 def test_an_opened_index_reads_its_files_from_the_memory_map(tmp_path: Path) -> None:
     """Segments written by the compact codec open their files in place: no file is copied into memory."""
-    from search.codec import CompactSegment, MappedFile, MappedStream
+    from search.index_format.codec import CompactSegment, MappedFile, MappedStream
 
     index = write_index(tmp_path / "compact", CompactCodec())
     segment = index._segments()[0]

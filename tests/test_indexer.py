@@ -4,11 +4,14 @@ import os
 import signal
 
 import pytest
+from click.testing import CliRunner
 
-from search import indexer, writing
+from search import indexer
+from search.index_format import writing
 from search.errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsDirNotFound, PostsearchError
 from search.indexer import build_index
 from search.manifest import MANIFEST_NAME
+from search.cli import main
 from search.query import SearchIndex
 
 from conftest import bulk_post, write
@@ -127,8 +130,8 @@ def test_a_site_updated_a_post_at_a_time_keeps_one_small_segment(posts_dir, inde
     for n in range(4):
         write(posts_dir, f"p{n}.md", f"---\ntitle: P{n}\n---\nnew{n} text\n")
         build_index(posts_dir, index_dir)
-        with SearchIndex(index_dir) as searcher:
-            sizes = sorted(leaf.doc_count_all() for leaf, _ in searcher.searcher.reader().leaf_readers())
+        with SearchIndex(index_dir) as searcher, searcher.snapshot() as snap:
+            sizes = sorted(segment.size for segment in snap.scorer.segments)
         assert len(sizes) == 2 and sizes[0] < writing.SMALL_SEGMENT_SECTIONS <= sizes[1]
         for m in range(4):
             assert search_paths(index_dir, f"new{m}" if m <= n else f"old{m}") == [f"p{m}.md"]
@@ -170,12 +173,30 @@ def test_refuses_to_write_into_a_folder_that_is_not_an_index(posts_dir, tmp_path
     assert (other / "thesis.txt").read_text() == "precious"
 
 
+def test_a_table_of_contents_naming_a_moved_class_asks_for_rebuild(posts_dir, index_dir):
+    """Whoosh's table of contents pickles class paths; one this version cannot import is a version mismatch
+    (with the rebuild hint), not a bare AttributeError or ImportError, and a rebuild repairs it."""
+    populate(posts_dir)
+    build_index(posts_dir, index_dir)
+    [toc] = index_dir.glob("_MAIN_*.toc")
+    moved = toc.read_bytes().replace(b"search.index_format.codec", b"search.index_format.cOdec")
+    assert moved != toc.read_bytes()
+    toc.write_bytes(moved)
+    with pytest.raises(IndexVersionMismatch, match="--rebuild"):
+        SearchIndex(index_dir)
+    result = CliRunner().invoke(main, ["query", "apples", "--index", str(index_dir)])
+    assert result.exit_code == 1 and result.output.startswith("Error: The index in ") and "--rebuild" in result.output
+    assert build_index(posts_dir, index_dir, rebuild=True).added == 2
+    assert search_paths(index_dir, "apples") == ["alpha.md"]
+
+
 def test_other_schema_version_asks_for_rebuild(posts_dir, index_dir):
     populate(posts_dir)
     build_index(posts_dir, index_dir)
-    manifest = json.loads((index_dir / MANIFEST_NAME).read_text())
-    manifest["schema_version"] = 0
-    (index_dir / MANIFEST_NAME).write_text(json.dumps(manifest))
+    for manifest_file in index_dir.glob("postsearch*.json"):  # as another version would have written them
+        manifest = json.loads(manifest_file.read_text())
+        manifest["schema_version"] = 0
+        manifest_file.write_text(json.dumps(manifest))
     with pytest.raises(IndexVersionMismatch, match="--rebuild"):
         build_index(posts_dir, index_dir)
     with pytest.raises(IndexVersionMismatch):
@@ -214,8 +235,8 @@ def who_writes(request, monkeypatch):
 
 
 def segment_count(index_dir):
-    with SearchIndex(index_dir) as searcher:
-        return len(searcher.scorer.segments)
+    with SearchIndex(index_dir) as searcher, searcher.snapshot() as snap:
+        return len(snap.scorer.segments)
 
 
 def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path, who_writes):

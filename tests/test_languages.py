@@ -89,7 +89,7 @@ def test_prose_field_postings_equal_whoosh_analyzer_postings():
     """The fast path of ProseField.index gives exactly what Whoosh's own TEXT field makes with the analyzer."""
     from whoosh.fields import TEXT
 
-    from search.analysis import ProseField
+    from search.index_format.fields import ProseField
     from search.languages import language_marker
 
     texts = [

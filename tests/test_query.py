@@ -3,7 +3,7 @@ import pytest
 from conftest import bulk_post
 
 from search.errors import QueryError
-from search.query import relax, repair
+from search.parsing import relax, repair
 
 POSTS = {
     "both.md": "---\ntitle: Gardening notes\ndate: 2020-01-01\ntags: [garden]\n---\nTomato plants need sun and water every day.\n",
@@ -150,7 +150,8 @@ def test_sort_by_date_follows_an_updated_date(make_index, posts_dir, index_dir):
     write(posts_dir, "old.md", "---\ndate: 2024-01-01\n---\nsoup\n")
     build_index(posts_dir, index_dir)
     with SearchIndex(index_dir) as searcher:
-        assert searcher.searcher.reader().has_deletions()
+        with searcher.snapshot() as snap:
+            assert snap.reader.has_deletions()  # the old sections are still there, deleted
         assert paths(searcher.search("soup", sort="date")) == ["old.md", "mid.md"]
 
 
@@ -303,13 +304,14 @@ NOT_PLAIN = ["tomato OR salad", "x-ray", "1.20", "it's", "title:rust", '"tomato 
 
 def test_plain_words_are_built_exactly_as_the_parser_builds_them(searcher):
     """The parser is skipped for plain words; the query built instead must be the parser's own."""
-    from search.query import make_parser, words_query
+    from search.parsing import make_parser, words_query
 
-    parser = make_parser(searcher.index.schema)
-    for text in PLAIN:
-        assert words_query(searcher.plain_stems(text)) == parser.parse(text), text
-    for text in NOT_PLAIN:
-        assert searcher.plain_stems(text) is None, text
+    with searcher.snapshot() as snap:
+        parser = make_parser(snap.searcher.schema)
+        for text in PLAIN:
+            assert words_query(snap.parser.plain_stems(text)) == parser.parse(text), text
+        for text in NOT_PLAIN:
+            assert snap.parser.plain_stems(text) is None, text
 
 
 def test_a_query_the_parser_cannot_read_is_searched_as_words(searcher):
@@ -340,19 +342,21 @@ def test_documents_from_posting_lists_equal_whoosh_matching(make_index, posts_di
     searcher = make_index({"a.md": "---\ntitle: Kitchen notes\n---\nA tomato salad.\n", "b.md": garden, "bulk.md": bulk_post()})
     (posts_dir / "a.md").write_text("---\ntitle: Kitchen notes\n---\nA sun salad, no tomato.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
-    searcher.refresh()
-    assert searcher.searcher.reader().has_deletions()
-    for q in (searcher.parse(query), relax(searcher.parse(query))):
-        bounded = searcher.bounded(q)
-        expected = sorted(searcher.searcher.docs_for_query(bounded))
-        assert searcher.docs(q).tolist() == expected, q
+    from search.matching import bounded, docs
+
+    with searcher.snapshot() as snap:
+        assert snap.reader.has_deletions()
+        parsed = snap.parser.parse(query).query
+        for q in (parsed, relax(parsed)):
+            expected = sorted(snap.searcher.docs_for_query(bounded(snap, q)))
+            assert docs(snap, q).tolist() == expected, q
 
 
 def test_leading_order_is_the_start_of_the_full_order():
     """The partial sort gives the first entries of the full sort, with keys full of ties."""
     import numpy as np
 
-    from search.query import leading_order
+    from search.ranking import leading_order
 
     rng = np.random.default_rng(3)
     for size in (1, 5, 40, 300):
@@ -385,8 +389,8 @@ def test_results_show_their_posts_fields_after_updates_deletions_and_merges(make
         write(posts_dir, f"p{run + 6}.md", post(run + 6, run))
         (posts_dir / f"p{run - 1}.md").unlink()
         build_index(posts_dir, index_dir)
-        with SearchIndex(index_dir) as searcher:
-            segments.append(len(searcher.searcher.reader().leaf_readers()))
+        with SearchIndex(index_dir) as searcher, searcher.snapshot() as snap:
+            segments.append(len(snap.scorer.segments))
     assert segments == [2] * 5
     runs = {5: 0, 6: 0, 7: 1, 8: 2, 9: 3, 10: 4, 11: 5}
     with SearchIndex(index_dir) as searcher:

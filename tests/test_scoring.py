@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from conftest import bulk_post
 
-from search.schema import SEARCH_FIELDS
+from search.index_format.schema import SEARCH_FIELDS
 from search.query import SearchIndex
-from search.scoring import B, BM25FScorer, closest_pair, column_array, distinct, positions_in, smallest_window, tightness
+from search.index_format.segments import column_array
+from search.scoring import B, closest_pair, distinct, positions_in, smallest_window, tightness
 
 
 def test_arrays_match_whoosh_per_document_reads(make_index):
@@ -18,16 +19,16 @@ def test_arrays_match_whoosh_per_document_reads(make_index):
             "b.md": "---\ntitle: B\n---\nOnly prose, no heading and no code at the end.\n",
         }
     )
-    scorer = BM25FScorer(searcher.searcher)
-    reader = searcher.searcher.reader()
-    for segment in scorer.segments:
+    with searcher.snapshot() as snap:
+        scorer, reader = snap.scorer, snap.reader
+    for segment, norms in zip(scorer.segments, scorer.norms):
         leaf = segment.reader
         for field in SEARCH_FIELDS:
             average = reader.field_length(field) / reader.doc_count()
             expected = [
                 (1 - B) + B * (leaf.doc_field_length(d, field) or 0) / average if average else 1.0 for d in range(segment.size)
             ]
-            assert np.allclose(segment.norms[field], expected)
+            assert np.allclose(norms[field], expected)
         for field in ("post_key", "date_order"):
             assert list(column_array(leaf, field, np.int64)) == [leaf.column_reader(field)[d] for d in range(segment.size)]
 
@@ -63,14 +64,13 @@ def test_updated_post_leaves_no_trace_in_scores(make_index, posts_dir, index_dir
     make_index({"a.md": "---\ntitle: A\n---\nApple banana apple.\n", "b.md": "---\ntitle: B\n---\nBanana cherry.\n", "bulk.md": bulk_post()})
     (posts_dir / "a.md").write_text("---\ntitle: A\n---\nCherry only.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
-    with open_index(index_dir) as searcher:
-        reader = searcher.searcher.reader()
+    with open_index(index_dir) as searcher, searcher.snapshot() as snap:
+        reader, scorer = snap.reader, snap.scorer
         assert reader.has_deletions()
-        scorer = BM25FScorer(searcher.searcher)
         for word in ("apple", "banana", "cherry"):
-            scores = scorer.term_scores(searcher.stem(word), {})
+            scores = scorer.score_all([(snap.stem(word),)]).totals
             live = {d for d in range(scorer.total) if not reader.is_deleted(d)}
-            holding = set(searcher.searcher.docs_for_query(searcher.parse(word)))
+            holding = set(snap.searcher.docs_for_query(snap.parser.parse(word).query))
             assert set(np.flatnonzero(scores)) == holding and holding <= live
         assert [hit.path for hit in searcher.search("apple").hits] == []
 
@@ -83,11 +83,11 @@ def test_stored_fields_match_whoosh_across_segments(make_index, posts_dir, index
     make_index({"a.md": "---\ntitle: A\n---\nFirst.\n\n## Part\n\nMore.\n", "b.md": "---\ntitle: B\n---\nSecond.\n", "bulk.md": bulk_post()})
     (posts_dir / "c.md").write_text("---\ntitle: C\n---\nThird.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
-    with open_index(index_dir) as searcher:
-        scorer = BM25FScorer(searcher.searcher)
+    with open_index(index_dir) as searcher, searcher.snapshot() as snap:
+        scorer = snap.scorer
         assert len(scorer.segments) > 1
         for docnum in range(scorer.total):
-            assert scorer.stored_fields(docnum) == searcher.searcher.stored_fields(docnum)
+            assert scorer.stored_fields(docnum) == snap.searcher.stored_fields(docnum)
 
 
 def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, index_dir):
@@ -98,8 +98,8 @@ def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, inde
     make_index({"a.md": "---\ntitle: A\n---\nRust tools and more rust.\n", "b.md": "---\ntitle: B\n---\nNo match.\n", "bulk.md": bulk_post()})
     (posts_dir / "c.md").write_text("---\ntitle: C\n---\nWords then rust tools.\n", encoding="utf-8")
     build_index(posts_dir, index_dir)
-    with open_index(index_dir) as searcher:
-        scorer, reader = BM25FScorer(searcher.searcher), searcher.searcher.reader()
+    with open_index(index_dir) as searcher, searcher.snapshot() as snap:
+        scorer, reader = snap.scorer, snap.reader
         assert len(scorer.segments) > 1
         everything = np.arange(scorer.total)
         for term in ("rust", "tool"):
@@ -109,10 +109,12 @@ def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, inde
                 expected[matcher.id()] = matcher.value_as("positions")
                 matcher.next()
             assert len(expected) == 2
-            decode = scorer.decoder("body")
-            assert positions_in(scorer.body_blocks(term), everything, decode) == expected  # read afresh
-            scorer.score_all([(term,)])
-            assert positions_in(scorer.body_blocks(term), everything, decode) == expected  # kept from scoring
+            decode = scorer.decoders["body"]
+            unscored = scorer.score_all([])
+            assert positions_in(scorer.body_blocks(term, unscored), everything, decode) == expected  # read afresh
+            scored = scorer.score_all([(term,)])
+            assert term in scored.body_blocks
+            assert positions_in(scorer.body_blocks(term, scored), everything, decode) == expected  # kept from scoring
 
 
 def test_phrase_documents_equal_whoosh_phrase_matching(make_index, posts_dir, index_dir):
@@ -136,22 +138,22 @@ def test_phrase_documents_equal_whoosh_phrase_matching(make_index, posts_dir, in
     for n in range(0, 700, 7):  # changed posts: their old sections stay behind, deleted
         (posts_dir / f"p{n}.md").write_text(post(n), encoding="utf-8")
     build_index(posts_dir, index_dir)
-    with SearchIndex(index_dir) as searcher:
-        assert len(searcher.scorer.segments) > 1 and searcher.searcher.reader().has_deletions()
-        assert len(searcher.scorer.segments[0].postings("body", "red")[2]) > 1  # a list of several blocks
+    with SearchIndex(index_dir) as searcher, searcher.snapshot() as snap:
+        assert len(snap.scorer.segments) > 1 and snap.reader.has_deletions()
+        assert len(snap.scorer.segments[0].postings("body", "red")[2]) > 1  # a list of several blocks
         found = []
         for _ in range(150):
-            words = [searcher.stem(rng.choice(vocabulary + ["absent"])) for _ in range(rng.randrange(2, 5))]
+            words = [snap.stem(rng.choice(vocabulary + ["absent"])) for _ in range(rng.randrange(2, 5))]
             field = rng.choice(SEARCH_FIELDS)
-            expected = sorted(searcher.searcher.docs_for_query(Phrase(field, words)))
-            assert searcher.scorer.phrase_docs(field, words).tolist() == expected, (field, words)
+            expected = sorted(snap.searcher.docs_for_query(Phrase(field, words)))
+            assert snap.scorer.phrase_docs(field, words).tolist() == expected, (field, words)
             found.append(len(expected))
         assert sum(map(bool, found)) > 50
 
 
 def test_closeness_of_two_terms_equals_tightness():
     """The two-term shortcut gives each document what tightness() gives it, 0 where a term is missing."""
-    from search.codec import CompactPositions
+    from search.index_format.codec import CompactPositions
     from search.scoring import pair_closeness
 
     rng, encoding = random.Random(5), CompactPositions()

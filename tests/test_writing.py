@@ -11,12 +11,12 @@ from whoosh import writing
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
-from search.codec import CompactCodec
+from search.index_format.codec import CompactCodec
 from search.config import Settings
 from search.documents import parse_one
-from search.schema import build_schema
+from search.index_format.schema import build_schema
 from search.sections import Sectioner
-from search.writing import SectionWriter
+from search.index_format.writing import SectionWriter
 
 from conftest import write
 

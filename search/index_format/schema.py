@@ -1,10 +1,15 @@
-"""The Whoosh schema: one document per section, carrying its post's fields."""
+"""The Whoosh schema: one document per section, carrying its post's fields.
+
+A post's own fields (path, url, title, date as ISO text, tags) are one pickled dict in the `post` column, held
+by the post's first section only: its sections are written one after another and deleted together, so its
+first live section always holds them. post_record() makes that dict; the scorer finds it (PostArrays).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16  # 16: the index format in search.index_format (the table of contents pickles its paths)
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
@@ -17,8 +22,9 @@ def build_schema(lang: str = "en") -> Any:
     from whoosh.columns import NumericColumn
     from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-    from .analysis import ProseField, name_analyzer
+    from ..analysis import name_analyzer
     from .codec import PickledColumn
+    from .fields import ProseField
 
     return Schema(
         post_key=COLUMN(NumericColumn("q")),  # columns only: no index terms
@@ -39,3 +45,8 @@ def build_schema(lang: str = "en") -> Any:
         lang=ID(),
         position=STORED(),
     )
+
+
+def post_record(path: str, url: str, title: str, date: str | None, tags: tuple[str, ...]) -> dict[str, Any]:
+    """The `post` column's value: what a search result shows of its post."""
+    return {"path": path, "url": url, "title": title, "date": date, "tags": tags}

@@ -1,0 +1,53 @@
+"""The index on disk: everything that reads or writes its bytes lives in this package.
+
+An index folder holds Whoosh's files (W3 format, one compound `.seg` file a segment, a `_MAIN_<n>.toc` table of
+contents a generation), `postsearch.json` (the manifest: settings and what was read from each post file),
+`postsearch-state.json` (what a query needs of it) and `postsearch-posts-<n>.npy` (per-post arrays, posts.py).
+
+Inside a segment (codec.py):
+- the term dictionary is W3's hash file keyed by field number + term, hashed with CRC-32; a term's info holds its
+  posting list inline (pickled) when it has up to four postings, else where its list is in the postings file;
+- a posting list is blocks of up to 1,024 postings; a block is W3's signed length and pickled info tuple, then
+  its docnums (first docnum, gaps at the narrowest of 1, 2 or 4 bytes), its weights (constant, a byte of
+  frequency each, or floats) and, apart, its position lists (gaps a byte each, or 4 bytes after a 255 marker),
+  read only for phrases and proximity;
+- stored fields are a column of pickled dicts compressed with LZ4; a post's own fields (schema.post_record) sit
+  in the `post` column of its first section; numeric columns (post key, date order, field lengths) are
+  big-endian arrays read in one call.
+
+The scorer gets numpy arrays from segments.SegmentData and posts.PostArrays; Whoosh's own matchers read the same
+blocks through CompactLeafMatcher.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+from ..errors import IndexVersionMismatch
+
+INDEX_NAME = "MAIN"
+
+
+def open_whoosh_index(index_dir: Path) -> Any:
+    """Whoosh's index in the folder; IndexVersionMismatch when its table of contents cannot be read (it pickles
+    class paths of this package: a table of contents written by another version may name what is gone)."""
+    from whoosh import index as whoosh_index
+    from whoosh.index import IndexError as WhooshIndexError
+
+    try:
+        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    except (AttributeError, ImportError, pickle.UnpicklingError, EOFError, TypeError, WhooshIndexError) as error:
+        raise IndexVersionMismatch(
+            index_dir, f"The index in {index_dir} cannot be read by this postsearch ({type(error).__name__}: {error})."
+        ) from error
+
+
+def create_whoosh_index(index_dir: Path, lang: str) -> Any:
+    """A new, empty Whoosh index in the folder, with postsearch's schema for the site's language."""
+    from whoosh import index as whoosh_index
+
+    from .schema import build_schema
+
+    return whoosh_index.create_in(str(index_dir), build_schema(lang), indexname=INDEX_NAME)

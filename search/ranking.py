@@ -1,0 +1,179 @@
+"""Matching sections -> ranked posts: tiers (exact title, all words, some words), BM25F with heading and
+proximity rewards, an optional recency boost, one score a post, and a stable order for ties."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+from whoosh import query as wq
+
+from .analysis import title_key
+from .index_format.schema import UNDATED
+from .matching import docs, query_words
+from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
+from .scoring import WordScores, distinct
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
+
+SECTIONS_PER_POST = 3
+TIER_STEP = 1e6  # far above any section's score: a better tier always ranks first
+PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words stand
+PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
+PROXIMITY_MAX_WORDS = 4  # a longer query is a pasted sentence: how close its words stand says little (SciFact: -0.03)
+HEADING_WEIGHT = 1.0  # a section whose heading and title hold every query word scores double
+RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x ...
+RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
+
+RankedPost = tuple[float, list[tuple[float, int]]]  # a post's score, its shown sections as (score, docnum)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One page of ranked posts, how many posts matched, and the terms the scorer found in the index."""
+
+    total: int
+    posts: list[RankedPost]
+    terms_found: frozenset[str]
+
+
+def candidates(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], recent_boost: bool) -> tuple[Any, Any, Any, WordScores]:
+    """Matching sections: docnums, scores and tiers (2 exact title, 1 all words, 0 some words), and the scorer's
+    findings."""
+    text, all_query, stems = parsed.text, parsed.query, parsed.stems
+    if stems is None:
+        words = query_words(snap, all_query, translated)
+    else:  # plain words: no need to walk the query's tree for them
+        words = [(stem, *sorted(translated.get(stem, ()))) for stem in stems]
+    found = snap.scorer.score_all(words)
+    totals, matched = found.totals, found.matched
+    if stems is not None or is_plain_words(all_query):
+        docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
+        tiers = (matched[docnums] == len(words)).astype(np.int8)
+    else:
+        docnums = docs(snap, relax(all_query))
+        if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
+            docnums = distinct([docnums, np.flatnonzero(totals > 0)])
+        tiers = np.isin(docnums, docs(snap, all_query)).astype(np.int8)
+    exact = snap.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
+    if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
+        extra = np.setdiff1d(exact, docnums)
+        docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
+    negated = negated_parts(all_query) if stems is None else []
+    posts = snap.scorer.posts
+    if negated:
+        excluded = posts.numbers[docs(snap, wq.Or(negated))]
+        keep = ~np.isin(posts.numbers[docnums], excluded)
+        docnums, tiers = docnums[keep], tiers[keep]
+    scores = totals[docnums]
+    if words:  # the heading, read with the post title, holds every word
+        scores[(found.in_context[docnums] == len(words)) & found.in_heading[docnums]] *= 1 + HEADING_WEIGHT
+    reward_proximity(snap, docnums, scores, words, matched[docnums], found)
+    if recent_boost:
+        scores *= recency_factor(posts.dates[docnums])
+    if len(exact):
+        tiers[np.isin(docnums, exact)] = 2
+    return docnums, scores, tiers, found
+
+
+def reward_proximity(
+    snap: Snapshot, docnums: Any, scores: Any, words: list[tuple[str, ...]], matched: Any, found: WordScores
+) -> None:
+    """Raise the best sections' scores where the query's words stand close together (matched: how many of
+    the words each section holds)."""
+    if not 2 <= len(words) <= PROXIMITY_MAX_WORDS or not len(docnums):
+        return
+    top = best_sections(snap, docnums, scores, PROXIMITY_DEPTH)
+    top = top[matched[top] >= 2]  # one word alone is close to nothing: no positions to read
+    closeness = snap.scorer.proximity(docnums[top], [w[0] for w in words], found)
+    scores[top] *= 1 + PROXIMITY_WEIGHT * closeness
+
+
+def best_sections(snap: Snapshot, docnums: Any, scores: Any, count: int) -> Any:
+    """Positions of the `count` best scores. Ties at the cut go by post number (the order of post keys), then
+    docnum (a post's sections are numbered in order), so the choice is the same however a build numbered its
+    segments."""
+    if len(scores) <= count:
+        return np.arange(len(scores))
+    threshold = np.partition(scores, len(scores) - count)[len(scores) - count]
+    above, tied = np.flatnonzero(scores > threshold), np.flatnonzero(scores == threshold)
+    tied = tied[np.lexsort((docnums[tied], snap.scorer.posts.numbers[docnums[tied]]))]
+    return np.concatenate([above, tied[: count - len(above)]])
+
+
+def rank(
+    snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], sort: str, start: int, count: int,
+    recent_boost: bool = False,
+) -> Ranking:
+    """The number of matching posts, and posts start..start+count with their shown sections."""
+    docnums, scores, tiers, found = candidates(snap, parsed, translated, recent_boost)
+    posts = snap.scorer.posts
+    numbers = posts.numbers[docnums]
+    value = tiers * TIER_STEP + scores.astype(np.float64)  # a section ranks by its tier, then its score
+    best = np.full(posts.count, -np.inf)
+    np.maximum.at(best, numbers, value)  # each post's best section
+    matched = np.flatnonzero(best > -np.inf)
+    newest_first = -posts.post_dates[matched].astype(np.float64)
+    sort_keys = [newest_first, -best[matched]] if sort == "date" else [-best[matched], newest_first]
+    order = leading_order(sort_keys, start + count + 1)
+
+    def path_of(position: int) -> str:
+        return snap.paths[int(posts.first_sections[matched[position]])]
+
+    page = matched[settle_ties(order, sort_keys, path_of, start, count)]
+    place = np.full(posts.count, len(page))  # each post's place on the page; those not on it after
+    place[page] = np.arange(len(page))
+    shown = shown_sections(place[numbers], len(page), value, tiers, docnums)
+    ranked: list[list[tuple[float, int]]] = [[] for _ in page]
+    for at, score, docnum in zip(place[numbers[shown]].tolist(), scores[shown].tolist(), docnums[shown].tolist()):
+        ranked[at].append((score, docnum))
+    return Ranking(len(matched), [(sections[0][0], sections) for sections in ranked], found.terms_found)
+
+
+def settle_ties(order: Any, sort_keys: list[Any], path_of: Callable[[int], str], start: int, count: int) -> list[int]:
+    """The page of posts (positions in the sort keys), where posts tied on every sort key go in path order."""
+    tie = list(zip(*[key[order].tolist() for key in sort_keys]))  # each position's sort keys
+    low, high = start, min(len(order), start + count)
+    while 0 < low < len(order) and tie[low - 1] == tie[low]:
+        low -= 1
+    while 0 < high < len(order) and tie[high] == tie[high - 1]:
+        high += 1
+    keys = tie[low:high]
+    if len(set(keys)) == len(keys):  # no ties: the order stands (reading paths costs more than sorting)
+        return order[low:high].tolist()
+    window = sorted(range(low, high), key=lambda i: (keys[i - low], path_of(int(order[i]))))
+    return [int(order[i]) for i in window[start - low : start - low + count]]
+
+
+def shown_sections(places: Any, page_size: int, value: Any, tiers: Any, docnums: Any) -> Any:
+    """Positions of the sections to show, by the place of their post on the page (page_size for a post not on
+    it), best first: up to SECTIONS_PER_POST a post, and only those in the tier of its best one (under a
+    section with all the words, one with only some of them is noise)."""
+    shown = np.flatnonzero(places < page_size)
+    shown = shown[np.lexsort((docnums[shown], -value[shown], places[shown]))]
+    place = places[shown]
+    first = np.searchsorted(place, place)  # where each section's post begins in `shown`
+    keep = (tiers[shown] == tiers[shown[first]]) & (np.arange(len(shown)) - first < SECTIONS_PER_POST)
+    return shown[keep]
+
+
+def leading_order(sort_keys: list[Any], needed: int) -> Any:
+    """Positions of the first `needed` entries in the order of the sort keys (first key first), and of every
+    entry tied with them on the first key; the rest of the order is never needed."""
+    primary = sort_keys[0]
+    leading = np.arange(len(primary))
+    if needed < len(primary):
+        leading = np.flatnonzero(primary <= np.partition(primary, needed - 1)[needed - 1])
+    return leading[np.lexsort([key[leading] for key in sort_keys[::-1]])]
+
+
+def recency_factor(date_orders: Any) -> Any:
+    """1 + RECENCY_WEIGHT halved every RECENCY_HALF_LIFE_DAYS of age; 1 for undated posts."""
+    now = (datetime.now() - datetime(1970, 1, 1)).total_seconds()
+    age_days = np.maximum(0.0, (now - date_orders.astype(np.float64)) / 86400)
+    factor = 1 + RECENCY_WEIGHT * np.power(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
+    return np.where(date_orders == UNDATED, 1.0, factor).astype(np.float32)

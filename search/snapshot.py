@@ -1,0 +1,106 @@
+"""One generation of an index, opened: its searcher, scorer arrays, state and parser, read-only once built.
+
+A SearchIndex holds the newest Snapshot and replaces it whole when another process commits; a query keeps the
+snapshot it started with (acquire/release), and a replaced snapshot closes its files when its last query ends.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from collections import Counter
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+from .analysis import index_terms
+from .errors import IndexVersionMismatch
+from .index_format import open_whoosh_index
+from .index_format.posts import PostArrays
+from .index_format.schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
+from .languages import strip_marker
+from .manifest import IndexState, require_state
+from .parsing import Parser, literal_start
+from .scoring import BM25FScorer
+from .snippets import Highlighter
+
+MAX_EXPANSIONS = 64  # words a prefix* query stands for: those in most sections
+EXPANSIONS_KEPT = 256  # prefixes whose expansions a snapshot remembers
+
+
+class Snapshot:
+    """Everything a query reads from one committed generation of an index."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.state: IndexState = require_state(index_dir, SCHEMA_VERSION)
+        index = open_whoosh_index(index_dir)
+        if set(index.schema.names()) != set(build_schema().names()):
+            index.close()
+            raise IndexVersionMismatch(index_dir, f"The index in {index_dir} was written with another schema.")
+        self.searcher = index.searcher()
+        self.reader = self.searcher.reader()
+        self.generation: int = self.reader.generation()
+        self.scorer = BM25FScorer(self.searcher, PostArrays.load(index_dir, self.generation))
+        self.paths = self.reader.column_reader("path") if self.reader.doc_count_all() else []
+        self.lang = self.state.settings.lang
+        self.other_languages = self.state.languages  # post languages besides the site's
+        self.parser = Parser(index.schema, self.terms)
+        self.highlighter = Highlighter(
+            [self.stem] + [partial(self.stem, lang=lang) for lang in self.other_languages],
+            prefilter=self.lang.startswith("en") and not self.other_languages,
+        )
+        self.expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand)
+        self.guard = threading.Lock()
+        self.users = 0
+        self.retired = False
+
+    def acquire(self) -> "Snapshot":
+        """Mark the snapshot in use by one more query."""
+        with self.guard:
+            self.users += 1
+        return self
+
+    def release(self) -> None:
+        """A query is done with the snapshot; the last one out of a retired snapshot closes it."""
+        with self.guard:
+            self.users -= 1
+            closing = self.retired and self.users == 0
+        if closing:
+            self.searcher.close()
+
+    def retire(self) -> None:
+        """No new query will use the snapshot: close it now, or when its last query ends."""
+        with self.guard:
+            self.retired = True
+            closing = self.users == 0
+        if closing:
+            self.searcher.close()
+
+    def terms(self, text: str, lang: str | None = None) -> list[str]:
+        """The index terms the site's language (or the given one) makes of a text, as its analyzer would."""
+        return index_terms(text, lang or self.lang)
+
+    def stem(self, word: str, lang: str | None = None) -> str:
+        """A word as the site's language (or the given one) analyses it."""
+        return next(iter(self.terms(word, lang)), word)
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        """A section's stored fields, without language markers."""
+        fields = self.scorer.stored_fields(docnum)
+        for name in ("heading", "body"):
+            if name in fields:
+                fields[name] = strip_marker(fields[name])
+        return fields
+
+    def expand(self, pattern: str) -> tuple[str, ...]:
+        """The MAX_EXPANSIONS indexed words a prefix* or wild*card pattern stands for, those in most sections
+        first (call expansions(), which remembers them)."""
+        matches, counts = re.compile(fnmatch.translate(pattern)).match, Counter[str]()
+        for field in SEARCH_FIELDS:
+            for found in self.reader.expand_prefix(field, literal_start(pattern)):
+                term = found.decode("utf-8") if isinstance(found, bytes) else found
+                if matches(term):
+                    counts[term] += self.reader.doc_frequency(field, found)
+        return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
