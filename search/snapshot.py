@@ -68,7 +68,7 @@ class Snapshot:
             self.users -= 1
             closing = self.retired and self.users == 0
         if closing:
-            self.searcher.close()
+            self.close()
 
     def retire(self) -> None:
         """No new query will use the snapshot: close it now, or when its last query ends."""
@@ -76,7 +76,18 @@ class Snapshot:
             self.retired = True
             closing = self.users == 0
         if closing:
-            self.searcher.close()
+            self.close()
+
+    def close(self) -> None:
+        """Close the generation's files. Whoosh's readers and the arrays viewing their memory maps form reference
+        cycles, and a map's file stays open until they are collected: without dropping them and collecting here,
+        8 threads searching through 100 commits kept 78 old segment and array files open (deleted files, so their
+        disk space too)."""
+        import gc
+
+        self.searcher.close()
+        del self.searcher, self.reader, self.scorer, self.paths, self.expansions
+        gc.collect()
 
     def terms(self, text: str, lang: str | None = None) -> list[str]:
         """The index terms the site's language (or the given one) makes of a text, as its analyzer would."""
