@@ -16,6 +16,7 @@ class Scan:
 
     files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    folders_read: set[tuple[int, int]] = field(default_factory=set)  # (device, inode): a linked folder is read once
 
     def under_unreadable(self, relpath: str) -> bool:
         """Whether a post's relative path lies in a folder that could not be read (its state is unknown)."""
@@ -31,8 +32,13 @@ def scan_posts(root: Path) -> Scan:
 
 
 def walk(folder: str, prefix: str, scan: Scan) -> None:
-    """Collect Markdown files below folder (os.scandir: one stat per file, no Path until needed)."""
+    """Collect Markdown files below folder (os.scandir: one stat per file, no Path until needed); a folder met
+    again through a link (a loop such as `ln -s . loop`, or two links to one folder) is read only once."""
     try:
+        identity = os.stat(folder)
+        if (identity.st_dev, identity.st_ino) in scan.folders_read:
+            return
+        scan.folders_read.add((identity.st_dev, identity.st_ino))
         entries = list(os.scandir(folder))
     except OSError as error:
         scan.unreadable.append((prefix, f"Cannot read the folder: {error.strerror or error}."))

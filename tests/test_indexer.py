@@ -2,6 +2,7 @@ import json
 import multiprocessing
 import os
 import signal
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -352,3 +353,45 @@ def test_a_first_build_stopped_before_its_end_can_run_again(posts_dir, index_dir
         SearchIndex(index_dir)
     assert build_index(posts_dir, index_dir, workers=workers).added == 260
     assert [hit[0] for hit in results(index_dir, ["word137"])[0][1]] == ["p137.md"]
+
+
+def test_a_symlink_loop_is_read_once(posts_dir, index_dir):
+    """`ln -s . loop` in the posts folder neither crashes the run nor indexes the posts again under loop/."""
+    populate(posts_dir)
+    (posts_dir / "loop").symlink_to(".")
+    summary = build_index(posts_dir, index_dir)
+    assert (summary.added, summary.failed) == (2, ())
+    assert search_paths(index_dir, "apples") == ["alpha.md"]
+
+
+def test_an_unreadable_folder_is_reported_and_its_posts_kept(tmp_path_factory):
+    """A folder the indexing process cannot read is a failure with its reason, and the posts indexed from it
+    before stay (they are not deleted). Root reads any folder, so as root the runs are made as user nobody."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    as_nobody = os.geteuid() == 0
+    if as_nobody and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv to drop to another user")
+    site = Path(tempfile.mkdtemp(prefix="postsearch-unreadable-"))
+    try:
+        site.chmod(0o777)
+        posts_dir, index_dir = site / "posts", site / "index"
+        populate(posts_dir)
+        write(posts_dir, "locked/gamma.md", "---\ntitle: Gamma\n---\nGrapes.\n")
+        for path in [site, *site.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []
+        command = prefix + [str(Path(sys.executable).parent / "postsearch"), "index", str(posts_dir), "--index", str(index_dir), "--json"]
+        subprocess.run(command, check=True, capture_output=True)
+        (posts_dir / "locked").chmod(0)
+        run = subprocess.run(command, capture_output=True, text=True)
+        (posts_dir / "locked").chmod(0o777)
+        summary = json.loads(run.stdout)
+        assert summary["deleted"] == 0 and [f["path"] for f in summary["failed"]] == ["locked/"], summary
+        assert "Cannot read the folder" in summary["failed"][0]["error"]
+        assert search_paths(index_dir, "grapes") == ["locked/gamma.md"]
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
