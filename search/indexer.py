@@ -374,10 +374,10 @@ def apply_parsed(
 def save_post_arrays(index: Any, index_dir: Path, generation: int) -> None:
     """Write the committed generation's per-post arrays, which queries memory-map instead of computing."""
     from .index_format.posts import PostArrays
-    from .index_format.segments import open_segments
+    from .index_format.segments import segment_columns
 
     with index.reader() as reader:
-        PostArrays.compute(open_segments(reader)).save(index_dir, generation)
+        PostArrays.compute(segment_columns(reader)).save(index_dir, generation)
 
 
 def open_for_writing(index_dir: Path, lang: str, full: bool) -> Any:

@@ -14,8 +14,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex
-from .index_format import INDEX_NAME
-from .index_format.posts import POSTS_FILE_PREFIX
+from .index_format import INDEX_NAME, POSTS_FILE_PREFIX
 
 MANIFEST_NAME = "postsearch.json"
 STATE_NAME = "postsearch-state.json"  # what a query needs of the manifest: read at every open, so kept small

@@ -28,6 +28,7 @@ from typing import Any
 from ..errors import IndexVersionMismatch
 
 INDEX_NAME = "MAIN"
+POSTS_FILE_PREFIX = "postsearch-posts-"  # + generation + .npy: see posts.py
 
 
 def open_whoosh_index(index_dir: Path) -> Any:

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-POSTS_FILE = "postsearch-posts-{generation}.npy"
-POSTS_FILE_PREFIX = "postsearch-posts-"
+from . import POSTS_FILE_PREFIX
+
+POSTS_FILE = POSTS_FILE_PREFIX + "{generation}.npy"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class PostArrays:
 
     @classmethod
     def compute(cls, segments: list[Any]) -> "PostArrays":
-        """The arrays of an open index's segments (see segments.SegmentData)."""
+        """The arrays of an open index's segments (segments.SegmentColumns, or SegmentData that holds them)."""
         keys = np.concatenate([s.post_keys for s in segments] or [np.zeros(0, np.int64)])
         dates = np.concatenate([s.dates for s in segments] or [np.zeros(0, np.int64)])
         unique_keys, numbers = np.unique(keys, return_inverse=True)  # posts numbered 0..count-1, by key

@@ -25,22 +25,29 @@ LIST_EXTENT = struct.Struct("!Qi")
 Postings = tuple[Any, Any, list[tuple[Any, Any, Any]]]  # docnums, weights, decoded blocks (docnums, weights, values)
 
 
-class SegmentData:
-    """One segment's term look-ups, columns, field lengths, stored fields and deletions, read from its bytes."""
+class SegmentColumns:
+    """One segment's post keys, date orders and live documents: what per-post arrays are made of."""
 
-    def __init__(self, reader: Any, offset: int) -> None:
-        self.reader = reader
-        self.offset = offset
+    def __init__(self, reader: Any) -> None:
         self.size = reader.doc_count_all()
-        self.terms = TermTable(reader._terms)
         self.post_keys = column_array(reader, "post_key", np.int64)
         self.dates = column_array(reader, "date_order", np.int64)
-        self.posts = raw_column(reader, "post")
-        self.stored = reader._perdoc.stored_fields_column()
         self.live = np.ones(self.size, dtype=bool)
         self.has_deletions = reader.has_deletions()
         if self.has_deletions:
             self.live[sorted(reader._perdoc.deleted_docs())] = False
+
+
+class SegmentData(SegmentColumns):
+    """One segment's term look-ups, columns, field lengths, stored fields and deletions, read from its bytes."""
+
+    def __init__(self, reader: Any, offset: int) -> None:
+        super().__init__(reader)
+        self.reader = reader
+        self.offset = offset
+        self.terms = TermTable(reader._terms)
+        self.posts = raw_column(reader, "post")
+        self.stored = reader._perdoc.stored_fields_column()
 
     def field_lengths(self, field: str) -> Any:
         """Every document's length in the field (rounded as Whoosh stores it), or None when it has none."""
@@ -49,6 +56,11 @@ class SegmentData:
     def postings(self, field: str, term: str) -> Postings | None:
         """A term's local docnums, weights and decoded blocks in one field (see read_postings)."""
         return read_postings(self.terms, field, term)
+
+
+def segment_columns(reader: Any) -> list[SegmentColumns]:
+    """The post columns of each segment of an index reader (none for an index of no posts)."""
+    return [SegmentColumns(leaf) for leaf, _ in leaf_readers(reader)]
 
 
 def open_segments(reader: Any) -> list[SegmentData]:
