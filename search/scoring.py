@@ -119,6 +119,19 @@ def in_a_row(positions: list[list[int]]) -> bool:
     return True
 
 
+def settle_allocator(documents: int) -> None:
+    """Make glibc's malloc serve a query's per-document arrays from its heap rather than fresh memory maps.
+
+    Each query allocates a few arrays of 4 bytes a document; above malloc's mmap threshold (128 KB at start)
+    each is a new map whose pages fault in on first write. glibc raises the threshold to the size of a freed
+    map (up to 32 MB), so one array of that size allocated and freed here does it for the process. On cpp-docs
+    (105,854 sections) term_scores took 990 µs a term without it and 590 µs with it (the code before the split
+    got the same effect by chance, from np.unique's temporaries at every open)."""
+    scratch = np.empty(max(documents, 1) * 8, dtype=np.uint8)  # twice a float32 array of every document
+    scratch[::4096] = 0  # touched, so the map is real
+    del scratch
+
+
 @dataclass(frozen=True)
 class WordScores:
     """What score_all found for one query's words, for every document."""
@@ -144,6 +157,8 @@ class BM25FScorer:
         self.total = sum(s.size for s in self.segments)
         self.offsets = [s.offset for s in self.segments]
         self.posts = posts if posts is not None and posts.fits(self.total) else PostArrays.compute(self.segments)
+        settle_allocator(self.total)
+
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A document's stored fields, read straight from its segment (Whoosh's reader re-checks every name)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import pickle
 import struct
+from functools import cached_property
 from typing import Any, Iterator
 
 import numpy as np
@@ -26,16 +27,27 @@ Postings = tuple[Any, Any, list[tuple[Any, Any, Any]]]  # docnums, weights, deco
 
 
 class SegmentColumns:
-    """One segment's post keys, date orders and live documents: what per-post arrays are made of."""
+    """One segment's post keys, date orders and live documents: what per-post arrays are made of (the columns
+    are read when first asked for: an index with its per-post arrays written never needs them)."""
 
     def __init__(self, reader: Any) -> None:
+        self.columns_reader = reader
         self.size = reader.doc_count_all()
-        self.post_keys = column_array(reader, "post_key", np.int64)
-        self.dates = column_array(reader, "date_order", np.int64)
         self.live = np.ones(self.size, dtype=bool)
         self.has_deletions = reader.has_deletions()
         if self.has_deletions:
             self.live[sorted(reader._perdoc.deleted_docs())] = False
+
+
+    @cached_property
+    def post_keys(self) -> Any:
+        """Each section's post key (documents.post_key)."""
+        return column_array(self.columns_reader, "post_key", np.int64)
+
+    @cached_property
+    def dates(self) -> Any:
+        """Each section's date order (seconds since 1970, schema.UNDATED for undated posts)."""
+        return column_array(self.columns_reader, "date_order", np.int64)
 
 
 class SegmentData(SegmentColumns):
