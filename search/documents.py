@@ -79,7 +79,9 @@ def post_fields(post: Post, when: datetime | None) -> dict[str, Any]:
     """What a search result shows of its post, the date as ISO text: stored once, with the post's first section
     (a post's sections are written one after another and deleted together, so its first live section always
     holds them)."""
-    return post_record(post.relpath, post.url, post.title, iso_date(when), tuple(post.tags))
+    return post_record(
+        post.relpath, post.url, post.title, iso_date(when), tuple(post.tags), tuple(post.categories), tuple(post.authors)
+    )
 
 
 def iso_date(value: datetime | None) -> str | None:

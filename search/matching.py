@@ -4,13 +4,15 @@ to Whoosh's matchers for the query shapes the posting lists cannot answer."""
 from __future__ import annotations
 
 import re
+import time
 from functools import partial, reduce
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 from whoosh import query as wq
 
 from .analysis import split_words
+from .errors import QueryError
 from .index_format.schema import SEARCH_FIELDS
 from .parsing import any_of_terms, positive_leaves
 from .scoring import distinct
@@ -19,13 +21,71 @@ if TYPE_CHECKING:
     from .snapshot import Snapshot
 
 
-def docs(snap: Snapshot, q: wq.Query) -> Any:
-    """Global docnums matching a query (unscored), as a numpy array."""
+FILTER_FIELDS = {"tag": "tags", "category": "categories", "author": "author", "lang": "lang"}
+DEADLINE_CHECK_EVERY = 2048  # documents Whoosh's matchers find between two looks at the clock
+
+
+class Deadline:
+    """When a query must stop and answer with what it has (None: never); made per query."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.monotonic() + seconds
+        self.passed = False  # set once the query found it had run out of time
+
+    def expired(self) -> bool:
+        """Whether the time is up (and remember that it was)."""
+        if self.end is not None and not self.passed and time.monotonic() > self.end:
+            self.passed = True
+        return self.passed
+
+
+NO_DEADLINE = Deadline(None)
+
+
+def docs(snap: Snapshot, q: wq.Query, deadline: Deadline = NO_DEADLINE) -> Any:
+    """Global docnums matching a query (unscored), as a numpy array; with a deadline, Whoosh's matchers stop
+    when it passes, with the documents found so far."""
     if q is wq.NullQuery or (isinstance(q, (wq.Or, wq.And)) and not q.subqueries):
         return np.zeros(0, dtype=np.int64)
     q = bounded(snap, q)
     found = docs_from_postings(snap, q)
-    return found if found is not None else np.fromiter(snap.searcher.docs_for_query(q), dtype=np.int64)
+    if found is not None:
+        return found
+    return np.array(until(deadline, snap.searcher.docs_for_query(q)), dtype=np.int64)
+
+
+def until(deadline: Deadline, docnums: Iterable[int]) -> list[int]:
+    """The docnums, up to the moment the deadline passes."""
+    found = []
+    for docnum in docnums:
+        found.append(docnum)
+        if len(found) % DEADLINE_CHECK_EVERY == 0 and deadline.expired():
+            break
+    return found
+
+
+def filter_docs(snap: Snapshot, filters: Mapping[str, str | Iterable[str]] | None) -> Any:
+    """Global docnums of the sections whose post has every filter's value (tag, category, author, lang), or
+    None without filters; QueryError for an unknown filter."""
+    if not filters:
+        return None
+    found = None
+    for name, values in filters.items():
+        field = FILTER_FIELDS.get(name)
+        if field is None:
+            raise QueryError(name, f"Unknown filter {name!r}: use {', '.join(FILTER_FIELDS)}.")
+        for value in [values] if isinstance(values, str) else values:
+            for term in filter_terms(field, value):
+                held = snap.scorer.docs_with_any([(field, term)])
+                found = held if found is None else np.intersect1d(found, held, assume_unique=True)
+    return found if found is not None else None
+
+
+def filter_terms(field: str, value: str) -> list[str]:
+    """The index terms a filter value must match: a whole tag or category, or every word of an author's name."""
+    if field == "author":
+        return [word.lower() for word in re.findall(r"\w+", value)]
+    return [value.strip().lower() if field != "lang" else value.strip()]
 
 
 def docs_from_postings(snap: Snapshot, q: wq.Query) -> Any:

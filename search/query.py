@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from .config import SORTS
 from .errors import IndexClosed, PostsearchError, QueryError
 from .manifest import latest_generation, settled_stamp
-from .matching import translations
+from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
-from .ranking import SECTIONS_PER_POST, rank
-from .results import IndexStats, PostHit, SearchResults, SectionHit
+from .ranking import SECTIONS_PER_POST, Request, rank
+from .results import Completions, Facets, IndexStats, PostHit, SearchResults, SectionHit
 from .snapshot import Snapshot
 from .snippets import to_html
 from .spelling import suggest
@@ -23,6 +24,7 @@ from .spelling import suggest
 __all__ = ["SearchIndex", "open_index", "SearchResults", "PostHit", "SectionHit", "IndexStats"]
 
 HighlightTerms = tuple[frozenset[str], tuple[str, ...]]  # words and prefixes a snippet marks
+FACET_VALUES = 20  # values shown per facet, those of most posts first
 
 
 class SearchIndex:
@@ -91,17 +93,38 @@ class SearchIndex:
             self.refreshing.release()
 
     def search(
-        self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance", recent_boost: bool = False
+        self,
+        query: str,
+        page: int = 1,
+        per_page: int = 10,
+        sort: str = "relevance",
+        recent_boost: bool = False,
+        filters: Mapping[str, str | Iterable[str]] | None = None,
+        facets: bool = False,
+        time_limit: float | None = None,
     ) -> SearchResults:
         """The given page of posts matching the query, best first (or newest first with sort='date').
 
-        recent_boost gently favours newer posts: up to 25% more for a post of today, half that after a year."""
+        recent_boost gently favours newer posts: up to 25% more for a post of today, half that after a year.
+        filters keeps posts with the given tag, category, author or lang ({"tag": "rust"}); facets counts the
+        tags, categories, authors and years of all matching posts; time_limit (seconds) stops a query that runs
+        longer with what it found by then, marked partial."""
         if sort not in SORTS:
             raise QueryError(query, f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
         page, per_page = positive_number(query, "page", page), positive_number(query, "per_page", per_page)
         check(query)
+        deadline = Deadline(time_limit)
         with self.snapshot() as snap:
-            return run_search(snap, query, page, per_page, sort, recent_boost)
+            request = Request(sort, (page - 1) * per_page, per_page, recent_boost, filter_docs(snap, filters), deadline)
+            return run_search(snap, query, page, request, facets)
+
+    def suggest(self, text: str, limit: int = 8) -> Completions:
+        """Completions for a query being typed: post titles, section headings and words, the last word taken as
+        the start of a word."""
+        from .completion import complete
+
+        with self.snapshot() as snap:
+            return complete(snap, text, limit)
 
     def stats(self) -> IndexStats:
         """Posts, sections, size on disk and when the index was last built."""
@@ -127,22 +150,42 @@ def positive_number(query: str, name: str, value: Any) -> int:
     return max(1, number)
 
 
-def run_search(snap: Snapshot, query: str, page: int, per_page: int, sort: str, recent_boost: bool) -> SearchResults:
+def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: bool) -> SearchResults:
     """A page of results from one snapshot; the whole query, auto-correction included, in one place."""
     text = repair(query)
-    start = (page - 1) * per_page
     parsed, translated = snap.parser.parse(text), translations(snap, text)
-    ranking = rank(snap, parsed, translated, sort, start, per_page, recent_boost)
-    suggestion = suggest(snap, text, ranking.terms_found)
+    ranking = rank(snap, parsed, translated, request)
+    suggestion = None if request.deadline.expired() else suggest(snap, text, ranking.terms_found)
     corrected = False
     if not ranking.total and suggestion:
         parsed, translated = snap.parser.parse(suggestion), translations(snap, suggestion)
-        ranking, corrected = rank(snap, parsed, translated, sort, start, per_page, recent_boost), True
+        ranking, corrected = rank(snap, parsed, translated, request), True
     words, prefixes = highlight_terms(parsed.query) if parsed.stems is None else (frozenset(parsed.stems), ())
     terms = (words | {stem for stems in translated.values() for stem in stems}, prefixes)
-    pages = max(1, math.ceil(ranking.total / per_page))
+    pages = max(1, math.ceil(ranking.total / request.count))
     hits = tuple(post_hit(snap, score, sections, terms) for score, sections in ranking.posts)
-    return SearchResults(query, ranking.total, page, pages, suggestion, corrected, hits, snap.generation)
+    counted = count_facets(snap, ranking.matched) if facets else None
+    return SearchResults(
+        query, ranking.total, page, pages, suggestion, corrected, hits, snap.generation, request.deadline.passed, counted
+    )
+
+
+def count_facets(snap: Snapshot, posts: Any) -> Facets:
+    """The tags, categories, authors and years of the matching posts (post numbers), each with its count."""
+    counters: dict[str, Counter[str]] = {name: Counter() for name in ("tags", "categories", "authors", "years")}
+    first_sections = snap.scorer.posts.first_sections[posts].tolist()
+    for docnum in first_sections:
+        record = snap.scorer.post_fields(docnum)
+        counters["tags"].update(set(record["tags"]))
+        counters["categories"].update(set(record.get("categories", ())))
+        counters["authors"].update(set(record.get("authors", ())))
+        if record["date"]:
+            counters["years"][record["date"][:4]] += 1
+
+    def top(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:FACET_VALUES])
+
+    return Facets(**{name: top(counter) for name, counter in counters.items()})
 
 
 def post_hit(snap: Snapshot, score: float, sections: list[tuple[float, int]], terms: HighlightTerms) -> PostHit:

@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 from .analysis import title_key
 from .index_format.schema import UNDATED
-from .matching import docs, query_words
+from .matching import NO_DEADLINE, Deadline, docs, query_words
 from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
 from .scoring import WordScores, distinct
 
@@ -34,14 +34,30 @@ RankedPost = tuple[float, list[tuple[float, int]]]  # a post's score, its shown 
 
 @dataclass(frozen=True)
 class Ranking:
-    """One page of ranked posts, how many posts matched, and the terms the scorer found in the index."""
+    """One page of ranked posts, how many posts matched (and which: post numbers), and the terms the scorer
+    found in the index."""
 
     total: int
     posts: list[RankedPost]
     terms_found: frozenset[str]
+    matched: Any
 
 
-def candidates(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], recent_boost: bool) -> tuple[Any, Any, Any, WordScores]:
+@dataclass(frozen=True)
+class Request:
+    """What a query asks of ranking besides its words."""
+
+    sort: str = "relevance"
+    start: int = 0
+    count: int = 10
+    recent_boost: bool = False
+    allowed: Any = None  # docnums the filters allow (None: all)
+    deadline: Deadline = NO_DEADLINE
+
+
+def candidates(
+    snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request
+) -> tuple[Any, Any, Any, WordScores]:
     """Matching sections: docnums, scores and tiers (2 exact title, 1 all words, 0 some words), and the scorer's
     findings."""
     text, all_query, stems = parsed.text, parsed.query, parsed.stems
@@ -55,10 +71,10 @@ def candidates(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[st
         docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
         tiers = (matched[docnums] == len(words)).astype(np.int8)
     else:
-        docnums = docs(snap, relax(all_query))
+        docnums = docs(snap, relax(all_query), request.deadline)
         if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
             docnums = distinct([docnums, np.flatnonzero(totals > 0)])
-        tiers = np.isin(docnums, docs(snap, all_query)).astype(np.int8)
+        tiers = np.isin(docnums, docs(snap, all_query, request.deadline)).astype(np.int8)
     exact = snap.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
     if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
         extra = np.setdiff1d(exact, docnums)
@@ -66,14 +82,17 @@ def candidates(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[st
     negated = negated_parts(all_query) if stems is None else []
     posts = snap.scorer.posts
     if negated:
-        excluded = posts.numbers[docs(snap, wq.Or(negated))]
+        excluded = posts.numbers[docs(snap, wq.Or(negated), request.deadline)]
         keep = ~np.isin(posts.numbers[docnums], excluded)
+        docnums, tiers = docnums[keep], tiers[keep]
+    if request.allowed is not None:
+        keep = np.isin(docnums, request.allowed)
         docnums, tiers = docnums[keep], tiers[keep]
     scores = totals[docnums]
     if words:  # the heading, read with the post title, holds every word
         scores[(found.in_context[docnums] == len(words)) & found.in_heading[docnums]] *= 1 + HEADING_WEIGHT
     reward_proximity(snap, docnums, scores, words, matched[docnums], found)
-    if recent_boost:
+    if request.recent_boost:
         scores *= recency_factor(posts.dates[docnums])
     if len(exact):
         tiers[np.isin(docnums, exact)] = 2
@@ -105,12 +124,10 @@ def best_sections(snap: Snapshot, docnums: Any, scores: Any, count: int) -> Any:
     return np.concatenate([above, tied[: count - len(above)]])
 
 
-def rank(
-    snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], sort: str, start: int, count: int,
-    recent_boost: bool = False,
-) -> Ranking:
+def rank(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request) -> Ranking:
     """The number of matching posts, and posts start..start+count with their shown sections."""
-    docnums, scores, tiers, found = candidates(snap, parsed, translated, recent_boost)
+    docnums, scores, tiers, found = candidates(snap, parsed, translated, request)
+    sort, start, count = request.sort, request.start, request.count
     posts = snap.scorer.posts
     numbers = posts.numbers[docnums]
     value = tiers * TIER_STEP + scores.astype(np.float64)  # a section ranks by its tier, then its score
@@ -131,7 +148,7 @@ def rank(
     ranked: list[list[tuple[float, int]]] = [[] for _ in page]
     for at, score, docnum in zip(place[numbers[shown]].tolist(), scores[shown].tolist(), docnums[shown].tolist()):
         ranked[at].append((score, docnum))
-    return Ranking(len(matched), [(sections[0][0], sections) for sections in ranked], found.terms_found)
+    return Ranking(len(matched), [(sections[0][0], sections) for sections in ranked], found.terms_found, matched)
 
 
 def settle_ties(order: Any, sort_keys: list[Any], path_of: Callable[[int], str], start: int, count: int) -> list[int]:

@@ -46,17 +46,43 @@ class SearchResults:
     corrected: bool
     hits: tuple[PostHit, ...]
     generation: int = -1  # the index generation that answered
+    partial: bool = False  # the query ran out of time: what it found by then
+    facets: Facets | None = None  # when asked for
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `postsearch query --json` prints."""
-        return {
+        data = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
             "pages": self.pages,
             "suggestion": self.suggestion,
             "corrected": self.corrected,
+            "partial": self.partial,
             "hits": [post_dict(hit) for hit in self.hits],
+        }
+        if self.facets is not None:
+            data["facets"] = self.facets.to_dict()
+        return data
+
+
+FacetCounts = tuple[tuple[str, int], ...]  # (value, posts), most posts first
+
+
+@dataclass(frozen=True)
+class Facets:
+    """How many of the matching posts have each tag, category, author and year."""
+
+    tags: FacetCounts = ()
+    categories: FacetCounts = ()
+    authors: FacetCounts = ()
+    years: FacetCounts = ()
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """Each facet as a list of {"value", "count"}."""
+        return {
+            name: [{"value": value, "count": count} for value, count in getattr(self, name)]
+            for name in ("tags", "categories", "authors", "years")
         }
 
 
@@ -87,3 +113,34 @@ class IndexStats:
     index_dir: str
     posts_dir: str
     settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One as-you-type completion: a post title, a section heading or a word."""
+
+    kind: str  # "title", "heading" or "word"
+    text: str
+    url: str = ""  # the post's or section's URL (none for a word)
+    title: str = ""  # a heading's post title
+
+
+@dataclass(frozen=True)
+class Completions:
+    """What to offer while a query is typed, best first."""
+
+    query: str
+    items: tuple[Completion, ...]
+    generation: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of /suggest."""
+        def of(kind: str) -> list[Completion]:
+            return [item for item in self.items if item.kind == kind]
+
+        return {
+            "query": self.query,
+            "titles": [{"text": c.text, "url": c.url} for c in of("title")],
+            "headings": [{"text": c.text, "url": c.url, "title": c.title} for c in of("heading")],
+            "words": [c.text for c in of("word")],
+        }

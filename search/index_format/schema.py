@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 16  # 16: the index format in search.index_format (the table of contents pickles its paths)
+SCHEMA_VERSION = 17  # 16: the format moved to search.index_format; 17: categories and authors in post records
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
@@ -47,6 +47,9 @@ def build_schema(lang: str = "en") -> Any:
     )
 
 
-def post_record(path: str, url: str, title: str, date: str | None, tags: tuple[str, ...]) -> dict[str, Any]:
-    """The `post` column's value: what a search result shows of its post."""
-    return {"path": path, "url": url, "title": title, "date": date, "tags": tags}
+def post_record(
+    path: str, url: str, title: str, date: str | None, tags: tuple[str, ...], categories: tuple[str, ...] = (),
+    authors: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The `post` column's value: what a search result shows of its post, and what facets count."""
+    return {"path": path, "url": url, "title": title, "date": date, "tags": tags, "categories": categories, "authors": authors}
