@@ -96,7 +96,14 @@ def post_dict(hit: PostHit) -> dict[str, Any]:
         "tags": list(hit.tags),
         "score": round(hit.score, 4),
         "sections": [
-            {"heading": s.heading, "anchor": s.anchor, "url": s.url, "snippet": s.snippet, "score": round(s.score, 4)}
+            {
+                "heading": s.heading,
+                "heading_path": list(s.heading_path),
+                "anchor": s.anchor,
+                "url": s.url,
+                "snippet": s.snippet,
+                "score": round(s.score, 4),
+            }
             for s in hit.sections
         ],
     }

@@ -1,0 +1,293 @@
+/* postsearch: a search box for any page, against a postsearch server.
+ *
+ *   <div id="postsearch"></div>
+ *   <script src="https://search.example.com/postsearch.js" defer></script>
+ *
+ * The script finds its server from its own address (or a data-api attribute on the div), adds its stylesheet
+ * when the page has none, and builds the box in the div. Every text from the server is inserted as text; the
+ * only markup taken from it is the <mark> of snippets, rebuilt element by element.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+
+  function el(tag, attributes, children) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attributes[name];
+      else node.setAttribute(name, attributes[name]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  // A link only to a page path or an http(s) address: never javascript:, data: or the like.
+  function safeUrl(url) {
+    if (typeof url !== "string") return null;
+    if (/^\/(?!\/)/.test(url) || /^#/.test(url) || /^https?:\/\//i.test(url)) return url;
+    return null;
+  }
+
+  var ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#x27;": "'", "&#39;": "'" };
+  function decode(text) {
+    return text.replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, function (entity) { return ENTITIES[entity]; });
+  }
+
+  // A snippet is escaped text with <mark> around matches: rebuilt as text nodes and <mark> elements.
+  function snippetNodes(snippet) {
+    var out = document.createDocumentFragment();
+    String(snippet || "").split(/(<mark>|<\/mark>)/).reduce(function (marked, part) {
+      if (part === "<mark>") return true;
+      if (part === "</mark>") return false;
+      if (part) out.appendChild(marked ? el("mark", { text: decode(part) }) : document.createTextNode(decode(part)));
+      return marked;
+    }, false);
+    return out;
+  }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      var args = arguments;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(null, args); }, ms);
+    };
+  }
+
+  function PostSearch(root, api) {
+    var id = "ps" + Math.random().toString(36).slice(2, 8);
+    var state = { q: "", page: 1, filters: {}, completions: [], active: -1, asked: 0 };
+    var input = el("input", {
+      id: id + "-q", class: "ps-input", type: "search", autocomplete: "off", spellcheck: "false",
+      role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": id + "-list",
+      placeholder: "Search posts", name: "q"
+    });
+    var list = el("ul", { id: id + "-list", class: "ps-completions", role: "listbox", "aria-label": "Suggestions" });
+    list.hidden = true;
+    var status = el("p", { class: "ps-status", role: "status", "aria-live": "polite" });
+    var filters = el("div", { class: "ps-filters", role: "group", "aria-label": "Filter by tag or category" });
+    var results = el("ol", { class: "ps-results", "aria-label": "Results" });
+    var pages = el("nav", { class: "ps-pages", "aria-label": "Result pages" });
+    var form = el("form", { class: "ps", role: "search", action: "" }, [
+      el("label", { class: "ps-label", for: input.id, text: "Search the posts" }),
+      el("div", { class: "ps-box" }, [input, list]),
+      el("p", { class: "ps-hint", text: "Press / to search, arrows to move, Enter to open, Escape to close." }),
+      status, filters, results, pages
+    ]);
+    root.appendChild(form);
+
+    function get(path, params) {
+      var query = Object.keys(params).map(function (key) {
+        return [].concat(params[key]).map(function (value) {
+          return encodeURIComponent(key) + "=" + encodeURIComponent(value);
+        }).join("&");
+      }).filter(Boolean).join("&");
+      return fetch(api + path + "?" + query, { headers: { Accept: "application/json" } }).then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) throw new Error(body.error || "The search failed.");
+          return body;
+        });
+      });
+    }
+
+    // --- completions ---
+    function showCompletions(items) {
+      state.completions = items;
+      state.active = -1;
+      list.textContent = "";
+      items.forEach(function (item, n) {
+        var option = el("li", { id: id + "-opt-" + n, class: "ps-option", role: "option", "aria-selected": "false" }, [
+          el("span", { class: "ps-kind", text: item.kind }), el("span", { text: item.text })
+        ]);
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(n); });
+        list.appendChild(option);
+      });
+      list.hidden = items.length === 0;
+      input.setAttribute("aria-expanded", String(!list.hidden));
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function closeCompletions() { showCompletions([]); }
+
+    function highlightCompletion(n) {
+      state.active = n;
+      Array.prototype.forEach.call(list.children, function (option, m) {
+        option.setAttribute("aria-selected", String(m === n));
+      });
+      if (n >= 0) input.setAttribute("aria-activedescendant", id + "-opt-" + n);
+      else input.removeAttribute("aria-activedescendant");
+    }
+
+    function choose(n) {
+      var item = state.completions[n];
+      if (!item) return;
+      var target = safeUrl(item.url);
+      if (item.kind !== "word" && target) { window.location.href = target; return; }
+      var words = input.value.replace(/\S*$/, "");
+      input.value = words + item.text + " ";
+      closeCompletions();
+      search(1);
+    }
+
+    var suggest = debounce(function () {
+      var typed = input.value;
+      if (!typed.trim()) { closeCompletions(); return; }
+      get("suggest", { q: typed, limit: 8 }).then(function (data) {
+        if (input.value !== typed) return;
+        var items = [];
+        data.titles.forEach(function (t) { items.push({ kind: "title", text: t.text, url: t.url }); });
+        data.headings.forEach(function (h) { items.push({ kind: "heading", text: h.text, url: h.url }); });
+        data.words.forEach(function (w) { items.push({ kind: "word", text: w }); });
+        showCompletions(document.activeElement === input ? items : []);
+      }).catch(function () { closeCompletions(); });
+    }, 120);
+
+    // --- results ---
+    function search(page) {
+      var q = input.value.trim();
+      state.page = page;
+      if (!q) { results.textContent = ""; pages.textContent = ""; filters.textContent = ""; status.textContent = ""; return; }
+      var asked = ++state.asked;
+      var params = { q: q, page: page, per_page: 10 };
+      Object.keys(state.filters).forEach(function (key) { params[key] = state.filters[key]; });
+      get("search", params).then(function (data) {
+        if (asked === state.asked) render(data);
+      }).catch(function (error) {
+        if (asked === state.asked) { results.textContent = ""; status.textContent = error.message; }
+      });
+    }
+
+    var searchSoon = debounce(function () { search(1); }, 250);
+
+    function render(data) {
+      state.q = data.query;
+      status.textContent = "";
+      if (data.suggestion) {
+        var fix = el("button", { type: "button", class: "ps-fix", text: data.suggestion });
+        fix.addEventListener("click", function () { input.value = data.suggestion; search(1); });
+        status.appendChild(document.createTextNode(data.corrected ? "Showing results for " : "Did you mean "));
+        status.appendChild(fix);
+        status.appendChild(document.createTextNode(data.corrected ? ". " : "? "));
+      }
+      status.appendChild(document.createTextNode(
+        data.total === 1 ? "1 matching post." : data.total + " matching posts." + (data.partial ? " (Search stopped early.)" : "")));
+      renderFilters(data.facets || {});
+      results.textContent = "";
+      data.hits.forEach(function (hit) { results.appendChild(renderHit(hit)); });
+      renderPages(data);
+    }
+
+    function link(url, text, className) {
+      var href = safeUrl(url);
+      return href ? el("a", { href: href, class: className || "", text: text }) : el("span", { class: className || "", text: text });
+    }
+
+    function renderHit(hit) {
+      var meta = el("p", { class: "ps-meta" });
+      if (hit.date) meta.appendChild(el("time", { datetime: hit.date, text: hit.date.slice(0, 10) }));
+      (hit.tags || []).forEach(function (tag) { meta.appendChild(el("span", { class: "ps-tag", text: "#" + tag })); });
+      var sections = el("ul", { class: "ps-sections" });
+      hit.sections.forEach(function (section) {
+        var crumbs = (section.heading_path || []).slice(1).join(" › ") || "Introduction";
+        sections.appendChild(el("li", { class: "ps-section" }, [
+          link(section.url, crumbs, "ps-crumb ps-nav"),
+          el("p", { class: "ps-snippet" }, [snippetNodes(section.snippet)])
+        ]));
+      });
+      return el("li", { class: "ps-hit" }, [el("h3", {}, [link(hit.url, hit.title, "ps-nav")]), meta, sections]);
+    }
+
+    function renderFilters(facets) {
+      filters.textContent = "";
+      [["tag", facets.tags || []], ["category", facets.categories || []]].forEach(function (pair) {
+        var name = pair[0];
+        pair[1].slice(0, 12).forEach(function (facet) {
+          var on = state.filters[name] === facet.value;
+          var button = el("button", { type: "button", class: "ps-filter", "aria-pressed": String(on) }, [
+            document.createTextNode(name + ": " + facet.value), el("span", { class: "ps-count", text: String(facet.count) })
+          ]);
+          button.addEventListener("click", function () {
+            if (on) delete state.filters[name]; else state.filters[name] = facet.value;
+            search(1);
+          });
+          filters.appendChild(button);
+        });
+      });
+    }
+
+    function renderPages(data) {
+      pages.textContent = "";
+      if (data.pages <= 1) return;
+      var previous = el("button", { type: "button", text: "Previous" });
+      var next = el("button", { type: "button", text: "Next" });
+      previous.disabled = data.page <= 1;
+      next.disabled = data.page >= data.pages;
+      previous.addEventListener("click", function () { search(data.page - 1); });
+      next.addEventListener("click", function () { search(data.page + 1); });
+      pages.appendChild(previous);
+      pages.appendChild(el("span", { text: "Page " + data.page + " of " + data.pages }));
+      pages.appendChild(next);
+    }
+
+    // --- keyboard ---
+    function resultLinks() { return Array.prototype.slice.call(results.querySelectorAll("a.ps-nav")); }
+
+    input.addEventListener("input", function () { suggest(); searchSoon(); });
+    input.addEventListener("blur", function () { setTimeout(closeCompletions, 150); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    input.addEventListener("keydown", function (event) {
+      var open = !list.hidden && state.completions.length > 0;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (open && state.active < state.completions.length - 1) highlightCompletion(state.active + 1);
+        else { var links = resultLinks(); closeCompletions(); if (links.length) links[0].focus(); }
+      } else if (event.key === "ArrowUp" && open) {
+        event.preventDefault();
+        highlightCompletion(Math.max(-1, state.active - 1));
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        if (open && state.active >= 0) choose(state.active);
+        else { closeCompletions(); search(1); }
+      } else if (event.key === "Escape") {
+        if (open) closeCompletions(); else { input.value = ""; search(1); }
+      }
+    });
+    results.addEventListener("keydown", function (event) {
+      var links = resultLinks(), at = links.indexOf(document.activeElement);
+      if (at < 0) return;
+      if (event.key === "ArrowDown" && at < links.length - 1) { event.preventDefault(); links[at + 1].focus(); }
+      if (event.key === "ArrowUp") { event.preventDefault(); if (at > 0) links[at - 1].focus(); else input.focus(); }
+      if (event.key === "Escape") input.focus();
+    });
+    document.addEventListener("keydown", function (event) {
+      var target = event.target, typing = target && (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable);
+      if (event.key === "/" && !typing) { event.preventDefault(); input.focus(); input.select(); }
+    });
+
+    var initial = new URLSearchParams(window.location.search).get("q");
+    if (initial && root.getAttribute("data-read-url") !== "false") { input.value = initial; search(1); }
+  }
+
+  function apiBase(root) {
+    var given = root.getAttribute("data-api");
+    if (given) return given.replace(/\/?$/, "/");
+    if (given === "" || !script || !script.src) return "";
+    return new URL(".", script.src).href;
+  }
+
+  function start() {
+    var roots = document.querySelectorAll("#postsearch, [data-postsearch]");
+    Array.prototype.forEach.call(roots, function (root) {
+      if (root.getAttribute("data-ready")) return;
+      root.setAttribute("data-ready", "true");
+      var api = apiBase(root);
+      if (!document.querySelector("link[href$='postsearch.css']")) {
+        document.head.appendChild(el("link", { rel: "stylesheet", href: api + "postsearch.css" }));
+      }
+      PostSearch(root, api);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

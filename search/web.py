@@ -1,0 +1,258 @@
+"""The HTTP API and the search page: a WSGI application over one shared SearchIndex.
+
+create_app(index_dir) returns a standard WSGI callable for any WSGI server (gunicorn, waitress, uWSGI, or a
+framework that mounts WSGI apps); `postsearch serve` runs it on gunicorn. Routes (GET or HEAD):
+
+- /search?q=&page=&per_page=&sort=&tag=&category=&author=&lang=   the JSON of `postsearch query --json`, facets
+- /suggest?q=&limit=                                               as-you-type completions
+- /health                                                          index stats and generation
+- / (the search page), /postsearch.js, /postsearch.css             the page and its assets
+
+Errors are JSON {"error": ..., "parameter": ...} with the error's HTTP status; nothing a client sends gives a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+from .config import SORTS
+from .errors import IndexNotFound, PostsearchError, QueryError
+
+MAX_QUERY_LENGTH = 500
+MAX_PER_PAGE = 50
+MAX_PAGE = 1000
+MAX_COMPLETIONS = 20
+QUERY_TIME_LIMIT = 1.0  # seconds a search may take before it answers with what it found (marked partial)
+FILTERS = ("tag", "category", "author", "lang")
+ASSETS = {
+    "/": ("search.html", "text/html; charset=utf-8"),
+    "/postsearch.js": ("postsearch.js", "text/javascript; charset=utf-8"),
+    "/postsearch.css": ("postsearch.css", "text/css; charset=utf-8"),
+}
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+STATUS_TEXT = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
+               405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
+Environ = dict[str, Any]
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+class BadParameter(QueryError):
+    """A request parameter the API cannot use."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        super().__init__("", reason)
+        self.parameter = parameter
+
+
+@dataclass
+class Response:
+    """A response on its way out."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def send(self, start_response: StartResponse, head_only: bool) -> Iterable[bytes]:
+        headers = {"Content-Length": str(len(self.body)), "X-Content-Type-Options": "nosniff", **self.headers}
+        start_response(f"{self.status} {STATUS_TEXT.get(self.status, '')}".strip(), list(headers.items()))
+        return [b""] if head_only else [self.body]
+
+
+def json_response(status: int, data: Any, **headers: str) -> Response:
+    """A JSON response, never cached without revalidation."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    base = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-cache"}
+    return Response(status, body, {**base, **headers})
+
+
+def error_response(error: PostsearchError) -> Response:
+    """A library error as JSON with its HTTP status."""
+    data = {"error": str(error)}
+    if isinstance(error, BadParameter):
+        data["parameter"] = error.parameter
+    return json_response(error.http_status, data)
+
+
+class SearchApp:
+    """The WSGI application: one SearchIndex shared by the server's threads, opened on first use."""
+
+    def __init__(self, index_dir: Path | str, cors_origins: Iterable[str] = (), time_limit: float = QUERY_TIME_LIMIT) -> None:
+        self.index_dir = Path(index_dir)
+        self.cors_origins = frozenset(origin.rstrip("/") for origin in cors_origins)
+        self.time_limit = time_limit
+        self.opening = threading.Lock()
+        self.opened: Any = None
+        self.assets = {path: read_asset(name, kind) for path, (name, kind) in ASSETS.items()}
+        try:
+            self.index()  # opened now when it exists, so a pre-forking server shares it with its workers
+        except PostsearchError:
+            pass  # no index yet: /health says so, and the first request after a build opens it
+
+    def index(self) -> Any:
+        """The shared SearchIndex, opened once."""
+        if self.opened is None:
+            with self.opening:
+                if self.opened is None:
+                    from .query import open_index
+
+                    self.opened = open_index(self.index_dir)
+        return self.opened
+
+    def close(self) -> None:
+        """Close the index."""
+        if self.opened is not None:
+            self.opened.close()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            response = self.respond(environ)
+        except PostsearchError as error:
+            response = error_response(error)
+        except Exception:  # a bug of ours: logged for the operator, never shown to the client
+            traceback.print_exc(file=sys.stderr)
+            response = json_response(500, {"error": "Internal error; the server's log has the details."})
+        response.headers.update(self.cors_headers(environ))
+        return response.send(start_response, environ.get("REQUEST_METHOD") == "HEAD")
+
+    def respond(self, environ: Environ) -> Response:
+        """Route a request."""
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/") or "/"
+        if method == "OPTIONS":
+            return Response(204, headers={"Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Max-Age": "600"})
+        if method not in ("GET", "HEAD"):
+            return json_response(405, {"error": f"{method} is not supported: use GET."}, Allow="GET, HEAD")
+        if path in self.assets:
+            return self.asset(path, environ)
+        routes = {"/search": self.search, "/suggest": self.suggest, "/health": self.health}
+        if path not in routes:
+            return json_response(404, {"error": f"No such page: {path}. Try /search?q=..., /suggest?q=... or /."})
+        return routes[path](Parameters.of(environ), environ)
+
+    def search(self, params: "Parameters", environ: Environ) -> Response:
+        """GET /search: a page of results with facets."""
+        query = params.text("q", required=True)
+        page = params.number("page", 1, 1, MAX_PAGE)
+        per_page = params.number("per_page", 10, 1, MAX_PER_PAGE)
+        sort = params.choice("sort", SORTS)
+        filters = {name: params.all(name) for name in FILTERS if params.all(name)}
+        index = self.index()
+        etag = self.etag(index, environ)
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            return Response(304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        results = index.search(
+            query, page=page, per_page=per_page, sort=sort, filters=filters, facets=True, time_limit=self.time_limit
+        )
+        headers = {} if results.partial else {"ETag": etag}  # a partial answer may be complete next time
+        return json_response(200, results.to_dict(), **headers)
+
+    def suggest(self, params: "Parameters", environ: Environ) -> Response:
+        """GET /suggest: completions for what has been typed."""
+        text = params.text("q", required=False)
+        limit = params.number("limit", 8, 1, MAX_COMPLETIONS)
+        index = self.index()
+        etag = self.etag(index, environ)
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            return Response(304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        return json_response(200, index.suggest(text, limit).to_dict(), ETag=etag)
+
+    def health(self, params: "Parameters", environ: Environ) -> Response:
+        """GET /health: whether the index answers, its size and generation."""
+        try:
+            index = self.index()
+            index.refresh()
+            stats = index.stats()
+        except IndexNotFound as error:
+            return json_response(503, {"status": "no index", "error": str(error)})
+        data = {"status": "ok", "generation": index.generation, "posts": stats.posts, "sections": stats.sections,
+                "size_bytes": stats.size_bytes, "built_at": stats.built_at}
+        return json_response(200, data)
+
+    def asset(self, path: str, environ: Environ) -> Response:
+        """The page or one of its files, cached for five minutes and revalidated by ETag."""
+        body, kind, etag = self.assets[path]
+        headers = {"Content-Type": kind, "Cache-Control": "public, max-age=300", "ETag": etag}
+        if path == "/":
+            headers.update({"Content-Security-Policy": PAGE_POLICY, "Referrer-Policy": "same-origin"})
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            return Response(304, headers=headers)
+        return Response(200, body, headers)
+
+    def etag(self, index: Any, environ: Environ) -> str:
+        """An ETag for a request: its parameters and the index generation that answers it."""
+        index.refresh()
+        digest = hashlib.blake2b(environ.get("QUERY_STRING", "").encode(), digest_size=8).hexdigest()
+        return f'"g{index.generation}-{digest}"'
+
+    def cors_headers(self, environ: Environ) -> dict[str, str]:
+        """CORS headers for an allowed origin (none for others)."""
+        origin = environ.get("HTTP_ORIGIN", "")
+        if origin.rstrip("/") in self.cors_origins or "*" in self.cors_origins:
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {"Vary": "Origin"} if self.cors_origins else {}
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """A request's query-string parameters, read with checks that name what is wrong."""
+
+    values: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, environ: Environ) -> "Parameters":
+        raw = environ.get("QUERY_STRING", "")
+        try:
+            return cls(parse_qs(raw, keep_blank_values=True, max_num_fields=100, errors="strict"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise BadParameter("", f"The query string cannot be read: {error}.") from None
+
+    def all(self, name: str) -> list[str]:
+        return [value for value in self.values.get(name, []) if value.strip()]
+
+    def text(self, name: str, required: bool) -> str:
+        value = (self.values.get(name) or [""])[-1]
+        if required and not value.strip():
+            raise BadParameter(name, f"Give the query in {name}, e.g. /search?{name}=git+bisect.")
+        if len(value) > MAX_QUERY_LENGTH:
+            raise BadParameter(name, f"{name} is {len(value)} characters long; at most {MAX_QUERY_LENGTH} are searched.")
+        return value
+
+    def number(self, name: str, default: int, low: int, high: int) -> int:
+        values = self.values.get(name)
+        if not values or not values[-1]:
+            return default
+        try:
+            number = int(values[-1])
+        except ValueError:
+            raise BadParameter(name, f"{name} must be a whole number, not {values[-1][:40]!r}.") from None
+        if not low <= number <= high:
+            raise BadParameter(name, f"{name} must be from {low} to {high}, not {number}.")
+        return number
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = (self.values.get(name) or [choices[0]])[-1] or choices[0]
+        if value not in choices:
+            raise BadParameter(name, f"{name} must be one of {', '.join(choices)}, not {value[:40]!r}.")
+        return value
+
+
+def read_asset(name: str, kind: str) -> tuple[bytes, str, str]:
+    """A file of the page, its content type and ETag."""
+    body = resources.files("search").joinpath("static", name).read_bytes()
+    return body, kind, '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
+
+
+def create_app(index_dir: Path | str = "index", cors_origins: Iterable[str] = (), time_limit: float = QUERY_TIME_LIMIT) -> SearchApp:
+    """The WSGI application serving the index in index_dir (see the module's docstring)."""
+    return SearchApp(index_dir, cors_origins, time_limit)

@@ -1,0 +1,126 @@
+"""The search page at /, in headless Chromium (Debian's chromium and chromedriver, driven by Selenium)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from typing import Iterator
+
+import pytest
+from test_web import Server, site  # noqa: F401 (site: the fixture of the indexed sample site)
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
+)
+
+
+@pytest.fixture(scope="module")
+def page_server(site) -> Iterator[Server]:
+    running = Server(site / "index", "--workers", "1")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="postsearch-chromium-")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1200,900", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver, condition, timeout: float = 10):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def open_page(driver, server: Server) -> object:
+    from selenium.webdriver.common.by import By
+
+    driver.get(server.base + "/")
+    return wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "input.ps-input"))
+
+
+def test_typing_shows_completions_then_grouped_results_with_marks(browser, page_server):
+    from selenium.webdriver.common.by import By
+
+    box = open_page(browser, page_server)
+    box.send_keys("git bis")
+    options = wait(browser, lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, ".ps-option") if o.is_displayed()])
+    assert any("Git bisect" in option.text for option in options)
+    box.send_keys("ect")
+    wait(browser, lambda d: any(m.text.lower() == "bisect" for m in d.find_elements(By.CSS_SELECTOR, ".ps-hit mark")))
+    first = browser.find_elements(By.CSS_SELECTOR, ".ps-hit")[0]
+    assert first.find_element(By.CSS_SELECTOR, "h3 a").text == "Git bisect finds the commit that broke it"
+    marks = first.find_elements(By.CSS_SELECTOR, ".ps-snippet mark")
+    assert marks and {mark.text.lower() for mark in marks} <= {"git", "bisect"}
+    crumbs = [link.get_attribute("href") for link in first.find_elements(By.CSS_SELECTOR, ".ps-section a")]
+    assert crumbs and all("#" in href for href in crumbs)
+    assert "matching post" in browser.find_element(By.CSS_SELECTOR, ".ps-status").text
+
+
+def test_keyboard_slash_arrows_escape_and_enter_follow_a_section_link(browser, page_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = open_page(browser, page_server)
+    browser.find_element(By.TAG_NAME, "body").send_keys("/")
+    assert browser.switch_to.active_element == box
+    box.send_keys("readiness probe")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-hit"))
+    box.send_keys(Keys.ESCAPE)  # closes the completions
+    box.send_keys(Keys.ARROW_DOWN)  # into the results: the first post's title
+    title = browser.switch_to.active_element
+    assert title.get_attribute("class").startswith("ps-nav") and "#" not in title.get_attribute("href")
+    title.send_keys(Keys.ARROW_DOWN)  # its first section
+    section = browser.switch_to.active_element
+    target = section.get_attribute("href")
+    assert "#" in target and section != title
+    section.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.current_url == target)
+
+
+def test_did_you_mean_and_filters(browser, page_server):
+    from selenium.webdriver.common.by import By
+
+    box = open_page(browser, page_server)
+    box.send_keys("bisetc")
+    wait(browser, lambda d: "Showing results for" in d.find_element(By.CSS_SELECTOR, ".ps-status").text)
+    browser.get(page_server.base + "/?q=s*")  # the page searches what its address says
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-filter"))
+    everything = browser.find_element(By.CSS_SELECTOR, ".ps-status").text
+    before = len(browser.find_elements(By.CSS_SELECTOR, ".ps-hit"))
+    browser.find_elements(By.CSS_SELECTOR, ".ps-filter")[0].click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-filter")[0].get_attribute("aria-pressed") == "true")
+    status = browser.find_element(By.CSS_SELECTOR, ".ps-status").text
+    after = browser.find_elements(By.CSS_SELECTOR, ".ps-hit")
+    assert 0 < len(after) < before and status != everything, status
+
+
+def test_hostile_posts_show_their_text_and_run_nothing(browser, page_server):
+    from selenium.webdriver.common.by import By
+
+    box = open_page(browser, page_server)
+    browser.execute_script("window.__pwned = undefined;")
+    box.send_keys("zanzibar")
+    hit = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-hit"))[0]
+    title = hit.find_element(By.CSS_SELECTOR, "h3")
+    assert title.text.startswith('<img src=x onerror="window.__pwned=1">')
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".ps-hit a")]
+    assert links and all(link.startswith(page_server.base + "/") for link in links)  # no javascript: link
+    assert "#<script>window.__pwned=1</script>" in hit.find_element(By.CSS_SELECTOR, ".ps-meta").text
+    assert hit.find_elements(By.CSS_SELECTOR, "img, script, b") == []
+    assert browser.execute_script("return window.__pwned;") is None
