@@ -148,13 +148,15 @@ class SearchApp:
         sort = params.choice("sort", SORTS)
         filters = {name: params.all(name) for name in FILTERS if params.all(name)}
         index = self.index()
-        etag = self.etag(index, environ)
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            return Response(304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        index.refresh()
+        if etag(index.generation, environ) in environ.get("HTTP_IF_NONE_MATCH", ""):
+            return Response(304, headers={"ETag": etag(index.generation, environ), "Cache-Control": "no-cache"})
         results = index.search(
             query, page=page, per_page=per_page, sort=sort, filters=filters, facets=True, time_limit=self.time_limit
         )
-        headers = {} if results.partial else {"ETag": etag}  # a partial answer may be complete next time
+        # the generation that answered (a commit may have come in since the check above); none for a partial
+        # answer, which may be complete next time
+        headers = {} if results.partial else {"ETag": etag(results.generation, environ)}
         return json_response(200, results.to_dict(), **headers)
 
     def suggest(self, params: "Parameters", environ: Environ) -> Response:
@@ -162,10 +164,11 @@ class SearchApp:
         text = params.text("q", required=False)
         limit = params.number("limit", 8, 1, MAX_COMPLETIONS)
         index = self.index()
-        etag = self.etag(index, environ)
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            return Response(304, headers={"ETag": etag, "Cache-Control": "no-cache"})
-        return json_response(200, index.suggest(text, limit).to_dict(), ETag=etag)
+        index.refresh()
+        if etag(index.generation, environ) in environ.get("HTTP_IF_NONE_MATCH", ""):
+            return Response(304, headers={"ETag": etag(index.generation, environ), "Cache-Control": "no-cache"})
+        completions = index.suggest(text, limit)
+        return json_response(200, completions.to_dict(), ETag=etag(completions.generation, environ))
 
     def health(self, params: "Parameters", environ: Environ) -> Response:
         """GET /health: whether the index answers, its size and generation."""
@@ -188,12 +191,6 @@ class SearchApp:
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             return Response(304, headers=headers)
         return Response(200, body, headers)
-
-    def etag(self, index: Any, environ: Environ) -> str:
-        """An ETag for a request: its parameters and the index generation that answers it."""
-        index.refresh()
-        digest = hashlib.blake2b(environ.get("QUERY_STRING", "").encode(), digest_size=8).hexdigest()
-        return f'"g{index.generation}-{digest}"'
 
     def cors_headers(self, environ: Environ) -> dict[str, str]:
         """CORS headers for an allowed origin (none for others)."""
@@ -245,6 +242,12 @@ class Parameters:
         if value not in choices:
             raise BadParameter(name, f"{name} must be one of {', '.join(choices)}, not {value[:40]!r}.")
         return value
+
+
+def etag(generation: int, environ: Environ) -> str:
+    """An ETag for a request: its parameters and the index generation that answers it."""
+    digest = hashlib.blake2b(environ.get("QUERY_STRING", "").encode(), digest_size=8).hexdigest()
+    return f'"g{generation}-{digest}"'
 
 
 def read_asset(name: str, kind: str) -> tuple[bytes, str, str]:
