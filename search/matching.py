@@ -30,12 +30,15 @@ class Deadline:
 
     def __init__(self, seconds: float | None) -> None:
         self.end = None if seconds is None else time.monotonic() + seconds
-        self.passed = False  # set once the query found it had run out of time
+        self.passed = False  # set once the query cut something short for it
+
+    def over(self) -> bool:
+        """Whether the time is up."""
+        return self.passed or (self.end is not None and time.monotonic() >= self.end)
 
     def expired(self) -> bool:
-        """Whether the time is up (and remember that it was)."""
-        if self.end is not None and not self.passed and time.monotonic() > self.end:
-            self.passed = True
+        """Whether the time is up, remembering that the query cut something short."""
+        self.passed = self.over()
         return self.passed
 
 
@@ -56,7 +59,9 @@ def docs(snap: Snapshot, q: wq.Query, deadline: Deadline = NO_DEADLINE) -> Any:
 
 def until(deadline: Deadline, docnums: Iterable[int]) -> list[int]:
     """The docnums, up to the moment the deadline passes."""
-    found = []
+    found: list[int] = []
+    if deadline.expired():
+        return found
     for docnum in docnums:
         found.append(docnum)
         if len(found) % DEADLINE_CHECK_EVERY == 0 and deadline.expired():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -16,7 +15,7 @@ from .manifest import latest_generation, settled_stamp
 from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Request, rank
-from .results import Completions, Facets, IndexStats, PostHit, SearchResults, SectionHit
+from .results import Completions, IndexStats, PostHit, SearchResults, SectionHit
 from .snapshot import Snapshot
 from .snippets import to_html
 from .spelling import suggest
@@ -24,7 +23,6 @@ from .spelling import suggest
 __all__ = ["SearchIndex", "open_index", "SearchResults", "PostHit", "SectionHit", "IndexStats"]
 
 HighlightTerms = tuple[frozenset[str], tuple[str, ...]]  # words and prefixes a snippet marks
-FACET_VALUES = 20  # values shown per facet, those of most posts first
 
 
 class SearchIndex:
@@ -155,7 +153,7 @@ def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: 
     text = repair(query)
     parsed, translated = snap.parser.parse(text), translations(snap, text)
     ranking = rank(snap, parsed, translated, request)
-    suggestion = None if request.deadline.expired() else suggest(snap, text, ranking.terms_found)
+    suggestion = None if request.deadline.over() else suggest(snap, text, ranking.terms_found)
     corrected = False
     if not ranking.total and suggestion:
         parsed, translated = snap.parser.parse(suggestion), translations(snap, suggestion)
@@ -164,28 +162,10 @@ def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: 
     terms = (words | {stem for stems in translated.values() for stem in stems}, prefixes)
     pages = max(1, math.ceil(ranking.total / request.count))
     hits = tuple(post_hit(snap, score, sections, terms) for score, sections in ranking.posts)
-    counted = count_facets(snap, ranking.matched) if facets else None
+    counted = snap.facet_table().count(ranking.matched) if facets else None
     return SearchResults(
         query, ranking.total, page, pages, suggestion, corrected, hits, snap.generation, request.deadline.passed, counted
     )
-
-
-def count_facets(snap: Snapshot, posts: Any) -> Facets:
-    """The tags, categories, authors and years of the matching posts (post numbers), each with its count."""
-    counters: dict[str, Counter[str]] = {name: Counter() for name in ("tags", "categories", "authors", "years")}
-    first_sections = snap.scorer.posts.first_sections[posts].tolist()
-    for docnum in first_sections:
-        record = snap.scorer.post_fields(docnum)
-        counters["tags"].update(set(record["tags"]))
-        counters["categories"].update(set(record.get("categories", ())))
-        counters["authors"].update(set(record.get("authors", ())))
-        if record["date"]:
-            counters["years"][record["date"][:4]] += 1
-
-    def top(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
-        return tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:FACET_VALUES])
-
-    return Facets(**{name: top(counter) for name, counter in counters.items()})
 
 
 def post_hit(snap: Snapshot, score: float, sections: list[tuple[float, int]], terms: HighlightTerms) -> PostHit:

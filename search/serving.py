@@ -17,7 +17,7 @@ from gunicorn.app.base import BaseApplication
 
 from .web import create_app
 
-ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(B)s %(M)sms'  # common log format, plus the milliseconds
+ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(B)s %(D)sus'  # common log format, plus the microseconds taken
 
 
 class Server(BaseApplication):

@@ -16,6 +16,7 @@ from typing import Any
 
 from .analysis import index_terms
 from .errors import IndexVersionMismatch
+from .facets import FacetTable
 from .index_format import open_whoosh_index
 from .index_format.posts import PostArrays
 from .index_format.schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
@@ -52,6 +53,7 @@ class Snapshot:
             prefilter=self.lang.startswith("en") and not self.other_languages,
         )
         self.expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand)
+        self.facets: FacetTable | None = None  # built on first use (see facet_table)
         self.guard = threading.Lock()
         self.users = 0
         self.retired = False
@@ -88,6 +90,16 @@ class Snapshot:
         self.searcher.close()
         del self.searcher, self.reader, self.scorer, self.paths, self.expansions
         gc.collect()
+
+    def facet_table(self) -> FacetTable:
+        """The generation's facet values by post, read once, when a query first asks for facets."""
+        if self.facets is None:
+            with self.guard:
+                if self.facets is None:
+                    posts = self.scorer.posts
+                    table = FacetTable.build(posts.count, posts.first_sections, posts.post_dates, self.scorer.post_fields)
+                    self.facets = table
+        return self.facets
 
     def terms(self, text: str, lang: str | None = None) -> list[str]:
         """The index terms the site's language (or the given one) makes of a text, as its analyzer would."""

@@ -402,3 +402,34 @@ def test_results_show_their_posts_fields_after_updates_deletions_and_merges(make
             shown = (hit.title, hit.url, hit.date, hit.tags)
             assert shown == (f"Post {n} run {runs[n]}", expected.url, f"2020-01-{n + 1:02d}", (f"t{n}", "shared"))
             assert [s.url for s in hit.sections] == [f"{expected.url}#later"]
+
+
+def test_a_time_limit_stops_a_slow_query_shape_and_marks_the_result_partial(make_index):
+    """A query Whoosh's own matchers answer (a prefix with a date range) stops at its time limit with what it has,
+    marked partial, and gives no suggestion; without a limit the same query is complete."""
+    searcher = make_index({f"p{n}.md": f"---\ntitle: Post {n}\ndate: 2023-0{n % 9 + 1}-01\n---\nsoup of the day {n}\n" for n in range(30)})
+    complete = searcher.search("so* date:[2023 to 2024]")
+    assert complete.total == 30 and not complete.partial
+    cut = searcher.search("so* date:[2023 to 2024]", time_limit=0)
+    assert cut.partial and cut.total < complete.total and cut.suggestion is None
+    assert cut.to_dict()["partial"] is True
+    assert not searcher.search("soup", time_limit=0).partial  # posting lists need no cut
+
+
+def test_facets_count_each_value_once_per_matching_post(make_index):
+    searcher = make_index(
+        {
+            "a.md": "---\ntitle: A\ndate: 2021-03-01\ntags: [rust, web]\ncategories: [notes]\nauthor: Ann Lee\n---\nsoup\n\n## Again\n\nsoup\n",
+            "b.md": "---\ntitle: B\ndate: 2022-01-01\ntags: [rust]\nauthor: Bo\n---\nsoup\n",
+            "c.md": "---\ntitle: C\ntags: [web, rust, rust]\n---\nsoup\n",
+            "d.md": "---\ntitle: D\ndate: 2022-05-05\ntags: [other]\n---\nnothing\n",
+        }
+    )
+    facets = searcher.search("soup", facets=True).facets
+    assert facets.tags == (("rust", 3), ("web", 2))
+    assert facets.categories == (("notes", 1),)
+    assert facets.authors == (("Ann Lee", 1), ("Bo", 1))
+    assert facets.years == (("2021", 1), ("2022", 1))
+    assert searcher.search("soup", filters={"tag": "web"}, facets=True).facets.tags == (("rust", 2), ("web", 2))
+    assert searcher.search("soup", filters={"author": "ann"}).total == 1
+    assert searcher.search("nothing at all here", facets=True).facets.tags in ((), (("other", 1),))
