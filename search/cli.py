@@ -128,8 +128,8 @@ def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
     )
 
 
-@main.command("query")
-@click.argument("text", nargs=-1, required=True)
+@main.command("query", context_settings={"ignore_unknown_options": True})
+@click.argument("text", nargs=-1, required=True, type=click.UNPROCESSED)
 @index_option
 @folder_option("--posts", "posts_dir", f"Posts folder, indexed first when there is no index (default: env {POSTS_ENV}, else ./posts).")
 @json_option
@@ -149,7 +149,8 @@ def query_command(
     recent: bool,
     color: bool | None,
 ) -> None:
-    """Search the index for TEXT (see the README for the query syntax)."""
+    """Search the index for TEXT (see the README for the query syntax). Words may start with - to exclude them
+    (`postsearch query git -windows`). Exits 0 when posts were found, 1 when none, 2 for a bad query."""
     from .indexer import open_or_build
 
     query = " ".join(text)
@@ -162,6 +163,8 @@ def query_command(
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
     else:
         print_results(results, use_color(color))
+    if not results.hits:
+        sys.exit(1)  # as grep: nothing found
 
 
 def use_color(flag: bool | None) -> bool:
@@ -173,27 +176,36 @@ def use_color(flag: bool | None) -> bool:
 
 def print_results(results: Any, color: bool) -> None:
     """Results for a person at a terminal."""
-    from .snippets import to_ansi, to_plain
+    from .snippets import printable, to_ansi, to_plain
 
     render = to_ansi if color else to_plain
-    style = click.style if color else (lambda text, **_: text)
+    plain_style = click.style if color else (lambda text, **_: text)
+
+    def style(text: str, **styles: Any) -> str:
+        return plain_style(printable(text), **styles)
+
     echo = partial(click.echo, color=color)
     if results.suggestion and results.corrected:
-        echo(f"No results for {results.query!r}; showing results for {results.suggestion!r}.")
+        echo(printable(f"No results for {results.query!r}; showing results for {results.suggestion!r}."))
     elif results.suggestion:
-        echo(f"Did you mean: {results.suggestion}?")
+        echo(printable(f"Did you mean: {results.suggestion}?"))
     if not results.hits:
         echo("No matching posts." if results.total == 0 else f"No posts on page {results.page}.")
         return
     for number, hit in enumerate(results.hits, start=1):
         dated = f"  {hit.date[:10]}" if hit.date else ""
-        echo(style(f"{number}. {hit.title}", bold=True) + style(dated, dim=True) + "  " + style(hit.url, fg="blue"))
+        echo(style(f"{number}. {hit.title}", bold=True) + style(dated, dim=True) + "  " + style(hit.url, fg="blue") + "  " + style(hit.path, dim=True))
         for section in hit.sections:
             label = " › ".join(section.heading_path[1:]) or "(intro)"
-            echo(f"   {style(label, fg='cyan')}  {section.url}")
+            echo(f"   {style(label, fg='cyan')}  {printable(section.url)}")
             if section.fragments:
                 echo(f"      {render(section.fragments)}")
-    echo(f"\nPage {results.page} of {results.pages}: {results.total} matching posts.")
+    echo(f"\nPage {results.page} of {results.pages}: {plural(results.total, 'matching post')}.")
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 matching post', '2 matching posts'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @main.command("stats")

@@ -58,6 +58,13 @@ class IndexVersionMismatch(PathError):
     http_status = 503
 
 
+class IndexDamaged(PathError):
+    """A file of the index cannot be read (truncated, missing or overwritten)."""
+
+    hint = "Run 'postsearch index' to rebuild it (a run that finds the index damaged builds it again)."
+    http_status = 503
+
+
 class IndexClosed(PathError):
     """A search on an index object after close()."""
 

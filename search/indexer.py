@@ -153,6 +153,8 @@ def build_index(
         manifest = None
     else:
         manifest = load_manifest(index_dir, SCHEMA_VERSION)
+        if manifest is not None and damaged(index_dir):
+            manifest, rebuild = None, True  # built again from the posts; the damaged files cannot answer anyway
     settings = resolve_settings(manifest.settings if manifest else None, **overrides)
     stale = manifest is not None and (
         manifest.settings != settings or manifest.generation != latest_generation(index_dir)
@@ -165,6 +167,22 @@ def build_index(
         return IndexSummary(unchanged=len(plan.unchanged), sections=sections, failed=tuple(plan.unreadable))
     workers = worker_count() if workers is None else max(1, workers)
     return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers)
+
+
+def damaged(index_dir: Path) -> bool:
+    """Whether the newest generation of the index has a segment that cannot be read."""
+    from .errors import IndexDamaged
+    from .index_format import open_whoosh_index
+
+    if latest_generation(index_dir) < 0:
+        return False
+    try:
+        with open_whoosh_index(index_dir).reader():
+            return False
+    except IndexDamaged:
+        return True
+    except (EOFError, OSError, ValueError, KeyError, IndexError):
+        return True
 
 
 def refuse_foreign_folder(index_dir: Path) -> None:
@@ -390,11 +408,14 @@ def open_for_writing(index_dir: Path, lang: str, full: bool) -> Any:
     if latest_generation(index_dir) < 0:
         return create_whoosh_index(index_dir, lang)
     try:
-        return open_whoosh_index(index_dir)
+        index = open_whoosh_index(index_dir)
+        if full and damaged(index_dir):
+            return create_whoosh_index(index_dir, lang)  # nothing to keep answering: it could not be read
+        return index
     except IndexVersionMismatch:
         if not full:
             raise
-        return create_whoosh_index(index_dir, lang)  # nothing to keep answering: it could not be read
+        return create_whoosh_index(index_dir, lang)
 
 
 def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None] = lambda message: None) -> SearchIndex:
@@ -408,5 +429,6 @@ def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None
             raise
     notify(f"No index in {index_dir} yet: indexing {posts_dir} first.")
     summary = build_index(posts_dir, index_dir)
-    notify(f"Indexed {summary.added} posts ({summary.sections} sections).")
+    posts, sections = ("post" if summary.added == 1 else "posts"), ("section" if summary.sections == 1 else "sections")
+    notify(f"Indexed {summary.added} {posts} ({summary.sections} {sections}).")
     return open_index(index_dir)

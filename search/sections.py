@@ -27,6 +27,7 @@ LIQUID_HIGHLIGHT_CLOSE = re.compile(r"\{%-?\s*endhighlight\s*-?%\}")
 LIQUID_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 # Python-Markdown's [TOC], kramdown's "* TOC" + "{:toc}": where a renderer puts a table of contents.
 TOC_MARKER = re.compile(r"^[ \t]*(?:\[TOC\]|(?:[*-][ \t]+TOC[ \t]*\n[ \t]*)?\{:toc\})[ \t]*$", re.MULTILINE)
+SAFE_ID = re.compile(r"[\w.:-]+")  # an explicit id outside this is not used as it is (it could carry markup)
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCK_TAGS = HEADING_TAGS | {
     "p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "blockquote", "pre",
@@ -421,9 +422,10 @@ class Sectioner:
         return sections
 
     def anchor_for(self, draft: SectionDraft, used: set[str]) -> str:
-        """The explicit {#id} when given, else the chosen renderer's id."""
+        """The explicit {#id} when given (and made only of characters safe in a URL fragment and an HTML id),
+        else the chosen renderer's id."""
         if not draft.level:
             return ""
-        if draft.explicit_id:
+        if draft.explicit_id and SAFE_ID.fullmatch(draft.explicit_id):
             return draft.explicit_id
         return self.make_unique(self.slugify(draft.heading), used)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import index_terms
-from .errors import IndexVersionMismatch
+from .errors import IndexDamaged, IndexVersionMismatch, PostsearchError
 from .facets import FacetTable
 from .index_format import open_whoosh_index
 from .index_format.posts import PostArrays
@@ -40,7 +40,7 @@ class Snapshot:
         if set(index.schema.names()) != set(build_schema().names()):
             index.close()
             raise IndexVersionMismatch(index_dir, f"The index in {index_dir} was written with another schema.")
-        self.searcher = index.searcher()
+        self.searcher = open_searcher(index, index_dir)
         self.reader = self.searcher.reader()
         self.generation: int = self.reader.generation()
         self.scorer = BM25FScorer(self.searcher, PostArrays.load(index_dir, self.generation))
@@ -127,3 +127,14 @@ class Snapshot:
                 if matches(term):
                     counts[term] += self.reader.doc_frequency(field, found)
         return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
+
+
+def open_searcher(index: Any, index_dir: Path) -> Any:
+    """Whoosh's searcher over every segment; IndexDamaged when a segment cannot be read."""
+    try:
+        return index.searcher()
+    except PostsearchError:
+        raise
+    except (EOFError, OSError, ValueError, KeyError, IndexError) as error:
+        message = f"The index in {index_dir} cannot be read ({type(error).__name__}: {error})."
+        raise IndexDamaged(index_dir, message) from error

@@ -208,11 +208,19 @@ def escape(text: str) -> str:
     return text
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # tab and newline are left
+
+
+def printable(text: str) -> str:
+    """Text with control characters (escape sequences, bells, ...) removed, safe to print on a terminal."""
+    return CONTROL_CHARACTERS.sub("", text) if CONTROL_CHARACTERS.search(text) else text
+
+
 def to_ansi(fragments: Iterable[Fragment]) -> str:
-    """Terminal text with matches in bold yellow."""
-    return render(fragments, lambda t: f"\x1b[1;33m{t}\x1b[0m", str)
+    """Terminal text with matches in bold yellow (control characters of the text removed)."""
+    return render(fragments, lambda t: f"\x1b[1;33m{printable(t)}\x1b[0m", printable)
 
 
 def to_plain(fragments: Iterable[Fragment]) -> str:
-    """Plain text without marks."""
-    return render(fragments, str, str)
+    """Plain text without marks (control characters removed)."""
+    return render(fragments, printable, printable)

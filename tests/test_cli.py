@@ -93,7 +93,7 @@ def test_a_site_without_posts_answers_every_query_with_no_matches(runner, posts_
     assert run(runner, "index", posts_dir, "--index", index_dir).exit_code == 0
     for query in ("tea", "te*", '"green tea" -black', "title:tea"):
         result = run(runner, "query", query, "--index", index_dir, "--json")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output  # nothing found, as grep
         assert json.loads(result.stdout)["total"] == 0
     assert "No matching posts." in run(runner, "query", "tea", "--index", index_dir).stdout
 
@@ -200,3 +200,73 @@ def test_an_index_process_does_not_scan_installed_packages(posts_dir, index_dir)
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert "1 added" in output and output.splitlines()[-1] == "False"
+
+
+def test_a_word_with_a_minus_is_part_of_the_query_not_an_option(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    write(posts_dir, "coffee.md", "---\ntitle: Coffee\n---\nCoffee wants hot water.\n")
+    run(runner, "index", posts_dir, "--index", index_dir)
+    result = run(runner, "query", "water", "-tea", "--index", index_dir, "--json")
+    assert result.exit_code == 0, result.output
+    assert [hit["path"] for hit in json.loads(result.output)["hits"]] == ["coffee.md"]
+
+
+def test_query_exit_codes_follow_grep_and_counts_are_singular(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    found = run(runner, "query", "green", "--index", index_dir, "--no-color")
+    assert found.exit_code == 0 and "1 matching post." in found.output and "tea.md" in found.output
+    missing = run(runner, "query", "zeppelin", "--index", index_dir, "--no-color")
+    assert missing.exit_code == 1 and "No matching posts." in missing.output
+    assert run(runner, "query", "green", "--page", "9", "--index", index_dir).exit_code == 1
+
+
+def test_control_characters_of_posts_never_reach_the_terminal(runner, posts_dir, index_dir):
+    write(posts_dir, "evil.md", "---\ntitle: \"Evil \\e]0;PWNED\\a\\e[2J title\"\n---\nA \x1b[31mred\x1b[0m kettle.\n")
+    run(runner, "index", posts_dir, "--index", index_dir)
+    for colour in ("--color", "--no-color"):
+        result = run(runner, "query", "kettle", "--index", index_dir, colour)
+        assert result.exit_code == 0 and "Evil ]0;PWNED[2J title" in result.output
+        assert "\x07" not in result.output and "\x1b]" not in result.output and "\x1b[2J" not in result.output
+        assert "\x1b[31m" not in result.output
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [(["--url-pattern", "noslash"], "must start with '/'"), (["--url-pattern", "/:bogus/:slug/"], "Unknown placeholder :bogus"),
+     (["--lang", "english"], "Unknown language 'english'")],
+)
+def test_a_bad_setting_is_one_error_line_and_writes_nothing(runner, posts_dir, index_dir, option, message):
+    write(posts_dir, "tea.md", POST)
+    result = run(runner, "index", posts_dir, "--index", index_dir, *option)
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and not index_dir.exists()
+
+
+def test_a_damaged_index_is_named_and_the_next_run_rebuilds_it(runner, posts_dir, index_dir):
+    from search.errors import IndexDamaged
+    from search.query import open_index
+
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    [segment] = index_dir.glob("*.seg")
+    segment.write_bytes(segment.read_bytes()[:1000])
+    with pytest.raises(IndexDamaged, match=segment.name):
+        open_index(index_dir)
+    result = run(runner, "query", "green", "--index", index_dir)
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: The index file {segment}") and "rebuild" in result.stderr
+    assert json.loads(run(runner, "index", posts_dir, "--index", index_dir, "--json").output)["added"] == 1
+    assert run(runner, "query", "green", "--index", index_dir).exit_code == 0
+
+
+def test_search_arguments_of_the_wrong_type_are_query_errors(runner, posts_dir, index_dir):
+    from search.errors import QueryError
+    from search.query import open_index
+
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    with open_index(index_dir) as index:
+        with pytest.raises(QueryError, match="page must be a whole number"):
+            index.search("tea", page="a")
+        with pytest.raises(QueryError, match="Unknown filter"):
+            index.search("tea", filters={"colour": "green"})

@@ -204,3 +204,9 @@ def test_reading_the_tree_matches_markdowns_html_on_real_posts(name):
     for path in find_posts(root)[::3]:
         body = read_post(path, root).body
         assert drafts_from_tree(sectioner, body) == drafts_from_html(body), path
+
+
+def test_an_explicit_id_with_markup_is_not_used(tmp_path):
+    """{#id} attributes become the anchor only when safe in a URL fragment and an HTML id."""
+    sections = sections_of(tmp_path, '## Safe {#my-id.v2}\n\nx\n\n## Hostile {#"><script>alert(5)</script>}\n\ny\n')
+    assert [(s.heading, s.anchor) for s in sections if s.heading] == [("Safe", "my-id.v2"), ("Hostile", "hostile")]

@@ -137,7 +137,14 @@ class CompactSegment(W3Segment):
     """A W3 segment whose files are read straight from the memory-mapped segment file."""
 
     def open_compound_file(self, storage: Any) -> CompoundStorage:
-        return MappedCompoundStorage(storage.open_file(self.make_filename(self.COMPOUND_EXT)), storage.supports_mmap)
+        name = self.make_filename(self.COMPOUND_EXT)
+        try:
+            return MappedCompoundStorage(storage.open_file(name), storage.supports_mmap)
+        except (EOFError, OSError, ValueError, IndexError, struct.error, pickle.UnpicklingError) as error:
+            from ..errors import IndexDamaged
+
+            path = f"{getattr(storage, 'folder', '')}/{name}"
+            raise IndexDamaged(path, f"The index file {path} cannot be read ({type(error).__name__}: {error}).") from error
 
 
 class MappedCompoundStorage(CompoundStorage):
