@@ -42,9 +42,11 @@ def browser() -> Iterator[object]:
 
 
 def wait(driver, condition, timeout: float = 10):
+    """Wait for the condition, looking again when the page re-rendered what it was looking at."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def open_page(driver, server: Server) -> object:
@@ -104,7 +106,7 @@ def test_did_you_mean_and_filters(browser, page_server):
     everything = browser.find_element(By.CSS_SELECTOR, ".ps-status").text
     before = len(browser.find_elements(By.CSS_SELECTOR, ".ps-hit"))
     browser.find_elements(By.CSS_SELECTOR, ".ps-filter")[0].click()
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-filter")[0].get_attribute("aria-pressed") == "true")
+    wait(browser, lambda d: any(b.get_attribute("aria-pressed") == "true" for b in d.find_elements(By.CSS_SELECTOR, ".ps-filter")))
     status = browser.find_element(By.CSS_SELECTOR, ".ps-status").text
     after = browser.find_elements(By.CSS_SELECTOR, ".ps-hit")
     assert 0 < len(after) < before and status != everything, status
