@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -212,7 +213,7 @@ def parse_in_workers(
     processes = [
         context.Process(
             target=segment_worker,
-            args=(str(index_dir), str(root), settings, len(plan.to_read) >= ONE_WRITER_FILES, jobs, results),
+            args=(str(index_dir), str(root), settings, len(plan.to_read) >= ONE_WRITER_FILES, jobs, results, os.getpid()),
             daemon=True,
         )
         for _ in range(workers)
@@ -257,10 +258,13 @@ def worker_messages(results: Any, processes: list[Any]) -> Iterator[tuple[str, A
             raise PostsearchError("An indexing worker process stopped unexpectedly; the index is unchanged.")
 
 
-def segment_worker(index_dir: str, root: str, settings: Settings, write: bool, jobs: Any, results: Any) -> None:
+def segment_worker(
+    index_dir: str, root: str, settings: Settings, write: bool, jobs: Any, results: Any, parent: int
+) -> None:
     """Worker process: parse chunks of files from jobs and report each chunk's outcomes on results. When it is
     to write, it writes their sections into new segments of its own and reports the segments last; otherwise
-    the outcomes carry the sections."""
+    the outcomes carry the sections. It ends when its parent process does."""
+    exit_with_parent(parent)
     import traceback
     from dataclasses import replace
 
@@ -288,6 +292,20 @@ def segment_worker(index_dir: str, root: str, settings: Settings, write: bool, j
         results.put(("segments", writer.finish_segments() if writer else []))
     except BaseException:
         results.put(("error", traceback.format_exc()))
+
+
+def exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+    """End this worker process as soon as the process that started it (parent, its pid) is gone, even killed by
+    SIGKILL before the worker got this far: an orphaned worker would wait for jobs for ever, holding the index's
+    write lock it inherited."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def write_changes(

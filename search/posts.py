@@ -194,8 +194,13 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if handler is None:
         return {}, text
     if len(handler.FM_BOUNDARY.findall(text, 0)) < 2:
-        raise ValueError(f"front matter opened with {handler.START_DELIMITER or '{'} is never closed")
-    raw, body = frontmatter.parse(text, handler=handler)
+        if isinstance(handler, JSONHandler):
+            raise ValueError("JSON front matter must open with a line holding only { and close with a line holding only }")
+        raise ValueError(f"front matter opened with {handler.START_DELIMITER} is never closed")
+    front, body = handler.split(text)
+    raw = handler.load(front)
+    if raw is None:  # nothing between the delimiters
+        raw = {}
     if not isinstance(raw, dict):
         raise ValueError(f"front matter is a {type(raw).__name__}, not a mapping of keys to values")
     return raw, body
@@ -221,7 +226,10 @@ def read_post(path: Path, root: Path, settings: Settings = Settings(), data: byt
     except Exception as error:  # parsers raise many types; each message names the line
         raise PostError(path, f"{type(error).__name__}: {error}".strip()) from error
     relpath = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-    return build_post(path, relpath, raw, body, settings)
+    try:
+        return build_post(path, relpath, raw, body, settings)
+    except (ValueError, RecursionError) as error:
+        raise PostError(path, f"{type(error).__name__}: {error}") from error
 
 
 def build_post(path: Path, relpath: str, raw: dict[str, Any], body: str, settings: Settings) -> Post:
@@ -308,12 +316,20 @@ def expand_url(template: str, fields: dict[str, Any], slug: str, relpath: str) -
     return re.sub(r"(?<!:)/{2,}", "/", url)
 
 
-def json_safe(value: Any) -> Any:
-    """Front matter values converted to what JSON can hold (dates become ISO strings)."""
+MAX_FRONT_MATTER_VALUES = 100_000  # a YAML alias "bomb" of 1 KB stands for a billion values
+
+
+def json_safe(value: Any, budget: list[int] | None = None) -> Any:
+    """Front matter values converted to what JSON can hold (dates become ISO strings); ValueError when they hold
+    more than MAX_FRONT_MATTER_VALUES values (YAML aliases repeat a value without repeating its text)."""
+    budget = [MAX_FRONT_MATTER_VALUES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError(f"front matter holds more than {MAX_FRONT_MATTER_VALUES:,} values (YAML aliases repeating a value?)")
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v, budget) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, budget) for v in value]
     if isinstance(value, (date, datetime, time)):
         return value.isoformat()
     if value is None or isinstance(value, (str, int, float, bool)):

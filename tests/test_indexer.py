@@ -395,3 +395,62 @@ def test_an_unreadable_folder_is_reported_and_its_posts_kept(tmp_path_factory):
         assert search_paths(index_dir, "grapes") == ["locked/gamma.md"]
     finally:
         shutil.rmtree(site, ignore_errors=True)
+
+
+def test_hostile_front_matter_is_a_failure_with_its_reason_and_the_rest_index(posts_dir, index_dir):
+    """A YAML alias bomb (9 levels of 10 aliases), front matter that is a list or a string, and JSON nested
+    10,000 deep each end as a failed post with its reason; the good post is indexed."""
+    bomb = ["---", 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi"):
+        bomb.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
+    write(posts_dir, "bomb.md", "\n".join(bomb + ["title: Bomb", "---", "body"]) + "\n")
+    write(posts_dir, "list.md", "---\n- a\n- b\n---\nbody\n")
+    write(posts_dir, "scalar.md", "---\njust a string\n---\nbody\n")
+    write(posts_dir, "deep.md", "{\n\"a\": " + "[" * 10000 + "1" + "]" * 10000 + "\n}\nbody\n")
+    write(posts_dir, "good.md", "---\ntitle: Good\n---\nA good apple.\n")
+    summary = build_index(posts_dir, index_dir)
+    reasons = {failure.path: failure.error for failure in summary.failed}
+    assert summary.added == 1 and set(reasons) == {"bomb.md", "list.md", "scalar.md", "deep.md"}
+    assert "more than 100,000 values" in reasons["bomb.md"]
+    assert "is a list, not a mapping" in reasons["list.md"] and "is a str, not a mapping" in reasons["scalar.md"]
+    assert reasons["deep.md"].startswith("RecursionError")
+    assert search_paths(index_dir, "apple") == ["good.md"]
+
+
+def test_workers_end_with_a_killed_run_and_the_next_run_proceeds(tmp_path):
+    """SIGKILL of `postsearch index` while its workers parse: the workers end within seconds (they held the
+    index's write lock), and the next run indexes without manual clean-up."""
+    import subprocess
+    import sys
+    import time
+
+    posts_dir, index_dir = tmp_path / "posts", tmp_path / "index"
+    paragraph = "Words about indexing and parsing, with a [link](https://example.com) and `code`.\n\n"
+    for n in range(400):
+        write(posts_dir, f"p{n:03d}.md", f"---\ntitle: Post {n}\n---\n" + "".join(f"## Part {k}\n\n{paragraph * 6}" for k in range(25)))
+    postsearch = str(Path(sys.executable).parent / "postsearch")
+    run = subprocess.Popen([postsearch, "index", str(posts_dir), "--index", str(index_dir), "--jobs", "2"])
+
+    def workers() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and int(entry.name) != run.pid and str(index_dir) in (entry / "cmdline").read_text():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
+    deadline = time.monotonic() + 20
+    while len(workers()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers()) >= 2, "the run's workers never started"
+    run.kill()
+    run.wait()
+    deadline = time.monotonic() + 10
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers() == []
+    finished = subprocess.run([postsearch, "index", str(posts_dir), "--index", str(index_dir), "--json"], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert json.loads(finished.stdout)["added"] == 400
