@@ -98,7 +98,7 @@ def free_port() -> int:
 
 
 def server_memory_mb(pid: int) -> float:
-    """Resident memory of a process and its children (gunicorn's master and workers), in MB."""
+    """Resident memory of a process and its children (the server's main process and workers), in MB."""
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

@@ -234,12 +234,9 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
-@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Threads per worker.")
 @click.option("--cors-origin", "cors_origins", multiple=True, help="An origin whose pages may call the API (repeatable).")
-def serve_command(
-    index_dir: Path | None, host: str, port: int, workers: int | None, threads: int, cors_origins: tuple[str, ...]
-) -> None:
+def serve_command(index_dir: Path | None, host: str, port: int, workers: int | None, cors_origins: tuple[str, ...]) -> None:
     """Serve the search API and page over HTTP: /search, /suggest, /health and / (the search page)."""
     from .serving import serve
 
-    serve(resolve_index_dir(index_dir), host, port, workers, threads, cors_origins)
+    serve(resolve_index_dir(index_dir), host, port, workers, cors_origins)

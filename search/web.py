@@ -1,7 +1,7 @@
 """The HTTP API and the search page: a WSGI application over one shared SearchIndex.
 
 create_app(index_dir) returns a standard WSGI callable for any WSGI server (gunicorn, waitress, uWSGI, or a
-framework that mounts WSGI apps); `postsearch serve` runs it on gunicorn. Routes (GET or HEAD):
+framework that mounts WSGI apps); `postsearch serve` runs it on granian. Routes (GET or HEAD):
 
 - /search?q=&page=&per_page=&sort=&tag=&category=&author=&lang=   the JSON of `postsearch query --json`, facets
 - /suggest?q=&limit=                                               as-you-type completions

@@ -1,4 +1,4 @@
-"""The HTTP API, served by `postsearch serve` (gunicorn) on 127.0.0.1, asked over the socket."""
+"""The HTTP API, served by `postsearch serve` (granian) on 127.0.0.1, asked over the socket."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from conftest import REPO, write
@@ -65,14 +65,14 @@ class Server:
         self.process.wait(timeout=10)
 
 
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of a GET, errors included."""
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+    """Status, headers (names in any case) and body of a GET, errors included."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 def get_json(url: str, **headers: str) -> tuple[int, dict]:
@@ -188,9 +188,11 @@ def test_the_page_and_its_files_are_served_with_a_content_security_policy(server
 
 def test_every_request_is_in_the_access_log(server):
     get(server.base + "/search?q=access-log-probe")
-    time.sleep(0.3)
-    lines = server.log.read_text().splitlines()
-    assert any(re.match(r'127\.0\.0\.1 - - \[.+\] "GET /search\?q=access-log-probe HTTP/1\.1" 200 \d+', line) for line in lines)
+    probe = re.compile(r'127\.0\.0\.1 - - \[.+\] "GET /search\?q=access-log-probe HTTP/1\.1" 200 - [\d.]+ms$')
+    deadline = time.monotonic() + 5  # the workers write their log lines as they go
+    while not any(probe.match(line) for line in server.log.read_text().splitlines()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert any(probe.match(line) for line in server.log.read_text().splitlines())
 
 
 def test_hostile_fields_come_back_as_text_in_json(server):
