@@ -231,12 +231,19 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 
 @main.command("serve")
 @index_option
+@folder_option("--posts", "posts_dir", f"Posts folder, indexed first when there is no index (default: env {POSTS_ENV}, else ./posts).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--cors-origin", "cors_origins", multiple=True, help="An origin whose pages may call the API (repeatable).")
-def serve_command(index_dir: Path | None, host: str, port: int, workers: int | None, cors_origins: tuple[str, ...]) -> None:
-    """Serve the search API and page over HTTP: /search, /suggest, /health and / (the search page)."""
+def serve_command(
+    index_dir: Path | None, posts_dir: Path | None, host: str, port: int, workers: int | None, cors_origins: tuple[str, ...]
+) -> None:
+    """Serve the search API and page over HTTP: /search, /suggest, /health and / (the search page). Without an
+    index, the posts are indexed first."""
+    from .indexer import open_or_build
     from .serving import serve
 
-    serve(resolve_index_dir(index_dir), host, port, workers, cors_origins)
+    index_dir = resolve_index_dir(index_dir)
+    open_or_build(index_dir, resolve_posts_dir(posts_dir), partial(click.echo, err=True)).close()
+    serve(index_dir, host, port, workers, cors_origins)

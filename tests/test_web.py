@@ -280,3 +280,14 @@ def test_the_readme_flask_and_fastapi_snippets_run(site, monkeypatch):
         response = api.get("/api/search", params={"q": "vim macros"})
         assert response.status_code == 200 and response.json()["total"] >= 1
         assert api.get("/api/search", params={"q": "*x"}).status_code == 400
+
+
+def test_serve_indexes_the_posts_first_when_there_is_no_index(tmp_path):
+    shutil.copytree(REPO / "posts", tmp_path / "posts")
+    running = Server(tmp_path / "index", "--posts", str(tmp_path / "posts"), "--workers", "1")
+    try:
+        status, data = get_json(running.base + "/search?q=vim+macros")
+        assert status == 200 and data["hits"][0]["sections"][0]["url"].startswith(data["hits"][0]["url"])
+        assert "No index in" in running.log.read_text()
+    finally:
+        running.stop()
