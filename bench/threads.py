@@ -46,7 +46,8 @@ class Report:
     generations: dict[int, set[str]] = field(default_factory=dict)  # generation -> the states all its results fit
     commits: int = 0
     seconds: float = 0.0
-    open_files: int = 0  # files of the index this process holds open at the end (one generation's)
+    open_files: int = 0  # files of the index this process holds open at the end (the last generation's)
+    deleted_open: int = 0  # of those, files the writer has deleted: what a replaced generation failed to close
 
     def summary(self) -> str:
         """One line of figures."""
@@ -54,7 +55,7 @@ class Report:
         return (
             f"{self.searches} searches by the threads during {self.commits} commits in {self.seconds:.1f} s: "
             f"{len(self.errors)} errors, {len(self.mixed)} results of no single state, {len(self.generations)} "
-            f"generations seen, {split} generations answering as both states; {self.open_files} index files open at the end"
+            f"generations seen, {split} generations answering as both states; {self.open_files} index files open at the end, {self.deleted_open} of them deleted ones"
         )
 
 
@@ -136,7 +137,9 @@ def hammer(work: Path, threads: int = 8, commits: int = 40, count: int = 60) -> 
         if writer.returncode:
             report.errors.append(f"the writer process failed: {errors.strip()}")
         index.search(QUERIES[0])  # picks up the last commit and closes the generation before it
-        report.open_files = len(open_files_in(index_dir))
+        still_open = open_files_in(index_dir)
+        report.open_files = len(still_open)
+        report.deleted_open = sum(1 for target in still_open if target.endswith("(deleted)"))
     return report
 
 

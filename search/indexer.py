@@ -20,6 +20,8 @@ from .manifest import (
     latest_generation,
     load_manifest,
     save_manifest,
+    segment_files,
+    segments_changed,
 )
 
 if TYPE_CHECKING:
@@ -154,7 +156,7 @@ def build_index(
         manifest = None
     else:
         manifest = load_manifest(index_dir, SCHEMA_VERSION)
-        if manifest is not None and damaged(index_dir):
+        if manifest is not None and segments_changed(index_dir, manifest):
             manifest, rebuild = None, True  # built again from the posts; the damaged files cannot answer anyway
     settings = resolve_settings(manifest.settings if manifest else None, **overrides)
     stale = manifest is not None and (
@@ -322,6 +324,7 @@ def write_changes(
     from whoosh import writing
     from whoosh.index import LockError
 
+    from .index_format import segment_file_names
     from .index_format.codec import CompactCodec
     from .index_format.schema import build_schema
     from .index_format.writing import SectionWriter, merge_small_segments
@@ -365,6 +368,7 @@ def write_changes(
         posts_dir=str(posts_dir),
         files=files,
         languages=tuple(sorted(languages)),
+        segment_files=segment_files(index_dir, segment_file_names(index)),
     )
     save_manifest(index_dir, new_manifest)
     deleted = len(plan.deleted) if not full else len([r for r in old_files if r not in files])

@@ -49,6 +49,7 @@ class Manifest:
     posts_dir: str = ""
     files: dict[str, FileRecord] = field(default_factory=dict)
     languages: tuple[str, ...] = ()  # of posts whose language is not the site's
+    segment_files: dict[str, int] = field(default_factory=dict)  # each segment file of the generation: its size
 
     @property
     def sections(self) -> int:
@@ -130,7 +131,25 @@ def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:
         posts_dir=data.get("posts_dir", ""),
         files={rel: FileRecord(*record) for rel, record in data.get("files", {}).items()},
         languages=tuple(data.get("languages", ())),
+        segment_files={name: int(size) for name, size in data.get("segment_files", {}).items()},
     )
+
+
+def segment_files(index_dir: Path, names: list[str]) -> dict[str, int]:
+    """The size of each of the named segment files."""
+    return {name: os.stat(index_dir / name).st_size for name in names}
+
+
+def segments_changed(index_dir: Path, manifest: Manifest) -> bool:
+    """Whether a segment file the manifest recorded is gone or has another size (truncated, overwritten): a stat
+    of each, where opening the index to find out would cost a whole Whoosh import."""
+    for name, size in manifest.segment_files.items():
+        try:
+            if os.stat(index_dir / name).st_size != size:
+                return True
+        except OSError:
+            return True
+    return False
 
 
 def read_checked(index_dir: Path, path: Path, schema_version: int) -> dict[str, Any]:
@@ -157,10 +176,11 @@ def save_manifest(index_dir: Path, manifest: Manifest) -> None:
         "built_at": manifest.built_at,
         "posts_dir": manifest.posts_dir,
         "languages": sorted(manifest.languages),
+        "segment_files": manifest.segment_files,
         "files": {rel: record.to_list() for rel, record in sorted(manifest.files.items())},
     }
     write_atomically(manifest_path(index_dir), data)
-    state = {key: value for key, value in data.items() if key != "files"}
+    state = {key: value for key, value in data.items() if key not in ("files", "segment_files")}
     write_atomically(index_dir / STATE_NAME, {**state, "posts": manifest.posts, "sections": manifest.sections})
 
 

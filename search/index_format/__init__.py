@@ -52,3 +52,8 @@ def create_whoosh_index(index_dir: Path, lang: str) -> Any:
     from .schema import build_schema
 
     return whoosh_index.create_in(str(index_dir), build_schema(lang), indexname=INDEX_NAME)
+
+
+def segment_file_names(index: Any) -> list[str]:
+    """The files of the segments of the index's newest generation, as its table of contents lists them."""
+    return [segment.make_filename(segment.COMPOUND_EXT) for segment in index._segments()]
