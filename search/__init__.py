@@ -10,14 +10,14 @@ __all__ = ["open_index", "open_or_build", "build_index", "SearchIndex", "Setting
 if TYPE_CHECKING:
     from .config import Settings
     from .errors import PostsearchError
-    from .indexer import build_index, open_or_build
-    from .query import SearchIndex, open_index
+    from .indexer import build_index
+    from .query import SearchIndex, open_index, open_or_build
 
 LAZY = {
     "open_index": "query",
     "SearchIndex": "query",
     "build_index": "indexer",
-    "open_or_build": "indexer",
+    "open_or_build": "query",
     "Settings": "config",
     "PostsearchError": "errors",
 }

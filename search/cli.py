@@ -151,7 +151,7 @@ def query_command(
 ) -> None:
     """Search the index for TEXT (see the README for the query syntax). Words may start with - to exclude them
     (`postsearch query git -windows`). Exits 0 when posts were found, 1 when none, 2 for a bad query."""
-    from .indexer import open_or_build
+    from .query import open_or_build
 
     query = " ".join(text)
     if not query.strip():
@@ -241,7 +241,7 @@ def serve_command(
 ) -> None:
     """Serve the search API and page over HTTP: /search, /suggest, /health and / (the search page). Without an
     index, the posts are indexed first."""
-    from .indexer import open_or_build
+    from .query import open_or_build
     from .serving import serve
 
     index_dir = resolve_index_dir(index_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .config import Settings, resolve_settings
-from .errors import IndexBusy, IndexNotFound, IndexVersionMismatch, PostsDirNotFound, PostsearchError
+from .errors import IndexBusy, IndexVersionMismatch, PostsDirNotFound, PostsearchError
 from .files import scan_posts
 from .index_format.schema import SCHEMA_VERSION
 from .languages import base_language
@@ -26,7 +26,6 @@ from .manifest import (
 
 if TYPE_CHECKING:
     from .documents import ParsedFile
-    from .query import SearchIndex
 
 PARALLEL_THRESHOLD = 200
 # Runs reading fewer files than this write every section in this process while the workers only parse: the
@@ -438,19 +437,3 @@ def open_for_writing(index_dir: Path, lang: str, full: bool) -> Any:
         if not full:
             raise
         return create_whoosh_index(index_dir, lang)
-
-
-def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None] = lambda message: None) -> SearchIndex:
-    """The index in index_dir, built from posts_dir first when there is none yet (saying so through notify)."""
-    from .query import open_index
-
-    try:
-        return open_index(index_dir)
-    except IndexNotFound:
-        if not Path(posts_dir).is_dir():
-            raise
-    notify(f"No index in {index_dir} yet: indexing {posts_dir} first.")
-    summary = build_index(posts_dir, index_dir)
-    posts, sections = ("post" if summary.added == 1 else "posts"), ("section" if summary.sections == 1 else "sections")
-    notify(f"Indexed {summary.added} {posts} ({summary.sections} {sections}).")
-    return open_index(index_dir)

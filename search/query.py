@@ -7,10 +7,10 @@ import math
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .config import SORTS
-from .errors import IndexClosed, PostsearchError, QueryError
+from .errors import IndexClosed, IndexNotFound, PostsearchError, QueryError
 from .manifest import latest_generation, settled_stamp
 from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
@@ -206,3 +206,20 @@ def section_hit(snap: Snapshot, score: float, fields: dict[str, Any], post_url: 
 def open_index(index_dir: Path | str = "index") -> SearchIndex:
     """Open an index for searching."""
     return SearchIndex(index_dir)
+
+
+def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None] = lambda message: None) -> SearchIndex:
+    """The index in index_dir, built from posts_dir first when there is none yet (saying so through notify)."""
+    try:
+        return open_index(index_dir)
+    except IndexNotFound:
+        if not Path(posts_dir).is_dir():
+            raise
+    from .indexer import build_index  # only now: a query process never loads the indexing code otherwise
+
+    notify(f"No index in {index_dir} yet: indexing {posts_dir} first.")
+    summary = build_index(posts_dir, index_dir)
+    posts, sections = ("post" if summary.added == 1 else "posts"), ("section" if summary.sections == 1 else "sections")
+    notify(f"Indexed {summary.added} {posts} ({summary.sections} {sections}).")
+    return open_index(index_dir)
+
