@@ -60,6 +60,8 @@ def json_option(command: Callable) -> Callable:
 @click.option("--url-pattern", help="Url of posts without one, e.g. '/:year/:month/:day/:slug/' or '/:path/'.")
 @click.option("--anchors", type=click.Choice(ANCHOR_STYLES), help="Whose heading ids to link to (default github).")
 @click.option("--lang", help="Language of posts without `lang` front matter (default en).")
+@click.option("--strict", is_flag=True, help="Exit with code 3 when a post could not be read (for a site's CI).")
+@click.option("--allow-mass-delete", is_flag=True, help="Delete the posts that are gone even when they are most of them.")
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
@@ -74,10 +76,13 @@ def index_command(
     url_pattern: str | None,
     anchors: str | None,
     lang: str | None,
+    strict: bool,
+    allow_mass_delete: bool,
     jobs: int | None,
 ) -> None:
-    """Index the Markdown posts in POSTS_DIR (default: env POSTSEARCH_POSTS, else the folder the index was built
-    from, else ./posts)."""
+    """Index the Markdown posts in POSTS_DIR. Without POSTS_DIR: env POSTSEARCH_POSTS, else the folder the index
+    was built from, else ./posts. Only changed posts are read again; a run that would delete most of the posts
+    indexed stops unless --allow-mass-delete. Exits 3 under --strict when a post could not be read."""
     from .indexer import build_index
     from .manifest import recorded_posts_dir
 
@@ -93,13 +98,26 @@ def index_command(
         url_pattern=url_pattern,
         anchors=anchors,
         lang=lang,
+        allow_mass_delete=allow_mass_delete,
     )
     if as_json:
-        click.echo(json.dumps(summary.to_dict()))
+        click.echo(dump_json(summary.to_dict()))
     else:
         report_summary(summary, posts_dir, index_dir)
     if summary.failed and not (summary.added or summary.updated or summary.unchanged):
         sys.exit(1)
+    if summary.failed and strict:
+        sys.exit(3)
+
+
+def dump_json(data: Any) -> str:
+    """One JSON object: indented for a person at a terminal, on one line for a program reading a pipe."""
+    return json.dumps(data, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None)
+
+
+def readable_size(size: int) -> str:
+    """Bytes as KB below a megabyte, else MB."""
+    return f"{size / 1024:.0f} KB" if size < 1_048_576 else f"{size / 1_048_576:.1f} MB"
 
 
 def progress_bar(total: int) -> Callable[[int], None]:
@@ -149,8 +167,17 @@ def query_command(
     recent: bool,
     color: bool | None,
 ) -> None:
-    """Search the index for TEXT (see the README for the query syntax). Words may start with - to exclude them
-    (`postsearch query git -windows`). Exits 0 when posts were found, 1 when none, 2 for a bad query."""
+    """Search the index for TEXT. Exits 0 when posts were found, 1 when none, 2 for a bad query.
+
+    \b
+    borrow checker        posts with both words first, then those with some
+    "exact phrase"        the words next to each other, in order
+    -word, NOT word       posts without the word (postsearch query git -windows)
+    rust OR go            either word; (a OR b) c groups
+    title:, tag:, category:, author:, heading:   a word in that field
+    date:2023, date:2023-05, date:[2021 to 2022]   posts dated in that range
+    kube*                 words starting with kube
+    """
     from .query import open_or_build
 
     query = " ".join(text)
@@ -160,7 +187,7 @@ def query_command(
     with open_or_build(resolve_index_dir(index_dir), resolve_posts_dir(posts_dir), notify) as searcher:
         results = searcher.search(query, page=page, per_page=limit, sort=sort, recent_boost=recent)
     if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        click.echo(dump_json(results.to_dict()))
     else:
         print_results(results, use_color(color))
     if not results.hits:
@@ -218,13 +245,13 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
     with open_index(resolve_index_dir(index_dir)) as searcher:
         stats = searcher.stats()
     if as_json:
-        click.echo(json.dumps(stats.__dict__))
+        click.echo(dump_json(stats.__dict__))
         return
     click.echo(f"Index:      {stats.index_dir}")
     click.echo(f"Posts from: {stats.posts_dir}")
     click.echo(f"Posts:      {stats.posts}")
     click.echo(f"Sections:   {stats.sections}")
-    click.echo(f"Size:       {stats.size_bytes / 1_048_576:.1f} MB")
+    click.echo(f"Size:       {readable_size(stats.size_bytes)}")
     click.echo(f"Last build: {stats.built_at}")
     click.echo("Settings:   " + ", ".join(f"{k}={v}" for k, v in stats.settings.items()))
 

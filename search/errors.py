@@ -65,6 +65,16 @@ class IndexDamaged(PathError):
     http_status = 503
 
 
+class IndexWriteError(PathError):
+    """The index folder cannot be written (read-only, full disk)."""
+
+
+class MassDelete(PathError):
+    """An index run that would delete most of the index's posts."""
+
+    exit_code = 4
+
+
 class IndexClosed(PathError):
     """A search on an index object after close()."""
 

@@ -12,7 +12,8 @@ from .config import MARKDOWN_SUFFIXES
 @dataclass
 class Scan:
     """What a walk of the posts folder found: (relative posix path, file path, stat) of each Markdown file,
-    sorted by relative path, and the folders it could not read, as (relative path with a trailing /, reason)."""
+    sorted by relative path, and what it could not read, as (relative path, reason): folders (with a trailing /),
+    dangling links and other entries named like posts."""
 
     files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
@@ -20,7 +21,7 @@ class Scan:
 
     def under_unreadable(self, relpath: str) -> bool:
         """Whether a post's relative path lies in a folder that could not be read (its state is unknown)."""
-        return any(relpath.startswith(folder) for folder, _ in self.unreadable)
+        return any(relpath.startswith(folder) for folder, _ in self.unreadable if folder.endswith("/") or not folder)
 
 
 def scan_posts(root: Path) -> Scan:
@@ -51,9 +52,15 @@ def walk(folder: str, prefix: str, scan: Scan) -> None:
             is_folder = entry.is_dir()
         except OSError:  # a link whose target cannot be checked: read_post will say why if it is a post
             is_folder = False
+        is_markdown = os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES
         if is_folder:
+            if is_markdown:
+                scan.unreadable.append((relpath, "A folder, not a post (its posts are read)."))
             walk(entry.path, relpath + "/", scan)
-        elif os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES and entry.is_file():
+        elif is_markdown and not entry.is_file():
+            reason = "A link to nothing (its target is missing)." if entry.is_symlink() else "Not a regular file."
+            scan.unreadable.append((relpath, reason))
+        elif is_markdown:
             try:
                 stat = entry.stat()
             except OSError:  # vanished or unreadable: read_post will report it

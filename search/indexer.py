@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .config import Settings, resolve_settings
-from .errors import IndexBusy, IndexVersionMismatch, PostsDirNotFound, PostsearchError
+from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError
 from .files import scan_posts
 from .index_format.schema import SCHEMA_VERSION
 from .languages import base_language
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .documents import ParsedFile
 
 PARALLEL_THRESHOLD = 200
+MASS_DELETE_FLOOR = 5  # a run may always delete this many posts
 # Runs reading fewer files than this write every section in this process while the workers only parse: the
 # site gets one segment, not one per worker, and each query looks its words up once (rust-blog's 754 posts:
 # queries ~10% faster, the build ~10% slower). A larger run's sections are written by the workers, which keeps
@@ -141,9 +142,14 @@ def build_index(
     rebuild: bool = False,
     progress_start: Callable[[int], Progress | None] | None = None,
     workers: int | None = None,
+    allow_mass_delete: bool = False,
     **overrides: Any,
 ) -> IndexSummary:
     """Index the posts folder into index_dir and return what changed.
+
+    A run that would delete more than half of the posts indexed (more than MASS_DELETE_FLOOR of them) raises
+    MassDelete instead, unless allow_mass_delete: a posts folder given wrongly, or emptied by accident, must not
+    empty the index.
 
     workers: processes that parse at once (default: one per core, at most four; see parse_in_workers); a run
     with fewer than PARALLEL_THRESHOLD files to read uses this process only."""
@@ -163,12 +169,34 @@ def build_index(
     )
     full = rebuild or manifest is None or stale
     plan = plan_run(posts_dir, manifest, full)
+    if manifest is not None and not allow_mass_delete:
+        refuse_mass_delete(manifest, plan, posts_dir)
     progress = progress_start(len(plan.to_read)) if progress_start and plan.to_read else None
     if not plan.to_read and not plan.deleted and not full:
         sections = manifest.sections if manifest else 0
-        return IndexSummary(unchanged=len(plan.unchanged), sections=sections, failed=tuple(plan.unreadable))
+        indexed = sum(1 for record in plan.unchanged.values() if record.indexed)
+        return IndexSummary(
+            unchanged=indexed, skipped=len(plan.unchanged) - indexed, sections=sections, failed=tuple(plan.unreadable)
+        )
     workers = worker_count() if workers is None else max(1, workers)
-    return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers)
+    try:
+        return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers)
+    except OSError as error:  # a read-only folder, a full disk: the previous index is left as it was
+        reason = error.strerror or str(error)
+        raise IndexWriteError(index_dir, f"Cannot write the index in {index_dir}: {reason}; the previous index is unchanged.") from error
+
+
+def refuse_mass_delete(manifest: Manifest, plan: Plan, posts_dir: Path) -> None:
+    """Raise MassDelete when the run would delete most of the indexed posts."""
+    indexed = sum(1 for record in manifest.files.values() if record.indexed)
+    gone = sum(1 for relpath in plan.deleted if manifest.files[relpath].indexed)
+    if gone > MASS_DELETE_FLOOR and gone > indexed / 2:
+        raise MassDelete(
+            posts_dir,
+            f"{gone} of the {indexed} posts in the index are not in {posts_dir} (the index was built from "
+            f"{manifest.posts_dir}); nothing was changed. Pass the right posts folder, or --allow-mass-delete to "
+            "delete them.",
+        )
 
 
 def damaged(index_dir: Path) -> bool:
@@ -364,7 +392,7 @@ def write_changes(
         SCHEMA_VERSION,
         settings,
         generation,
-        posts_dir=str(posts_dir),
+        posts_dir=str(posts_dir.resolve()),  # absolute: a run from another folder must find the same posts
         files=files,
         languages=tuple(sorted(languages)),
         segment_files=segment_files(index_dir, segment_file_names(index)),
@@ -374,9 +402,9 @@ def write_changes(
     return IndexSummary(
         added=counts["added"],
         updated=counts["updated"],
-        unchanged=0 if full else len(plan.unchanged),
+        unchanged=0 if full else sum(1 for record in plan.unchanged.values() if record.indexed),
         deleted=deleted,
-        skipped=counts["skipped"],
+        skipped=counts["skipped"] + (0 if full else sum(1 for record in plan.unchanged.values() if not record.indexed)),
         sections=new_manifest.sections,
         failed=tuple(failures),
     )

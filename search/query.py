@@ -212,9 +212,10 @@ def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None
     """The index in index_dir, built from posts_dir first when there is none yet (saying so through notify)."""
     try:
         return open_index(index_dir)
-    except IndexNotFound:
+    except IndexNotFound as missing:
         if not Path(posts_dir).is_dir():
-            raise
+            reason = f"No index in {index_dir}, and no posts folder {posts_dir} to build one from."
+            raise IndexNotFound(index_dir, reason) from missing
     from .indexer import build_index  # only now: a query process never loads the indexing code otherwise
 
     notify(f"No index in {index_dir} yet: indexing {posts_dir} first.")

@@ -128,6 +128,9 @@ def rank(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], r
     """The number of matching posts, and posts start..start+count with their shown sections."""
     docnums, scores, tiers, found = candidates(snap, parsed, translated, request)
     sort, start, count = request.sort, request.start, request.count
+    if sort == "date" and len(tiers) and tiers.max() > 0:  # newest of the posts that match, not of any one word's
+        keep = tiers > 0
+        docnums, scores, tiers = docnums[keep], scores[keep], tiers[keep]
     posts = snap.scorer.posts
     numbers = posts.numbers[docnums]
     value = tiers * TIER_STEP + scores.astype(np.float64)  # a section ranks by its tier, then its score

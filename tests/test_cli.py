@@ -85,7 +85,10 @@ def test_environment_variables_choose_folders(runner, posts_dir, index_dir):
 def test_missing_index_error(runner, tmp_path):
     result = run(runner, "query", "x", "--index", tmp_path / "none", "--posts", tmp_path / "noposts")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: No index in {tmp_path / 'none'}. Run 'postsearch index POSTS_DIR' first, or pass --index.\n"
+    assert result.stderr == (
+        f"Error: No index in {tmp_path / 'none'}, and no posts folder {tmp_path / 'noposts'} to build one from. "
+        "Run 'postsearch index POSTS_DIR' first, or pass --index.\n"
+    )
 
 
 def test_a_site_without_posts_answers_every_query_with_no_matches(runner, posts_dir, index_dir):
@@ -270,3 +273,45 @@ def test_search_arguments_of_the_wrong_type_are_query_errors(runner, posts_dir, 
             index.search("tea", page="a")
         with pytest.raises(QueryError, match="Unknown filter"):
             index.search("tea", filters={"colour": "green"})
+
+
+def test_a_run_that_would_delete_most_posts_is_refused(runner, tmp_path, monkeypatch):
+    """Build site A's index, then run it from site B's folder: refused (exit 4) and nothing changed, until
+    --allow-mass-delete; a run from elsewhere without a folder re-indexes site A's posts (stored absolute)."""
+    site_a, site_b = tmp_path / "a", tmp_path / "b"
+    for n in range(8):
+        write(site_a / "posts", f"p{n}.md", f"---\ntitle: A{n}\n---\nalpha words {n}\n")
+    write(site_b / "posts", "only.md", "---\ntitle: B\n---\nbeta words\n")
+    monkeypatch.chdir(site_a)
+    assert run(runner, "index", "posts").exit_code == 0  # relative paths, as a user types them
+    monkeypatch.chdir(site_b)
+    refused = run(runner, "index", "posts", "--index", "../a/index")
+    assert refused.exit_code == 4 and "8 of the 8 posts in the index are not in posts" in refused.stderr
+    assert json.loads(run(runner, "index", "--index", "../a/index", "--json").output)["unchanged"] == 8
+    allowed = run(runner, "index", "posts", "--index", "../a/index", "--allow-mass-delete", "--json")
+    assert (json.loads(allowed.output)["deleted"], json.loads(allowed.output)["added"]) == (8, 1)
+
+
+def test_strict_index_runs_exit_3_when_a_post_failed(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    write(posts_dir, "bad.md", "---\na: [\n---\n")
+    assert run(runner, "index", posts_dir, "--index", index_dir).exit_code == 0
+    assert run(runner, "index", posts_dir, "--index", index_dir, "--rebuild", "--strict").exit_code == 3
+
+
+def test_dangling_links_and_folders_named_like_posts_are_reported(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    (posts_dir / "gone.md").symlink_to(posts_dir / "missing.md")
+    write(posts_dir, "odd.md/inner.md", "---\ntitle: Inner\n---\ninner text\n")
+    result = run(runner, "index", posts_dir, "--index", index_dir, "--json")
+    failed = {f["path"]: f["error"] for f in json.loads(result.output)["failed"]}
+    assert failed == {"gone.md": "A link to nothing (its target is missing).", "odd.md": "A folder, not a post (its posts are read)."}
+    assert json.loads(result.output)["added"] == 2
+
+
+def test_stats_sizes_small_indexes_in_kb_and_query_help_shows_the_syntax(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    assert " KB" in run(runner, "stats", "--index", index_dir).output
+    help_text = run(runner, "query", "--help").output
+    assert '"exact phrase"' in help_text and "date:[2021 to 2022]" in help_text and "kube*" in help_text

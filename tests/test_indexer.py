@@ -52,15 +52,18 @@ def test_second_run_reports_everything_unchanged_without_touching_the_index(post
     build_index(posts_dir, index_dir)
     before = sorted(os.listdir(index_dir))
     summary = build_index(posts_dir, index_dir)
-    assert (summary.added, summary.updated, summary.unchanged, summary.deleted) == (0, 0, 3, 0)
+    # the draft is skipped on every run, as on the first: 2 posts unchanged, 1 skipped, as `stats` counts them
+    assert (summary.added, summary.updated, summary.unchanged, summary.deleted, summary.skipped) == (0, 0, 2, 0, 1)
     assert sorted(os.listdir(index_dir)) == before
+    assert build_index(posts_dir, index_dir, rebuild=True).skipped == 1
 
 
 def test_touched_but_identical_file_is_unchanged(posts_dir, index_dir):
     populate(posts_dir)
     build_index(posts_dir, index_dir)
     os.utime(posts_dir / "beta.md", (1, 1))
-    assert build_index(posts_dir, index_dir).unchanged == 3
+    summary = build_index(posts_dir, index_dir)
+    assert (summary.unchanged, summary.skipped, summary.updated) == (2, 1, 0)  # the draft is skipped, as always
 
 
 def test_changing_one_file_updates_exactly_that_post(posts_dir, index_dir):
@@ -68,7 +71,7 @@ def test_changing_one_file_updates_exactly_that_post(posts_dir, index_dir):
     build_index(posts_dir, index_dir)
     write(posts_dir, "beta.md", "---\ntitle: Beta post\n---\nBlueberries now.\n")
     summary = build_index(posts_dir, index_dir)
-    assert (summary.added, summary.updated, summary.unchanged) == (0, 1, 2)
+    assert (summary.added, summary.updated, summary.unchanged, summary.skipped) == (0, 1, 1, 1)
     assert search_paths(index_dir, "blueberries") == ["beta.md"]
     assert search_paths(index_dir, "bananas") == []
 
@@ -78,7 +81,7 @@ def test_deleting_a_file_removes_it(posts_dir, index_dir):
     build_index(posts_dir, index_dir)
     (posts_dir / "alpha.md").unlink()
     summary = build_index(posts_dir, index_dir)
-    assert (summary.deleted, summary.unchanged) == (1, 2)
+    assert (summary.deleted, summary.unchanged, summary.skipped) == (1, 1, 1)
     assert search_paths(index_dir, "apples") == []
 
 
@@ -154,7 +157,7 @@ def test_rebuild_reads_everything_again(posts_dir, index_dir):
 def test_settings_are_remembered_and_a_change_reindexes(posts_dir, index_dir):
     populate(posts_dir)
     build_index(posts_dir, index_dir, url_pattern="/notes/:slug/")
-    assert build_index(posts_dir, index_dir).unchanged == 3
+    assert build_index(posts_dir, index_dir).unchanged == 2
     with SearchIndex(index_dir) as searcher:
         assert searcher.search("apples").hits[0].url == "/notes/alpha/"
     assert build_index(posts_dir, index_dir, url_pattern="/:slug/").updated == 2
@@ -254,7 +257,7 @@ def test_worker_processes_build_the_index_one_process_builds(posts_dir, tmp_path
     assert first_manifest["languages"] == json.loads((by_one / MANIFEST_NAME).read_text())["languages"] == ["de"]
     write_many_posts(posts_dir, count=230, edition="edited")
     parallel, serial = build_index(posts_dir, by_workers, workers=2), build_index(posts_dir, by_one, workers=1)
-    assert summary_fields(parallel) == summary_fields(serial) == (0, 230, 31, 0, 1, 520, ["p999.md"])
+    assert summary_fields(parallel) == summary_fields(serial) == (0, 230, 30, 0, 2, 520, ["p999.md"])  # a draft and p999 skipped
     assert results(by_workers) == results(by_one)
     assert results(by_workers)[-1][0] == 230
 

@@ -433,3 +433,15 @@ def test_facets_count_each_value_once_per_matching_post(make_index):
     assert searcher.search("soup", filters={"tag": "web"}, facets=True).facets.tags == (("rust", 2), ("web", 2))
     assert searcher.search("soup", filters={"author": "ann"}).total == 1
     assert searcher.search("nothing at all here", facets=True).facets.tags in ((), (("other", 1),))
+
+
+def test_sort_by_date_lists_the_newest_posts_holding_every_word(make_index):
+    searcher = make_index(
+        {
+            "both-old.md": "---\ndate: 2020-01-01\n---\ngreen tea\n",
+            "both-new.md": "---\ndate: 2022-01-01\n---\ngreen tea\n",
+            "one-newest.md": "---\ndate: 2024-01-01\n---\ngreen apples\n",
+        }
+    )
+    assert paths(searcher.search("green tea", sort="date")) == ["both-new.md", "both-old.md"]
+    assert paths(searcher.search("green", sort="date")) == ["one-newest.md", "both-new.md", "both-old.md"]
