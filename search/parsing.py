@@ -12,6 +12,7 @@ from whoosh import qparser
 from whoosh import query as wq
 
 from .analysis import CJK_RUN
+from .dates import Span, extract_dates
 from .errors import QueryError
 from .index_format.schema import SEARCH_FIELDS
 
@@ -24,14 +25,24 @@ PLAIN_WORDS = re.compile(r"\s*[^\W_]+(?:\s+[^\W_]+)*\s*")
 OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
 
+FIELD_NAMES = ("title", "heading", "section", "body", "code", "tag", "tags", "category", "categories", "author",
+               "authors", "by", "lang", "date")
+FIELD_NAME = re.compile(r"(?<![\w:/.])([A-Za-z_]\w*):(?![/:])")  # not a URL's scheme nor C++'s std::
+ONLY_EXCLUSIONS = re.compile(r'\s*(?:-(?:"[^"]*"|[^\s"]+)\s*)+')
+EXCLUSION = re.compile(r'(?:^|(?<=\s))-(?=["\w])')
+
+
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query as parsed: its (repaired) text, the query with every word required, and for a query of plain
-    words their stems (each once), which later steps read instead of walking the tree."""
+    """A query as parsed: its (repaired) text, the query with every word required, for a query of plain words
+    their stems (each once), which later steps read instead of walking the tree, and its date spans. `everything`
+    marks a query of date filters alone: every post in the dates matches."""
 
     text: str
     query: wq.Query
     stems: tuple[str, ...] | None = None
+    dates: tuple[Span, ...] = ()
+    everything: bool = False
 
 
 class Parser:
@@ -48,23 +59,26 @@ class Parser:
         stems = self.plain_stems(text)
         if stems is not None:
             return ParsedQuery(text, words_query(stems), stems)
-        parser = self.whoosh_parser("date:" in text.lower())
+        rest, dates = extract_dates(text)
+        rest = exclusions_alone(field_names(rest))
+        if dates and not re.search(r"\w", rest):
+            return ParsedQuery(text, wq.NullQuery, None, dates, everything=True)
+        parser = self.whoosh_parser()
         try:
-            return ParsedQuery(text, parser.parse(text))
+            return ParsedQuery(text, parser.parse(rest), None, dates)
         except Exception:  # the parser raises assorted errors on odd input: search its words instead
-            words = re.sub(r"[^\w\s]", " ", text).lower()  # operators are upper case
+            words = re.sub(r"[^\w\s]", " ", rest).lower()  # operators are upper case
             try:
-                return ParsedQuery(text, parser.parse(words))
+                return ParsedQuery(text, parser.parse(words), None, dates)
             except Exception as error:
                 reason = f"Cannot read this query ({error}); check its quotes, brackets and field names."
                 raise QueryError(text, reason) from error
 
-    def whoosh_parser(self, dates: bool) -> qparser.QueryParser:
-        """This thread's Whoosh parser, with date ranges or without."""
-        parsers = self.local.__dict__.setdefault("parsers", {})
-        if dates not in parsers:
-            parsers[dates] = make_parser(self.schema, dates)
-        return parsers[dates]
+    def whoosh_parser(self) -> qparser.QueryParser:
+        """This thread's Whoosh parser."""
+        if not hasattr(self.local, "parser"):
+            self.local.parser = make_parser(self.schema)
+        return self.local.parser
 
     def plain_stems(self, text: str) -> tuple[str, ...] | None:
         """The stems of a query of plain words, each once (stop words dropped), from which words_query() builds
@@ -105,8 +119,31 @@ def check(text: str) -> None:
         raise QueryError(text, "Leading wildcards are not supported: put the * at the end of a word, e.g. 'rust*'.")
 
 
-def make_parser(schema: Any, dates: bool = False) -> qparser.QueryParser:
-    """The query parser: all words required, over every searchable field (date ranges when asked for)."""
+def field_names(text: str) -> str:
+    """The text with its field names lower-cased (Title:vim is title:vim); QueryError for an unknown field. Text
+    in quotes is left as it is."""
+    if ":" not in text:
+        return text
+
+    def known(match: re.Match[str]) -> str:
+        name = match[1].lower()
+        if name not in FIELD_NAMES:
+            fields = ", ".join(f"{field}:" for field in FIELD_NAMES)
+            raise QueryError(text, f"Unknown field {match[1]!r}: search in one of {fields} (e.g. title:rust), or quote the text.")
+        return name + ":"
+
+    parts = text.split('"')
+    parts[::2] = [FIELD_NAME.sub(known, part) for part in parts[::2]]
+    return '"'.join(parts)
+
+
+def exclusions_alone(text: str) -> str:
+    """A query of exclusions only (-windows, -git -windows) as NOT words: every post without them."""
+    return EXCLUSION.sub("NOT ", text) if ONLY_EXCLUSIONS.fullmatch(text) else text
+
+
+def make_parser(schema: Any) -> qparser.QueryParser:
+    """The query parser: all words required, over every searchable field (dates are read by dates.py)."""
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
     parser.remove_plugin_class(qparser.SingleQuotePlugin)
     parser.remove_plugin_class(qparser.EveryPlugin)
@@ -114,10 +151,6 @@ def make_parser(schema: Any, dates: bool = False) -> qparser.QueryParser:
     marks = r"(?:^|(?<=[\s(])){}(?=[\w\"(])"
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=marks.format(r"\+"), minusexpr=marks.format("-")))
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-    if dates:  # imported only then: Whoosh's date grammar costs a cold start ~10 ms
-        from whoosh.qparser.dateparse import DateParserPlugin
-
-        parser.add_plugin(DateParserPlugin(free=False))
     for name in SEARCH_FIELDS:
         schema[name].multitoken_query = "phrase"
     return parser

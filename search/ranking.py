@@ -67,7 +67,10 @@ def candidates(
         words = [(stem, *sorted(translated.get(stem, ()))) for stem in stems]
     found = snap.scorer.score_all(words)
     totals, matched = found.totals, found.matched
-    if stems is not None or is_plain_words(all_query):
+    if parsed.everything:  # date filters alone
+        docnums = snap.scorer.live_docs()
+        tiers = np.ones(len(docnums), dtype=np.int8)
+    elif stems is not None or is_plain_words(all_query):
         docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
         tiers = (matched[docnums] == len(words)).astype(np.int8)
     else:
@@ -88,6 +91,9 @@ def candidates(
     if request.allowed is not None:
         keep = np.isin(docnums, request.allowed)
         docnums, tiers = docnums[keep], tiers[keep]
+    if parsed.dates:
+        keep = within(posts.dates[docnums], parsed.dates)
+        docnums, tiers = docnums[keep], tiers[keep]
     scores = totals[docnums]
     if words:  # the heading, read with the post title, holds every word
         scores[(found.in_context[docnums] == len(words)) & found.in_heading[docnums]] *= 1 + HEADING_WEIGHT
@@ -97,6 +103,14 @@ def candidates(
     if len(exact):
         tiers[np.isin(docnums, exact)] = 2
     return docnums, scores, tiers, found
+
+
+def within(dates: Any, spans: tuple[tuple[int, int], ...]) -> Any:
+    """Which of the date orders lie in every span."""
+    keep = np.ones(len(dates), dtype=bool)
+    for start, end in spans:
+        keep &= (dates >= start) & (dates < end)
+    return keep
 
 
 def reward_proximity(

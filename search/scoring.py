@@ -160,6 +160,10 @@ class BM25FScorer:
         settle_allocator(self.total)
 
 
+    def live_docs(self) -> Any:
+        """Global docnums of every live document."""
+        return np.flatnonzero(np.concatenate([s.live for s in self.segments] or [np.zeros(0, bool)]))
+
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A document's stored fields, read straight from its segment (Whoosh's reader re-checks every name)."""
         segment = self.segments[bisect_right(self.offsets, docnum) - 1]

@@ -405,15 +405,16 @@ def test_results_show_their_posts_fields_after_updates_deletions_and_merges(make
 
 
 def test_a_time_limit_stops_a_slow_query_shape_and_marks_the_result_partial(make_index):
-    """A query Whoosh's own matchers answer (a prefix with a date range) stops at its time limit with what it has,
-    marked partial, and gives no suggestion; without a limit the same query is complete."""
-    searcher = make_index({f"p{n}.md": f"---\ntitle: Post {n}\ndate: 2023-0{n % 9 + 1}-01\n---\nsoup of the day {n}\n" for n in range(30)})
-    complete = searcher.search("so* date:[2023 to 2024]")
+    """A query Whoosh's own matchers answer (a prefix in a tag) stops at its time limit with what it has, marked
+    partial, and gives no suggestion; without a limit the same query is complete."""
+    searcher = make_index({f"p{n}.md": f"---\ntitle: Post {n}\ntags: [soup]\n---\nsoup of the day {n}\n" for n in range(30)})
+    complete = searcher.search("tag:so* day")
     assert complete.total == 30 and not complete.partial
-    cut = searcher.search("so* date:[2023 to 2024]", time_limit=0)
+    cut = searcher.search("tag:so* day", time_limit=0)
     assert cut.partial and cut.total < complete.total and cut.suggestion is None
     assert cut.to_dict()["partial"] is True
     assert not searcher.search("soup", time_limit=0).partial  # posting lists need no cut
+    assert not searcher.search("so* date:2023", time_limit=0).partial  # nor prefixes with dates
 
 
 def test_facets_count_each_value_once_per_matching_post(make_index):
@@ -445,3 +446,50 @@ def test_sort_by_date_lists_the_newest_posts_holding_every_word(make_index):
     )
     assert paths(searcher.search("green tea", sort="date")) == ["both-new.md", "both-old.md"]
     assert paths(searcher.search("green", sort="date")) == ["one-newest.md", "both-new.md", "both-old.md"]
+
+
+DATED = {
+    "a.md": "---\ndate: 2021-06-30T23:30:00+02:00\n---\nsoup\n",
+    "b.md": "---\ndate: 2021-07-01\n---\nsoup\n",
+    "c.md": "---\ndate: 2023-05-17\n---\nsoup\n",
+    "d.md": "---\ndate: 2024-01-31\n---\nsoup\n",
+    "e.md": "---\ndate: 2024-02-01\n---\nsoup\n",
+    "f.md": "---\ntitle: undated\n---\nsoup\n",
+}
+
+
+@pytest.mark.parametrize(
+    "dates, expected",
+    [("date:2023-05-17", ["c.md"]), ("date:[2023-05-17 to 2023-05-17]", ["c.md"]), ("date:[2024-02 to]", ["e.md"]),
+     ("date:[to 2021-06]", ["a.md"]), ("date:2021-06", ["a.md"]), ("date:>2023", ["d.md", "e.md"]),
+     ("date:>=2023-05", ["c.md", "d.md", "e.md"]), ("date:<2021-07", ["a.md"]), ("date:<=2021-07", ["a.md", "b.md"]),
+     ("date:2021..2023", ["a.md", "b.md", "c.md"]), ("date:2024..", ["d.md", "e.md"]), ("date:..2021", ["a.md", "b.md"]),
+     ("DATE:2024", ["d.md", "e.md"])],
+)
+def test_date_filters_at_the_precision_given_in_the_posts_own_time(make_index, dates, expected):
+    """A day means that day, a month that month, as each post's date is written (a.md is 30 June at +02:00)."""
+    searcher = make_index(DATED)
+    assert sorted(paths(searcher.search(f"soup {dates}", per_page=20))) == expected
+    assert sorted(paths(searcher.search(dates, per_page=20))) == expected  # dates alone: every post in them
+
+
+@pytest.mark.parametrize("dates", ["date:foo", "date:2021-13", "date:[2021 to", "date:>>2023", "date:2021...2022", "date:"])
+def test_an_unreadable_date_filter_is_an_error_showing_the_accepted_forms(make_index, dates):
+    searcher = make_index(DATED)
+    with pytest.raises(QueryError, match=r"date:2023-05|There is no date"):
+        searcher.search(f"soup {dates}")
+
+
+def test_field_names_are_case_insensitive_and_an_unknown_field_is_an_error(make_index):
+    searcher = make_index({"v.md": "---\ntitle: Vim macros\ntags: [Editors]\n---\nRecord keys.\n"})
+    assert paths(searcher.search("Title:vim")) == paths(searcher.search("TAG:editors")) == ["v.md"]
+    with pytest.raises(QueryError, match="Unknown field 'foo'.*title:"):
+        searcher.search("foo:bar")
+    assert searcher.search('"foo:bar"').total == 0  # quoted: text, not a field
+    assert searcher.search("see http://example.com/vim").total >= 0  # a URL is not a field
+
+
+def test_exclusions_alone_find_every_post_without_the_words(make_index):
+    searcher = make_index({"git.md": "git tips\n", "win.md": "windows tips\n", "both.md": "git on windows\n", "none.md": "tea\n"})
+    assert sorted(paths(searcher.search("-windows"))) == sorted(paths(searcher.search("NOT windows"))) == ["git.md", "none.md"]
+    assert paths(searcher.search("-git -windows")) == ["none.md"]
