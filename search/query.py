@@ -183,14 +183,14 @@ def post_hit(snap: Snapshot, score: float, sections: list[tuple[float, int]], te
 
 
 def section_hit(snap: Snapshot, score: float, fields: dict[str, Any], post_url: str, terms: HighlightTerms) -> SectionHit:
-    """One section with its snippet: prose first, then code, then the title and opening text."""
+    """One section with its snippet: its prose where the words are, else its code, else its opening text (a
+    match in the heading or title shows on the lines above the snippet, not in it)."""
     words, prefixes = terms
     highlighter = snap.highlighter
     fragments = (
         highlighter.fragments(fields.get("body", ""), words, prefixes)
         or highlighter.fragments(fields.get("code", ""), words, prefixes)
-        or highlighter.fragments(fields.get("heading_path", ""), words, prefixes)
-        + highlighter.lead(fields.get("body", "") or fields.get("code", ""))
+        or highlighter.lead(fields.get("body", "") or fields.get("code", ""))
     )
     return SectionHit(
         heading=fields.get("heading", ""),

@@ -177,10 +177,16 @@ def test_script_in_text_is_escaped(searcher):
     assert "&lt;script&gt;" in snippet and "<script>" not in snippet and "<mark>" in snippet
 
 
-def test_every_returned_snippet_marks_a_query_word(searcher):
+def test_snippets_show_the_sections_own_text_marking_its_matches(searcher):
+    """A snippet marks the query's words where the section's text holds them; where only the heading or the
+    post title does, it shows the section's opening text, never the title and heading path again."""
     for query in ["tomato", "sun water", "ownership", "kitchen"]:
         for hit in searcher.search(query).hits:
-            assert all("<mark>" in section.snippet for section in hit.sections), (query, hit.path)
+            for section in hit.sections:
+                assert not section.snippet.startswith(hit.title), (query, hit.path)
+                assert section.snippet and " > " not in section.snippet, (query, hit.path)
+    marked = [s.snippet for h in searcher.search("tomato").hits for s in h.sections]
+    assert marked and all("<mark>" in snippet for snippet in marked)
 
 
 def test_snippets_show_whitespace_runs_as_single_spaces(make_index):
