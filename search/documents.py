@@ -60,10 +60,12 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
         body = section.text
         if section.position == 0 and post.description and post.description not in body:
             body = f"{post.description}\n{body}".strip()
+        exact_heading = {"heading_exact": title_key(section.heading)} if section.heading else {}
         documents.append(
             {
                 **shared,
                 **first,
+                **exact_heading,
                 "heading": mark + section.heading if section.heading else "",
                 "heading_path": " > ".join(section.path),
                 "anchor": section.anchor,

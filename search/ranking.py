@@ -58,8 +58,8 @@ class Request:
 def candidates(
     snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request
 ) -> tuple[Any, Any, Any, WordScores]:
-    """Matching sections: docnums, scores and tiers (2 exact title, 1 all words, 0 some words), and the scorer's
-    findings."""
+    """Matching sections: docnums, scores and tiers (2 exact title or heading, 1 all words, 0 some words), and the
+    scorer's findings."""
     text, all_query, stems = parsed.text, parsed.query, parsed.stems
     if stems is None:
         words = query_words(snap, all_query, translated)

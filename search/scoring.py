@@ -225,8 +225,9 @@ class BM25FScorer:
         return distinct(found)
 
     def exact_title_docs(self, key: str) -> Any:
-        """Global docnums of the sections of posts whose normalised title is exactly key."""
-        return self.docs_with_any([("title_exact", key)])
+        """Global docnums of the sections of posts whose normalised title is exactly key, and of the sections whose
+        normalised heading is."""
+        return self.docs_with_any([("title_exact", key), ("heading_exact", key)])
 
     def score_all(self, words: Iterable[tuple[str, ...]]) -> WordScores:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,

@@ -499,3 +499,17 @@ def test_exclusions_alone_find_every_post_without_the_words(make_index):
     searcher = make_index({"git.md": "git tips\n", "win.md": "windows tips\n", "both.md": "git on windows\n", "none.md": "tea\n"})
     assert sorted(paths(searcher.search("-windows"))) == sorted(paths(searcher.search("NOT windows"))) == ["git.md", "none.md"]
     assert paths(searcher.search("-git -windows")) == ["none.md"]
+
+
+def test_a_query_equal_to_a_heading_puts_that_section_first(make_index):
+    """As an exact title puts its post first, an exact heading (case and punctuation aside) puts its section first,
+    before posts with many sections titled with one of its words."""
+    community = "".join(f"## Rust community {n}\n\nThe Rust community, rust and community again {n}.\n\n" for n in range(4))
+    searcher = make_index(
+        {
+            **{f"news-{n}.md": f"---\ntitle: Rust community news {n}\n---\n{community}" for n in range(5)},
+            "team.md": "---\ntitle: Team update\n---\nIntro.\n\n## Rust in Community!\n\nA short note.\n",
+        }
+    )
+    first = searcher.search("rust in community").hits[0]
+    assert first.path == "team.md" and first.sections[0].heading == "Rust in Community!"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 17  # 16: the format moved to search.index_format; 17: categories and authors in post records
+SCHEMA_VERSION = 18  # 16: the format in search.index_format; 17: categories, authors in post records; 18: heading_exact
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
@@ -29,6 +29,7 @@ def build_schema(lang: str = "en") -> Any:
     return Schema(
         post_key=COLUMN(NumericColumn("q")),  # columns only: no index terms
         title_exact=ID(),
+        heading_exact=ID(),  # a section's heading reduced as title_exact is
         path=ID(sortable=True),
         post=COLUMN(PickledColumn()),  # what a result shows of its post (see post_fields): its first section's
         title=ProseField(lang, field_boost=FIELD_BOOSTS["title"]),
