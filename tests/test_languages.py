@@ -22,7 +22,7 @@ def test_english_stems_keep_apart_words_that_only_begin_alike():
 
 def test_polish_is_stemmed_too(make_index):
     """Languages Whoosh had no stemmer for, such as Polish, are stemmed by Snowball."""
-    assert words("książki książka", "pl") == ["książk", "książk"]
+    assert words("książki książka", "pl") == ["ksiazk", "ksiazk"]  # stemmed, then accents folded
     searcher = make_index({"pl.md": "---\ntitle: Czytanie\nlang: pl\n---\nNowa książka o kotach.\n"}, lang="pl")
     assert [hit.path for hit in searcher.search("książki").hits] == ["pl.md"]
 

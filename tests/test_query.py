@@ -513,3 +513,19 @@ def test_a_query_equal_to_a_heading_puts_that_section_first(make_index):
     )
     first = searcher.search("rust in community").hits[0]
     assert first.path == "team.md" and first.sections[0].heading == "Rust in Community!"
+
+
+def test_accents_are_folded_in_every_field_both_ways(make_index):
+    """cafe finds café and café finds cafe, in titles, headings, text and author names; snippets mark the word."""
+    searcher = make_index(
+        {
+            "fr.md": "---\ntitle: Le café crème\nauthor: Tomás Núñez\n---\nIntro.\n\n## Über Näherung\n\nUn café noir.\n",
+            "en.md": "---\ntitle: Plain cafe\n---\nA cafe near the station.\n",
+        }
+    )
+    assert sorted(paths(searcher.search("cafe"))) == sorted(paths(searcher.search("café"))) == ["en.md", "fr.md"]
+    assert paths(searcher.search("author:tomas")) == paths(searcher.search("author:Tomás")) == ["fr.md"]
+    assert paths(searcher.search("uber naherung")) == ["fr.md"]
+    assert paths(searcher.search("le cafe creme"))[0] == "fr.md"  # the exact title, accents aside
+    hit = next(h for h in searcher.search("cafe").hits if h.path == "fr.md")
+    assert any("<mark>café</mark>" in s.snippet for s in hit.sections)
