@@ -28,6 +28,10 @@ LIQUID_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 # Python-Markdown's [TOC], kramdown's "* TOC" + "{:toc}": where a renderer puts a table of contents.
 TOC_MARKER = re.compile(r"^[ \t]*(?:\[TOC\]|(?:[*-][ \t]+TOC[ \t]*\n[ \t]*)?\{:toc\})[ \t]*$", re.MULTILINE)
 SAFE_ID = re.compile(r"[\w.:-]+")  # an explicit id outside this is not used as it is (it could carry markup)
+ALERT_MARKER = re.compile(r"^(\s*(?:>\s*)+)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.MULTILINE | re.IGNORECASE)
+# A reference link whose reference is defined nowhere stays as its Markdown ("[where][] function"): its text is
+# what a reader of the page sees
+UNRESOLVED_REFERENCE = re.compile(r"(?<![\w\])])\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")  # not x[i][j]
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCK_TAGS = HEADING_TAGS | {
     "p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "blockquote", "pre",
@@ -148,9 +152,12 @@ def plain_fence(line: str, opener: re.Match[str]) -> str:
 
 
 def clean_prose(text: str) -> str:
-    """Remove template tags and table-of-contents markers from Markdown text that is not code."""
+    """Remove template tags, table-of-contents markers and GitHub's alert markers ([!NOTE]) from Markdown text that
+    is not code."""
     if "TOC" in text or "{:toc}" in text:
         text = TOC_MARKER.sub("", text)
+    if "[!" in text:
+        text = ALERT_MARKER.sub(r"\1", text)
     if "{" not in text:
         return text
     return LIQUID_TAG.sub("", SHORTCODE.sub("", text))
@@ -414,7 +421,7 @@ class Sectioner:
                     level=draft.level,
                     path=path,
                     anchor=self.anchor_for(draft, used),
-                    text=tidy(draft.prose),
+                    text=UNRESOLVED_REFERENCE.sub(r"\1", tidy(draft.prose)),
                     code=tidy(draft.code),
                     position=position,
                 )

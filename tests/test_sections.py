@@ -210,3 +210,15 @@ def test_an_explicit_id_with_markup_is_not_used(tmp_path):
     """{#id} attributes become the anchor only when safe in a URL fragment and an HTML id."""
     sections = sections_of(tmp_path, '## Safe {#my-id.v2}\n\nx\n\n## Hostile {#"><script>alert(5)</script>}\n\ny\n')
     assert [(s.heading, s.anchor) for s in sections if s.heading] == [("Safe", "my-id.v2"), ("Hostile", "hostile")]
+
+
+def test_alert_markers_and_unresolved_reference_links_leave_only_what_a_reader_sees(tmp_path):
+    body = (
+        "Intro with [where][] function and [the docs][missing] here, but code keeps `x[i][j]`.\n\n"
+        "> [!NOTE]\n> Useful note text.\n\n"
+        "```\nmatrix[i][j] = 0\n```\n"
+    )
+    [intro] = sections_of(tmp_path, body)
+    assert "where function" in intro.text and "the docs here" in intro.text and "x[i][j]" in intro.text
+    assert "[!NOTE]" not in intro.text and "Useful note text." in intro.text
+    assert "matrix[i][j] = 0" in intro.code
