@@ -185,7 +185,7 @@ def query_command(
         raise click.UsageError("The query is empty: give at least one word.")
     notify = partial(click.echo, err=True)
     with open_or_build(resolve_index_dir(index_dir), resolve_posts_dir(posts_dir), notify) as searcher:
-        results = searcher.search(query, page=page, per_page=limit, sort=sort, recent_boost=recent)
+        results = searcher.search(query, page=page, per_page=limit, sort=sort, recent_boost=recent, facets=as_json)
     if as_json:
         click.echo(dump_json(results.to_dict()))
     else:

@@ -315,3 +315,13 @@ def test_stats_sizes_small_indexes_in_kb_and_query_help_shows_the_syntax(runner,
     assert " KB" in run(runner, "stats", "--index", index_dir).output
     help_text = run(runner, "query", "--help").output
     assert '"exact phrase"' in help_text and "date:[2021 to 2022]" in help_text and "kube*" in help_text
+
+
+def test_query_json_carries_the_facets_of_all_matching_posts(runner, posts_dir, index_dir):
+    write(posts_dir, "tea.md", POST)
+    write(posts_dir, "green.md", "---\ntitle: Green\ndate: 2022-01-01\ntags: [tea, green]\n---\nGreen tea leaves.\n")
+    run(runner, "index", posts_dir, "--index", index_dir)
+    data = json.loads(run(runner, "query", "tea", "--index", index_dir, "--json", "--limit", "1").output)
+    assert data["total"] == 2 and len(data["hits"]) == 1
+    assert data["facets"]["tags"] == [{"value": "tea", "count": 2}, {"value": "green", "count": 1}]
+    assert data["facets"]["years"] == [{"value": "2021", "count": 1}, {"value": "2022", "count": 1}]
