@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex
-from .index_format import INDEX_NAME, POSTS_FILE_PREFIX
+from .index_format import INDEX_NAME, POSTS_FILE_PREFIX, sync_file
 
 MANIFEST_NAME = "postsearch.json"
 STATE_NAME = "postsearch-state.json"  # what a query needs of the manifest: read at every open, so kept small
@@ -185,10 +185,15 @@ def save_manifest(index_dir: Path, manifest: Manifest) -> None:
 
 
 def write_atomically(target: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temporary file and rename it over the target."""
+    """Write JSON to a temporary file, flush it to the disk, and rename it over the target (then the folder's
+    entry is flushed too): after a power cut the file is the old one or the new one, whole."""
     temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    with open(temporary, "w", encoding="utf-8") as file:
+        file.write(json.dumps(data, separators=(",", ":")))
+        file.flush()
+        os.fsync(file.fileno())
     os.replace(temporary, target)
+    sync_file(target.parent)
 
 
 def recorded_posts_dir(index_dir: Path) -> str | None:

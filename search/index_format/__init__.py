@@ -21,6 +21,7 @@ blocks through CompactLeafMatcher.
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,12 @@ def create_whoosh_index(index_dir: Path, lang: str) -> Any:
 def segment_file_names(index: Any) -> list[str]:
     """The files of the segments of the index's newest generation, as its table of contents lists them."""
     return [segment.make_filename(segment.COMPOUND_EXT) for segment in index._segments()]
+
+
+def sync_file(path: Path) -> None:
+    """Flush a file, or a folder's entries, to the disk (fsync)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -57,6 +57,8 @@ class PostArrays:
         temporary = target.with_name(target.name + ".tmp")
         with open(temporary, "wb") as file:
             np.save(file, packed)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, target)
         for name in os.listdir(index_dir):
             if name.startswith(POSTS_FILE_PREFIX) and name != target.name:

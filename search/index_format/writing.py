@@ -8,11 +8,13 @@ the compact codec writes a term's list in blocks. The segment's files are the sa
 from __future__ import annotations
 
 from array import array
+from pathlib import Path
 from typing import Any
 
 from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
+from . import sync_file
 from .codec import FieldLengths
 
 Posting = tuple[bytes, int, float, bytes]  # term, frequency, weight, encoded value: what a field's index() gives
@@ -131,6 +133,18 @@ class SectionWriter(SegmentWriter):
         self._commit_toc(segments)
         self._finish()
 
+    def _commit_toc(self, segments: list[Any]) -> None:
+        """Whoosh's commit of a table of contents, made durable: Whoosh never calls fsync, so after a power cut
+        a table of contents could point at segment data still in the page cache. The segment files and the
+        folder are synced before the table of contents is written, and it after."""
+        folder = Path(self.storage.folder)
+        for segment in segments:
+            sync_file(folder / segment.make_filename(segment.COMPOUND_EXT))
+        sync_file(folder)
+        super()._commit_toc(segments)
+        sync_file(folder / f"_{self.indexname}_{self.generation}.toc")
+        sync_file(folder)
+
     def add_document(self, **fields: Any) -> None:
         self._check_state()
         schema, perdoc, docnum = self.schema_fields, self.perdocwriter, self.docnum
@@ -185,3 +199,4 @@ class SectionWriter(SegmentWriter):
             fieldwriter.close()
         finally:
             perdoc.close()
+
