@@ -62,6 +62,7 @@ def json_option(command: Callable) -> Callable:
 @click.option("--lang", help="Language of posts without `lang` front matter (default en).")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when a post could not be read (for a site's CI).")
 @click.option("--allow-mass-delete", is_flag=True, help="Delete the posts that are gone even when they are most of them.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True, help="Seconds to wait for another run writing the index.")
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
@@ -78,6 +79,7 @@ def index_command(
     lang: str | None,
     strict: bool,
     allow_mass_delete: bool,
+    wait: float,
     jobs: int | None,
 ) -> None:
     """Index the Markdown posts in POSTS_DIR. Without POSTS_DIR: env POSTSEARCH_POSTS, else the folder the index
@@ -99,6 +101,7 @@ def index_command(
         anchors=anchors,
         lang=lang,
         allow_mass_delete=allow_mass_delete,
+        wait=wait,
     )
     if as_json:
         click.echo(dump_json(summary.to_dict()))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from .config import Settings, resolve_settings
 from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError
 from .files import scan_posts
+from .index_format import INDEX_NAME
 from .index_format.schema import SCHEMA_VERSION
 from .languages import base_language
 from .manifest import (
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 PARALLEL_THRESHOLD = 200
 MASS_DELETE_FLOOR = 5  # a run may always delete this many posts
+WRITER_FILE = "postsearch-writer.pid"  # the process id of the run holding the write lock
+LOCK_POLL_SECONDS = 0.2
 # Runs reading fewer files than this write every section in this process while the workers only parse: the
 # site gets one segment, not one per worker, and each query looks its words up once (rust-blog's 754 posts:
 # queries ~10% faster, the build ~10% slower). A larger run's sections are written by the workers, which keeps
@@ -143,6 +146,7 @@ def build_index(
     progress_start: Callable[[int], Progress | None] | None = None,
     workers: int | None = None,
     allow_mass_delete: bool = False,
+    wait: float = 0,
     **overrides: Any,
 ) -> IndexSummary:
     """Index the posts folder into index_dir and return what changed.
@@ -156,6 +160,8 @@ def build_index(
     posts_dir, index_dir = Path(posts_dir), Path(index_dir)
     if not posts_dir.is_dir():
         raise PostsDirNotFound(posts_dir, f"Posts folder {posts_dir} does not exist.")
+    if wait:
+        wait_for_writer(index_dir, wait)  # then the plan starts from what that run committed
     if rebuild:
         refuse_foreign_folder(index_dir)
         manifest = None
@@ -180,7 +186,7 @@ def build_index(
         )
     workers = worker_count() if workers is None else max(1, workers)
     try:
-        return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers)
+        return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers, wait)
     except OSError as error:  # a read-only folder, a full disk: the previous index is left as it was
         reason = error.strerror or str(error)
         raise IndexWriteError(index_dir, f"Cannot write the index in {index_dir}: {reason}; the previous index is unchanged.") from error
@@ -337,6 +343,41 @@ def exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def wait_for_writer(index_dir: Path, wait: float) -> None:
+    """Wait up to `wait` seconds while another run holds the index's write lock (the run itself takes it later)."""
+    if latest_generation(index_dir) < 0 and not (index_dir / WRITER_FILE).exists():
+        return
+    from whoosh.filedb.filestore import FileStorage
+
+    lock = FileStorage(str(index_dir)).lock(f"{INDEX_NAME}_WRITELOCK")
+    deadline = time.monotonic() + wait
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            return  # take_writer says who holds it
+        time.sleep(LOCK_POLL_SECONDS)
+    lock.release()
+
+
+def take_writer(index: Any, index_dir: Path, make_writer: Callable[[], Any], wait: float) -> Any:
+    """A writer holding the index's lock, waiting up to `wait` seconds while another run holds it (IndexBusy,
+    naming that run's process, when it still does); the run's process id is left in WRITER_FILE meanwhile."""
+    from whoosh.index import LockError
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            writer = make_writer()
+        except LockError as error:
+            if time.monotonic() < deadline:
+                time.sleep(LOCK_POLL_SECONDS)
+                continue
+            holder = (index_dir / WRITER_FILE).read_text().strip() if (index_dir / WRITER_FILE).exists() else "?"
+            message = f"Another 'postsearch index' (process {holder}) is writing to {index_dir}"
+            raise IndexBusy(index_dir, message + (f"; waited {wait:g} s." if wait else "; pass --wait SECONDS to wait for it.")) from error
+        (index_dir / WRITER_FILE).write_text(str(os.getpid()))
+        return writer
+
+
 def write_changes(
     posts_dir: Path,
     index_dir: Path,
@@ -346,10 +387,10 @@ def write_changes(
     full: bool,
     progress: Progress | None,
     workers: int,
+    wait: float = 0,
 ) -> IndexSummary:
     """Apply a plan to the Whoosh index in one commit, then record it in the manifest."""
     from whoosh import writing
-    from whoosh.index import LockError
 
     from .index_format import segment_file_names
     from .index_format.codec import CompactCodec
@@ -362,10 +403,7 @@ def write_changes(
     failures: list[Failure] = list(plan.unreadable)
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, settings.lang, full)
-    try:
-        writer = SectionWriter(index, codec=CompactCodec(), schema=build_schema(settings.lang))
-    except LockError as error:
-        raise IndexBusy(index_dir, f"Another 'postsearch index' is writing to {index_dir}; wait for it to finish.") from error
+    writer = take_writer(index, index_dir, lambda: SectionWriter(index, codec=CompactCodec(), schema=build_schema(settings.lang)), wait)
     try:
         if not full:
             for relpath in plan.deleted:
@@ -384,6 +422,8 @@ def write_changes(
     except BaseException:
         writer.cancel()
         raise
+    finally:
+        (index_dir / WRITER_FILE).unlink(missing_ok=True)
     languages = set(manifest.languages if manifest and not full else ()) | seen_languages
     languages.discard(base_language(settings.lang))
     generation = index.latest_generation()

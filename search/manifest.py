@@ -21,7 +21,7 @@ STATE_NAME = "postsearch-state.json"  # what a query needs of the manifest: read
 TOC_FILE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
 SETTLED_NS = 2 * 10**9  # a folder's timestamp this old cannot be repeated by a later change (see settled_stamp)
 # Whoosh's files (segments, tables of contents, lock, temporary) and the per-post arrays
-INDEX_FILE = re.compile(rf"^(?:_?{INDEX_NAME}[_.]|{POSTS_FILE_PREFIX})")
+INDEX_FILE = re.compile(rf"^(?:_?{INDEX_NAME}[_.]|{POSTS_FILE_PREFIX}|postsearch-writer\.pid$)")
 
 
 @dataclass(frozen=True)

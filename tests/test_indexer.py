@@ -457,3 +457,30 @@ def test_workers_end_with_a_killed_run_and_the_next_run_proceeds(tmp_path):
     finished = subprocess.run([postsearch, "index", str(posts_dir), "--index", str(index_dir), "--json"], capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert json.loads(finished.stdout)["added"] == 400
+
+
+def test_a_second_writer_names_the_first_and_waits_when_asked(tmp_path):
+    """While one `postsearch index` writes, another exits 75 naming its process, or with --wait waits for it
+    and then runs; never both writing."""
+    import subprocess
+    import sys
+    import time
+
+    posts_dir, index_dir = tmp_path / "posts", tmp_path / "index"
+    paragraph = "Words about indexing and parsing, with a [link](https://example.com) and `code`.\n\n"
+    for n in range(300):
+        write(posts_dir, f"p{n:03d}.md", f"---\ntitle: Post {n}\n---\n" + "".join(f"## Part {k}\n\n{paragraph * 4}" for k in range(20)))
+    postsearch = str(Path(sys.executable).parent / "postsearch")
+    command = [postsearch, "index", str(posts_dir), "--index", str(index_dir), "--jobs", "1"]
+    first = subprocess.Popen(command)
+    pid_file = index_dir / "postsearch-writer.pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pid_file.read_text() == str(first.pid)
+    refused = subprocess.run(command, capture_output=True, text=True)
+    assert refused.returncode == 75 and f"(process {first.pid})" in refused.stderr and "--wait" in refused.stderr
+    waited = subprocess.run(command + ["--wait", "60", "--json"], capture_output=True, text=True)
+    assert first.wait() == 0
+    assert waited.returncode == 0, waited.stderr
+    assert json.loads(waited.stdout)["unchanged"] == 300 and not pid_file.exists()
