@@ -484,3 +484,37 @@ def test_a_second_writer_names_the_first_and_waits_when_asked(tmp_path):
     assert first.wait() == 0
     assert waited.returncode == 0, waited.stderr
     assert json.loads(waited.stdout)["unchanged"] == 300 and not pid_file.exists()
+
+
+def test_a_read_only_index_folder_is_one_error_line_and_the_index_still_answers(tmp_path_factory):
+    """A run that cannot write the index folder ends with one Error: line and leaves the index answering as it
+    was. Root writes anywhere, so as root the runs are made as user nobody."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    as_nobody = os.geteuid() == 0
+    if as_nobody and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv to drop to another user")
+    site = Path(tempfile.mkdtemp(prefix="postsearch-readonly-"))
+    try:
+        site.chmod(0o777)
+        posts_dir, index_dir = site / "posts", site / "index"
+        populate(posts_dir)
+        for path in [site, *site.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []
+        postsearch = str(Path(sys.executable).parent / "postsearch")
+        command = prefix + [postsearch, "index", str(posts_dir), "--index", str(index_dir)]
+        subprocess.run(command, check=True, capture_output=True)
+        write(posts_dir, "gamma.md", "---\ntitle: Gamma\n---\nGrapes.\n")
+        (posts_dir / "gamma.md").chmod(0o666)
+        index_dir.chmod(0o555)
+        failed = subprocess.run(command, capture_output=True, text=True)
+        index_dir.chmod(0o777)
+        assert failed.returncode == 1 and failed.stderr.startswith("Error: Cannot write the index in ")
+        assert len(failed.stderr.strip().splitlines()) == 1 and "unchanged" in failed.stderr
+        assert search_paths(index_dir, "apples") == ["alpha.md"] and search_paths(index_dir, "grapes") == []
+    finally:
+        shutil.rmtree(site, ignore_errors=True)

@@ -1,0 +1,72 @@
+"""Property-based tests (hypothesis): whatever a query or a post file holds, the library answers or reports it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search.config import Settings
+from search.documents import parse_one
+from search.errors import QueryError
+from search.indexer import build_index
+from search.query import SearchIndex, open_index
+from search.sections import Sectioner
+
+QUERY_PIECES = st.sampled_from(
+    ["AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO", "(", ")", '"', "*", "?", "~", "^", "-", "+", ":", "[", "]", "{",
+     "}", "title:", "tag:", "date:", "date:2023", "date:[2021 to", "author:", "foo:", "git", "bisect", "caché", "東京",
+     "\x00", "\x1b[2J", "🙂", "\u202e", " ", "  ", "x" * 300]
+)
+QUERIES = st.one_of(
+    st.text(max_size=120),
+    st.lists(st.one_of(QUERY_PIECES, st.text(max_size=8)), max_size=30).map(" ".join),
+    st.lists(st.one_of(QUERY_PIECES, st.text(max_size=8)), max_size=30).map("".join),
+)
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory) -> SearchIndex:
+    root = tmp_path_factory.mktemp("properties")
+    shutil.copytree(REPO / "posts", root / "posts")
+    build_index(root / "posts", root / "index")
+    index = open_index(root / "index")
+    yield index
+    index.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=QUERIES)
+def test_any_query_gives_results_or_a_query_error(sample_index, query):
+    try:
+        results = sample_index.search(query, per_page=5, facets=True)
+    except QueryError as error:
+        assert str(error)
+        return
+    assert results.total >= len(results.hits)
+    assert all(s.url.startswith(hit.url) for hit in results.hits for s in hit.sections)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.one_of(
+        st.binary(max_size=2000),
+        st.text(max_size=2000).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.builds(lambda fm, body: f"---\n{fm}\n---\n{body}".encode("utf-8", "surrogatepass"), st.text(max_size=300), st.text(max_size=500)),
+        st.builds(lambda fm, body: f"+++\n{fm}\n+++\n{body}".encode("utf-8", "surrogatepass"), st.text(max_size=300), st.text(max_size=500)),
+        st.text(max_size=500).map(lambda t: ("\ufeff" + t).encode("utf-16")),
+    )
+)
+def test_any_post_file_is_indexed_or_reported_with_a_reason(tmp_path, data):
+    """A file of any bytes ends as section documents or as an error with its reason; reading never raises."""
+    path = tmp_path / "post.md"
+    path.write_bytes(data)
+    parsed = parse_one(Sectioner(), tmp_path, Settings(), str(path), "post.md", 0, len(data), "")
+    if parsed.error:
+        assert not parsed.documents and not parsed.record.indexed
+    else:
+        assert parsed.draft or (parsed.record.indexed and len(parsed.documents) == parsed.record.sections)
