@@ -2,7 +2,9 @@ import json
 import multiprocessing
 import os
 import signal
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -32,6 +34,32 @@ def search_paths(index_dir, text):
 def populate(posts_dir):
     for name, text in POSTS.items():
         write(posts_dir, name, text)
+
+@contextmanager
+def site_of_another_user(posts: dict[str, str]) -> Iterator[tuple[Path, Path, list[str]]]:
+    """A posts folder (written, open to every user) and an index path in a fresh temporary folder, and the
+    `postsearch index` command to run on them: as user nobody when this is root (root reads and writes any
+    folder, so permissions could not be tested), else as this user."""
+    import shutil
+    import sys
+    import tempfile
+
+    as_nobody = os.geteuid() == 0
+    if as_nobody and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv to drop to another user")
+    site = Path(tempfile.mkdtemp(prefix="postsearch-permissions-"))
+    try:
+        posts_dir, index_dir = site / "posts", site / "index"
+        for name, text in posts.items():
+            write(posts_dir, name, text)
+        for path in [site, *site.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []
+        command = prefix + [str(Path(sys.executable).parent / "postsearch"), "index", str(posts_dir), "--index", str(index_dir)]
+        yield posts_dir, index_dir, command
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
+
 
 
 def test_first_run_adds_and_skips_drafts(posts_dir, index_dir):
@@ -367,38 +395,20 @@ def test_a_symlink_loop_is_read_once(posts_dir, index_dir):
     assert search_paths(index_dir, "apples") == ["alpha.md"]
 
 
-def test_an_unreadable_folder_is_reported_and_its_posts_kept(tmp_path_factory):
+def test_an_unreadable_folder_is_reported_and_its_posts_kept():
     """A folder the indexing process cannot read is a failure with its reason, and the posts indexed from it
-    before stay (they are not deleted). Root reads any folder, so as root the runs are made as user nobody."""
-    import shutil
+    before stay (they are not deleted)."""
     import subprocess
-    import sys
-    import tempfile
 
-    as_nobody = os.geteuid() == 0
-    if as_nobody and not shutil.which("setpriv"):
-        pytest.skip("running as root without setpriv to drop to another user")
-    site = Path(tempfile.mkdtemp(prefix="postsearch-unreadable-"))
-    try:
-        site.chmod(0o777)
-        posts_dir, index_dir = site / "posts", site / "index"
-        populate(posts_dir)
-        write(posts_dir, "locked/gamma.md", "---\ntitle: Gamma\n---\nGrapes.\n")
-        for path in [site, *site.rglob("*")]:
-            path.chmod(0o777 if path.is_dir() else 0o666)
-        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []
-        command = prefix + [str(Path(sys.executable).parent / "postsearch"), "index", str(posts_dir), "--index", str(index_dir), "--json"]
+    with site_of_another_user({**POSTS, "locked/gamma.md": "---\ntitle: Gamma\n---\nGrapes.\n"}) as (posts_dir, index_dir, command):
         subprocess.run(command, check=True, capture_output=True)
         (posts_dir / "locked").chmod(0)
-        run = subprocess.run(command, capture_output=True, text=True)
+        run = subprocess.run(command + ["--json"], capture_output=True, text=True)
         (posts_dir / "locked").chmod(0o777)
         summary = json.loads(run.stdout)
         assert summary["deleted"] == 0 and [f["path"] for f in summary["failed"]] == ["locked/"], summary
         assert "Cannot read the folder" in summary["failed"][0]["error"]
         assert search_paths(index_dir, "grapes") == ["locked/gamma.md"]
-    finally:
-        shutil.rmtree(site, ignore_errors=True)
-
 
 def test_hostile_front_matter_is_a_failure_with_its_reason_and_the_rest_index(posts_dir, index_dir):
     """A YAML alias bomb (9 levels of 10 aliases), front matter that is a list or a string, and JSON nested
@@ -486,27 +496,11 @@ def test_a_second_writer_names_the_first_and_waits_when_asked(tmp_path):
     assert json.loads(waited.stdout)["unchanged"] == 300 and not pid_file.exists()
 
 
-def test_a_read_only_index_folder_is_one_error_line_and_the_index_still_answers(tmp_path_factory):
-    """A run that cannot write the index folder ends with one Error: line and leaves the index answering as it
-    was. Root writes anywhere, so as root the runs are made as user nobody."""
-    import shutil
+def test_a_read_only_index_folder_is_one_error_line_and_the_index_still_answers():
+    """A run that cannot write the index folder ends with one Error: line and leaves the index answering as it was."""
     import subprocess
-    import sys
-    import tempfile
 
-    as_nobody = os.geteuid() == 0
-    if as_nobody and not shutil.which("setpriv"):
-        pytest.skip("running as root without setpriv to drop to another user")
-    site = Path(tempfile.mkdtemp(prefix="postsearch-readonly-"))
-    try:
-        site.chmod(0o777)
-        posts_dir, index_dir = site / "posts", site / "index"
-        populate(posts_dir)
-        for path in [site, *site.rglob("*")]:
-            path.chmod(0o777 if path.is_dir() else 0o666)
-        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []
-        postsearch = str(Path(sys.executable).parent / "postsearch")
-        command = prefix + [postsearch, "index", str(posts_dir), "--index", str(index_dir)]
+    with site_of_another_user(POSTS) as (posts_dir, index_dir, command):
         subprocess.run(command, check=True, capture_output=True)
         write(posts_dir, "gamma.md", "---\ntitle: Gamma\n---\nGrapes.\n")
         (posts_dir / "gamma.md").chmod(0o666)
@@ -516,5 +510,3 @@ def test_a_read_only_index_folder_is_one_error_line_and_the_index_still_answers(
         assert failed.returncode == 1 and failed.stderr.startswith("Error: Cannot write the index in ")
         assert len(failed.stderr.strip().splitlines()) == 1 and "unchanged" in failed.stderr
         assert search_paths(index_dir, "apples") == ["alpha.md"] and search_paths(index_dir, "grapes") == []
-    finally:
-        shutil.rmtree(site, ignore_errors=True)
