@@ -32,6 +32,7 @@ PARALLEL_THRESHOLD = 200
 MASS_DELETE_FLOOR = 5  # a run may always delete this many posts
 WRITER_FILE = "postsearch-writer.pid"  # the process id of the run holding the write lock
 LOCK_POLL_SECONDS = 0.2
+ORPHAN_GRACE_SECONDS = 3.0  # how long a run waits for the workers of a killed run to end and free the lock
 # Runs reading fewer files than this write every section in this process while the workers only parse: the
 # site gets one segment, not one per worker, and each query looks its words up once (rust-blog's 754 posts:
 # queries ~10% faster, the build ~10% slower). A larger run's sections are written by the workers, which keeps
@@ -329,7 +330,7 @@ def segment_worker(
         results.put(("error", traceback.format_exc()))
 
 
-def exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+def exit_with_parent(parent: int, poll_seconds: float = 0.2) -> None:
     """End this worker process as soon as the process that started it (parent, its pid) is gone, even killed by
     SIGKILL before the worker got this far: an orphaned worker would wait for jobs for ever, holding the index's
     write lock it inherited."""
@@ -358,20 +359,37 @@ def wait_for_writer(index_dir: Path, wait: float) -> None:
     lock.release()
 
 
+def process_alive(pid: str) -> bool:
+    """Whether a process of that id runs (True when the id is unknown)."""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def take_writer(index: Any, index_dir: Path, make_writer: Callable[[], Any], wait: float) -> Any:
     """A writer holding the index's lock, waiting up to `wait` seconds while another run holds it (IndexBusy,
     naming that run's process, when it still does); the run's process id is left in WRITER_FILE meanwhile."""
     from whoosh.index import LockError
 
     deadline = time.monotonic() + wait
+    grace_given = False
     while True:
         try:
             writer = make_writer()
         except LockError as error:
+            holder = (index_dir / WRITER_FILE).read_text().strip() if (index_dir / WRITER_FILE).exists() else "?"
+            if not grace_given and not process_alive(holder):
+                # the run that held the lock is gone (killed): its worker processes follow it within a second
+                deadline, grace_given = max(deadline, time.monotonic() + ORPHAN_GRACE_SECONDS), True
             if time.monotonic() < deadline:
                 time.sleep(LOCK_POLL_SECONDS)
                 continue
-            holder = (index_dir / WRITER_FILE).read_text().strip() if (index_dir / WRITER_FILE).exists() else "?"
             message = f"Another 'postsearch index' (process {holder}) is writing to {index_dir}"
             raise IndexBusy(index_dir, message + (f"; waited {wait:g} s." if wait else "; pass --wait SECONDS to wait for it.")) from error
         (index_dir / WRITER_FILE).write_text(str(os.getpid()))
