@@ -127,10 +127,14 @@ def hammer(work: Path, threads: int = 8, commits: int = 40, count: int = 60) -> 
                         report.generations[generation] = report.generations.get(generation, {"A", "B"}) & states
 
         workers = [threading.Thread(target=search_until_done, args=(n,)) for n in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        finally:
+            if writer.poll() is None:  # the threads failed: the writer must not outlive the run
+                writer.kill()
         output, errors = writer.communicate()
         report.seconds = time.perf_counter() - started
         report.commits = len(output.split())

@@ -206,6 +206,7 @@ def use_color(flag: bool | None) -> bool:
 
 def print_results(results: Any, color: bool) -> None:
     """Results for a person at a terminal."""
+    from .results import plural
     from .snippets import printable, to_ansi, to_plain
 
     render = to_ansi if color else to_plain
@@ -232,10 +233,6 @@ def print_results(results: Any, color: bool) -> None:
                 echo(f"      {render(section.fragments)}")
     echo(f"\nPage {results.page} of {results.pages}: {plural(results.total, 'matching post')}.")
 
-
-def plural(count: int, noun: str) -> str:
-    """'1 matching post', '2 matching posts'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @main.command("stats")

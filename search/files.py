@@ -12,16 +12,17 @@ from .config import MARKDOWN_SUFFIXES
 @dataclass
 class Scan:
     """What a walk of the posts folder found: (relative posix path, file path, stat) of each Markdown file,
-    sorted by relative path, and what it could not read, as (relative path, reason): folders (with a trailing /),
-    dangling links and other entries named like posts."""
+    sorted by relative path; the folders it could not read (relative path with a trailing /, reason); and the
+    entries named like posts that are not (dangling links, folders), with the reason."""
 
     files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    not_posts: list[tuple[str, str]] = field(default_factory=list)
     folders_read: set[tuple[int, int]] = field(default_factory=set)  # (device, inode): a linked folder is read once
 
     def under_unreadable(self, relpath: str) -> bool:
         """Whether a post's relative path lies in a folder that could not be read (its state is unknown)."""
-        return any(relpath.startswith(folder) for folder, _ in self.unreadable if folder.endswith("/") or not folder)
+        return any(relpath.startswith(folder) for folder, _ in self.unreadable)
 
 
 def scan_posts(root: Path) -> Scan:
@@ -55,11 +56,11 @@ def walk(folder: str, prefix: str, scan: Scan) -> None:
         is_markdown = os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES
         if is_folder:
             if is_markdown:
-                scan.unreadable.append((relpath, "A folder, not a post (its posts are read)."))
+                scan.not_posts.append((relpath, "A folder, not a post (its posts are read)."))
             walk(entry.path, relpath + "/", scan)
         elif is_markdown and not entry.is_file():
             reason = "A link to nothing (its target is missing)." if entry.is_symlink() else "Not a regular file."
-            scan.unreadable.append((relpath, reason))
+            scan.not_posts.append((relpath, reason))
         elif is_markdown:
             try:
                 stat = entry.stat()

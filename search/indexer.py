@@ -85,7 +85,12 @@ class Plan:
     to_read: dict[str, tuple[Path, os.stat_result, str]] = field(default_factory=dict)
     unchanged: dict[str, FileRecord] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
-    unreadable: list[Failure] = field(default_factory=list)  # folders that could not be read
+    unreadable: list[Failure] = field(default_factory=list)  # folders that could not be read, entries not posts
+
+    def unchanged_counts(self) -> tuple[int, int]:
+        """Unchanged files: posts still indexed, and those skipped (drafts, posts that failed to read)."""
+        indexed = sum(1 for record in self.unchanged.values() if record.indexed)
+        return indexed, len(self.unchanged) - indexed
 
 
 def parse_serially(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
@@ -112,7 +117,7 @@ def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
     plan = Plan()
     known = {} if manifest is None or full else manifest.files
     scan = scan_posts(root)
-    plan.unreadable = [Failure(folder or ".", reason) for folder, reason in scan.unreadable]
+    plan.unreadable = [Failure(path or ".", reason) for path, reason in scan.unreadable + scan.not_posts]
     for relpath, path, stat in scan.files:
         record = known.get(relpath)
         if record and record.mtime_ns == stat.st_mtime_ns and record.size == stat.st_size:
@@ -181,10 +186,8 @@ def build_index(
     progress = progress_start(len(plan.to_read)) if progress_start and plan.to_read else None
     if not plan.to_read and not plan.deleted and not full:
         sections = manifest.sections if manifest else 0
-        indexed = sum(1 for record in plan.unchanged.values() if record.indexed)
-        return IndexSummary(
-            unchanged=indexed, skipped=len(plan.unchanged) - indexed, sections=sections, failed=tuple(plan.unreadable)
-        )
+        indexed, skipped = plan.unchanged_counts()
+        return IndexSummary(unchanged=indexed, skipped=skipped, sections=sections, failed=tuple(plan.unreadable))
     workers = worker_count() if workers is None else max(1, workers)
     try:
         return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers, wait)
@@ -204,22 +207,6 @@ def refuse_mass_delete(manifest: Manifest, plan: Plan, posts_dir: Path) -> None:
             f"{manifest.posts_dir}); nothing was changed. Pass the right posts folder, or --allow-mass-delete to "
             "delete them.",
         )
-
-
-def damaged(index_dir: Path) -> bool:
-    """Whether the newest generation of the index has a segment that cannot be read."""
-    from .errors import IndexDamaged
-    from .index_format import open_whoosh_index
-
-    if latest_generation(index_dir) < 0:
-        return False
-    try:
-        with open_whoosh_index(index_dir).reader():
-            return False
-    except IndexDamaged:
-        return True
-    except (EOFError, OSError, ValueError, KeyError, IndexError):
-        return True
 
 
 def refuse_foreign_folder(index_dir: Path) -> None:
@@ -372,7 +359,7 @@ def process_alive(pid: str) -> bool:
     return True
 
 
-def take_writer(index: Any, index_dir: Path, make_writer: Callable[[], Any], wait: float) -> Any:
+def take_writer(index_dir: Path, make_writer: Callable[[], Any], wait: float) -> Any:
     """A writer holding the index's lock, waiting up to `wait` seconds while another run holds it (IndexBusy,
     naming that run's process, when it still does); the run's process id is left in WRITER_FILE meanwhile."""
     from whoosh.index import LockError
@@ -421,7 +408,7 @@ def write_changes(
     failures: list[Failure] = list(plan.unreadable)
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, settings.lang, full)
-    writer = take_writer(index, index_dir, lambda: SectionWriter(index, codec=CompactCodec(), schema=build_schema(settings.lang)), wait)
+    writer = take_writer(index_dir, lambda: SectionWriter(index, codec=CompactCodec(), schema=build_schema(settings.lang)), wait)
     try:
         if not full:
             for relpath in plan.deleted:
@@ -460,9 +447,9 @@ def write_changes(
     return IndexSummary(
         added=counts["added"],
         updated=counts["updated"],
-        unchanged=0 if full else sum(1 for record in plan.unchanged.values() if record.indexed),
+        unchanged=0 if full else plan.unchanged_counts()[0],
         deleted=deleted,
-        skipped=counts["skipped"] + (0 if full else sum(1 for record in plan.unchanged.values() if not record.indexed)),
+        skipped=counts["skipped"] + (0 if full else plan.unchanged_counts()[1]),
         sections=new_manifest.sections,
         failed=tuple(failures),
     )
@@ -507,18 +494,15 @@ def save_post_arrays(index: Any, index_dir: Path, generation: int) -> None:
 
 def open_for_writing(index_dir: Path, lang: str, full: bool) -> Any:
     """The Whoosh index in index_dir, created when missing (or, for a full build, unreadable). An existing index
-    is never cleared here: a full build writes new segments and drops the old ones in its commit, so until then
-    the old index answers."""
+    is never cleared here: a full build writes new segments and drops the old ones in its commit without reading
+    them (so a damaged segment does not stop it), and until then the old index answers."""
     from .index_format import create_whoosh_index, open_whoosh_index
 
     index_dir.mkdir(parents=True, exist_ok=True)
     if latest_generation(index_dir) < 0:
         return create_whoosh_index(index_dir, lang)
     try:
-        index = open_whoosh_index(index_dir)
-        if full and damaged(index_dir):
-            return create_whoosh_index(index_dir, lang)  # nothing to keep answering: it could not be read
-        return index
+        return open_whoosh_index(index_dir)
     except IndexVersionMismatch:
         if not full:
             raise

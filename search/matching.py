@@ -42,10 +42,7 @@ class Deadline:
         return self.passed
 
 
-NO_DEADLINE = Deadline(None)
-
-
-def docs(snap: Snapshot, q: wq.Query, deadline: Deadline = NO_DEADLINE) -> Any:
+def docs(snap: Snapshot, q: wq.Query, deadline: Deadline | None = None) -> Any:
     """Global docnums matching a query (unscored), as a numpy array; with a deadline, Whoosh's matchers stop
     when it passes, with the documents found so far."""
     if q is wq.NullQuery or (isinstance(q, (wq.Or, wq.And)) and not q.subqueries):
@@ -54,7 +51,7 @@ def docs(snap: Snapshot, q: wq.Query, deadline: Deadline = NO_DEADLINE) -> Any:
     found = docs_from_postings(snap, q)
     if found is not None:
         return found
-    return np.array(until(deadline, snap.searcher.docs_for_query(q)), dtype=np.int64)
+    return np.array(until(deadline or Deadline(None), snap.searcher.docs_for_query(q)), dtype=np.int64)
 
 
 def until(deadline: Deadline, docnums: Iterable[int]) -> list[int]:
@@ -83,14 +80,14 @@ def filter_docs(snap: Snapshot, filters: Mapping[str, str | Iterable[str]] | Non
             for term in filter_terms(field, value):
                 held = snap.scorer.docs_with_any([(field, term)])
                 found = held if found is None else np.intersect1d(found, held, assume_unique=True)
-    return found if found is not None else None
+    return found
 
 
 def filter_terms(field: str, value: str) -> list[str]:
     """The index terms a filter value must match: a whole tag or category, or every word of an author's name."""
     if field == "author":
         return [word.lower() for word in re.findall(r"\w+", value)]
-    return [value.strip().lower() if field != "lang" else value.strip()]
+    return [value.strip() if field == "lang" else value.strip().lower()]
 
 
 def docs_from_postings(snap: Snapshot, q: wq.Query) -> Any:

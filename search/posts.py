@@ -10,7 +10,6 @@ from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-import frontmatter
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
 from .config import UNDATED_URL_PATTERN, URL_PLACEHOLDERS, Settings

@@ -15,7 +15,7 @@ from .manifest import latest_generation, settled_stamp
 from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Request, rank
-from .results import Completions, IndexStats, PostHit, SearchResults, SectionHit
+from .results import Completions, IndexStats, PostHit, SearchResults, SectionHit, plural
 from .snapshot import Snapshot
 from .snippets import to_html
 from .spelling import suggest
@@ -220,7 +220,6 @@ def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None
 
     notify(f"No index in {index_dir} yet: indexing {posts_dir} first.")
     summary = build_index(posts_dir, index_dir)
-    posts, sections = ("post" if summary.added == 1 else "posts"), ("section" if summary.sections == 1 else "sections")
-    notify(f"Indexed {summary.added} {posts} ({summary.sections} {sections}).")
+    notify(f"Indexed {plural(summary.added, 'post')} ({plural(summary.sections, 'section')}).")
     return open_index(index_dir)
 

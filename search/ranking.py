@@ -4,7 +4,7 @@ proximity rewards, an optional recency boost, one score a post, and a stable ord
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 from .analysis import title_key
 from .index_format.schema import UNDATED
-from .matching import NO_DEADLINE, Deadline, docs, query_words
+from .matching import Deadline, docs, query_words
 from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
 from .scoring import WordScores, distinct
 
@@ -52,7 +52,7 @@ class Request:
     count: int = 10
     recent_boost: bool = False
     allowed: Any = None  # docnums the filters allow (None: all)
-    deadline: Deadline = NO_DEADLINE
+    deadline: Deadline = field(default_factory=lambda: Deadline(None))
 
 
 def candidates(

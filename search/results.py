@@ -8,6 +8,11 @@ from typing import Any
 from .snippets import Fragment
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 post', '2 posts'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 @dataclass(frozen=True)
 class SectionHit:
     """One matching section of a post."""

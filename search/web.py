@@ -150,9 +150,9 @@ class SearchApp:
         sort = params.choice("sort", SORTS)
         filters = {name: params.all(name) for name in FILTERS if params.all(name)}
         index = self.index()
-        index.refresh()
-        if etag(index.generation, environ) in environ.get("HTTP_IF_NONE_MATCH", ""):
-            return Response(304, headers={"ETag": etag(index.generation, environ), "Cache-Control": "no-cache"})
+        unchanged = not_modified(index, environ)
+        if unchanged:
+            return unchanged
         results = index.search(
             query, page=page, per_page=per_page, sort=sort, filters=filters, facets=True, time_limit=self.time_limit
         )
@@ -166,9 +166,9 @@ class SearchApp:
         text = params.text("q", required=False)
         limit = params.number("limit", 8, 1, MAX_COMPLETIONS)
         index = self.index()
-        index.refresh()
-        if etag(index.generation, environ) in environ.get("HTTP_IF_NONE_MATCH", ""):
-            return Response(304, headers={"ETag": etag(index.generation, environ), "Cache-Control": "no-cache"})
+        unchanged = not_modified(index, environ)
+        if unchanged:
+            return unchanged
         completions = index.suggest(text, limit)
         return json_response(200, completions.to_dict(), ETag=etag(completions.generation, environ))
 
@@ -244,6 +244,15 @@ class Parameters:
         if value not in choices:
             raise BadParameter(name, f"{name} must be one of {', '.join(choices)}, not {value[:40]!r}.")
         return value
+
+
+def not_modified(index: Any, environ: Environ) -> Response | None:
+    """A 304 when the client's copy was answered by the index generation that would answer it now, else None."""
+    index.refresh()
+    tag = etag(index.generation, environ)
+    if tag in environ.get("HTTP_IF_NONE_MATCH", ""):
+        return Response(304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+    return None
 
 
 def etag(generation: int, environ: Environ) -> str:

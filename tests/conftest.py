@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -67,3 +69,37 @@ def corpus(name: str) -> Path:
     if not folder.is_dir():
         pytest.skip(f"{folder} is not on this machine (shared corpora are only in the team checkout and CI)")
     return folder
+
+
+HOSTILE = """---
+title: <img src=x onerror="window.__pwned=1"> hostile title
+tags: ["<script>window.__pwned=1</script>", safe]
+permalink: javascript:window.__pwned=1
+---
+Hostile zanzibar body <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1">.
+
+## Zanzibar <b onmouseover="window.__pwned=1">heading</b>
+
+More zanzibar text.
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The sample posts and a hostile one, indexed."""
+    root = tmp_path_factory.mktemp("site")
+    shutil.copytree(REPO / "posts", root / "posts")
+    write(root / "posts", "hostile.md", HOSTILE)
+    build_index(root / "posts", root / "index")
+    return root
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen]]:
+    """Processes a test starts, killed at its end whatever its outcome."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()

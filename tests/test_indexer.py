@@ -430,7 +430,7 @@ def test_hostile_front_matter_is_a_failure_with_its_reason_and_the_rest_index(po
     assert search_paths(index_dir, "apple") == ["good.md"]
 
 
-def test_workers_end_with_a_killed_run_and_the_next_run_proceeds(tmp_path):
+def test_workers_end_with_a_killed_run_and_the_next_run_proceeds(tmp_path, processes):
     """SIGKILL of `postsearch index` while its workers parse: the workers end within seconds (they held the
     index's write lock), and the next run indexes without manual clean-up."""
     import subprocess
@@ -443,6 +443,7 @@ def test_workers_end_with_a_killed_run_and_the_next_run_proceeds(tmp_path):
         write(posts_dir, f"p{n:03d}.md", f"---\ntitle: Post {n}\n---\n" + "".join(f"## Part {k}\n\n{paragraph * 6}" for k in range(25)))
     postsearch = str(Path(sys.executable).parent / "postsearch")
     run = subprocess.Popen([postsearch, "index", str(posts_dir), "--index", str(index_dir), "--jobs", "2"])
+    processes.append(run)
 
     def workers() -> list[int]:
         found = []
@@ -469,7 +470,7 @@ def test_workers_end_with_a_killed_run_and_the_next_run_proceeds(tmp_path):
     assert json.loads(finished.stdout)["added"] == 400
 
 
-def test_a_second_writer_names_the_first_and_waits_when_asked(tmp_path):
+def test_a_second_writer_names_the_first_and_waits_when_asked(tmp_path, processes):
     """While one `postsearch index` writes, another exits 75 naming its process, or with --wait waits for it
     and then runs; never both writing."""
     import subprocess
@@ -478,11 +479,12 @@ def test_a_second_writer_names_the_first_and_waits_when_asked(tmp_path):
 
     posts_dir, index_dir = tmp_path / "posts", tmp_path / "index"
     paragraph = "Words about indexing and parsing, with a [link](https://example.com) and `code`.\n\n"
-    for n in range(300):
+    for n in range(600):  # long enough that the first run still writes when the others start
         write(posts_dir, f"p{n:03d}.md", f"---\ntitle: Post {n}\n---\n" + "".join(f"## Part {k}\n\n{paragraph * 4}" for k in range(20)))
     postsearch = str(Path(sys.executable).parent / "postsearch")
     command = [postsearch, "index", str(posts_dir), "--index", str(index_dir), "--jobs", "1"]
     first = subprocess.Popen(command)
+    processes.append(first)
     pid_file = index_dir / "postsearch-writer.pid"
     deadline = time.monotonic() + 30
     while not pid_file.exists() and time.monotonic() < deadline:
@@ -493,7 +495,7 @@ def test_a_second_writer_names_the_first_and_waits_when_asked(tmp_path):
     waited = subprocess.run(command + ["--wait", "60", "--json"], capture_output=True, text=True)
     assert first.wait() == 0
     assert waited.returncode == 0, waited.stderr
-    assert json.loads(waited.stdout)["unchanged"] == 300 and not pid_file.exists()
+    assert json.loads(waited.stdout)["unchanged"] == 600 and not pid_file.exists()
 
 
 def test_a_read_only_index_folder_is_one_error_line_and_the_index_still_answers():

@@ -7,7 +7,7 @@ import tempfile
 from typing import Iterator
 
 import pytest
-from test_web import Server, site  # noqa: F401 (site: the fixture of the indexed sample site)
+from test_web import Server
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(

@@ -17,22 +17,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from conftest import REPO, write
+from conftest import REPO
 
 from search.indexer import build_index
 
 POSTSEARCH = str(Path(sys.executable).parent / "postsearch")
-HOSTILE = """---
-title: <img src=x onerror="window.__pwned=1"> hostile title
-tags: ["<script>window.__pwned=1</script>", safe]
-permalink: javascript:window.__pwned=1
----
-Hostile zanzibar body <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1">.
-
-## Zanzibar <b onmouseover="window.__pwned=1">heading</b>
-
-More zanzibar text.
-"""
 
 
 def free_port() -> int:
@@ -62,7 +51,11 @@ class Server:
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=10)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
@@ -78,16 +71,6 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any, byte
 def get_json(url: str, **headers: str) -> tuple[int, dict]:
     status, _, body = get(url, headers)
     return status, json.loads(body)
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The sample posts and a hostile one, indexed."""
-    root = tmp_path_factory.mktemp("site")
-    shutil.copytree(REPO / "posts", root / "posts")
-    write(root / "posts", "hostile.md", HOSTILE)
-    build_index(root / "posts", root / "index")
-    return root
 
 
 @pytest.fixture(scope="module")
