@@ -11,7 +11,8 @@ from typing import Any, Mapping
 
 from .errors import SettingsError
 
-ANCHOR_STYLES = ("github", "kramdown", "python-markdown")
+ANCHOR_STYLES = ("github", "kramdown", "python-markdown", "markdown-it-anchor", "text-fragment")
+GENERATOR_NAMES = ("jekyll", "hugo", "zola", "mkdocs", "eleventy", "plain")
 SORTS = ("relevance", "date")
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 DEFAULT_URL_PATTERN = "/:year/:month/:day/:slug/"
@@ -28,9 +29,12 @@ class Settings:
     """How posts are read and indexed; stored in the index so later runs agree."""
 
     url_pattern: str = DEFAULT_URL_PATTERN
-    anchors: str = "github"
+    anchors: str = ""  # '': the generator's ids (GitHub's for a plain folder)
     drafts: bool = False
     lang: str = "en"
+    generator: str = ""  # '': the one whose config file the site root holds
+    base_url: str = ""  # '': the generator's (Jekyll's baseurl, Hugo's baseURL, ...)
+    site: str = ""  # the generator found and a digest of its config: set by the index run, not by users
 
     def __post_init__(self) -> None:
         for problem in settings_problems(self):
@@ -54,8 +58,12 @@ class Settings:
 def settings_problems(settings: Settings) -> list[str]:
     """What is wrong with the settings, each said so that it can be fixed."""
     problems = []
-    if settings.anchors not in ANCHOR_STYLES:
+    if settings.anchors and settings.anchors not in ANCHOR_STYLES:
         problems.append(f"Unknown anchor style {settings.anchors!r}: use one of {', '.join(ANCHOR_STYLES)}.")
+    if settings.generator and settings.generator not in GENERATOR_NAMES:
+        problems.append(f"Unknown generator {settings.generator!r}: use one of {', '.join(GENERATOR_NAMES)}.")
+    if not isinstance(settings.base_url, str):
+        problems.append(f"base_url must be text such as '/blog' or 'https://example.org/blog/', not {settings.base_url!r}.")
     if not isinstance(settings.drafts, bool):
         problems.append(f"drafts must be true or false, not {settings.drafts!r}.")
     if not isinstance(settings.lang, str) or not LANGUAGE_CODE.fullmatch(settings.lang):

@@ -16,6 +16,7 @@ from .manifest import FileRecord, file_digest
 from .posts import Post, local_naive, read_post
 from .index_format.schema import UNDATED, post_record
 from .sections import Section, Sectioner
+from .sites import Site
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -99,7 +100,7 @@ def single_spaced(text: str) -> str:
 
 
 def parse_one(
-    sectioner: Sectioner, root: Path, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
+    sectioner: Sectioner, site: Site, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
 ) -> ParsedFile:
     """Read (once: the bytes are hashed and parsed) and split one file; never raises for a bad post."""
     try:
@@ -109,8 +110,8 @@ def parse_one(
     digest = digest or (file_digest(data) if data is not None else "")
     not_indexed = FileRecord(mtime_ns, size, digest, 0, False)
     try:
-        post = read_post(Path(path), root, settings, data)
-        if post.draft and not settings.drafts:
+        post = read_post(Path(path), Path(site.root), settings, data, site)
+        if (post.draft and not settings.drafts) or not post.url:  # no url: the site makes no page of the file
             return ParsedFile(relpath, not_indexed, draft=True)
         documents = section_documents(post, sectioner.split(post), settings.lang)
     except PostError as error:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import MARKDOWN_SUFFIXES
+from .sites.base import Site
 
 
 @dataclass
@@ -25,15 +26,16 @@ class Scan:
         return any(relpath.startswith(folder) for folder, _ in self.unreadable)
 
 
-def scan_posts(root: Path) -> Scan:
-    """Every Markdown file under root, and the folders below it that could not be read."""
+def scan_posts(root: Path, site: Site | None = None) -> Scan:
+    """Every Markdown file under root that is a source of the site's pages (all of them in a plain folder), and
+    the folders below it that could not be read."""
     scan = Scan()
-    walk(str(root), "", scan)
+    walk(str(root), "", scan, site or Site(str(root)))
     scan.files.sort(key=lambda item: item[0])
     return scan
 
 
-def walk(folder: str, prefix: str, scan: Scan) -> None:
+def walk(folder: str, prefix: str, scan: Scan, site: Site) -> None:
     """Collect Markdown files below folder (os.scandir: one stat per file, no Path until needed); a folder met
     again through a link (a loop such as `ln -s . loop`, or two links to one folder) is read only once."""
     try:
@@ -55,9 +57,13 @@ def walk(folder: str, prefix: str, scan: Scan) -> None:
             is_folder = False
         is_markdown = os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES
         if is_folder:
+            if site.skip_folder(relpath + "/"):
+                continue
             if is_markdown:
                 scan.not_posts.append((relpath, "A folder, not a post (its posts are read)."))
-            walk(entry.path, relpath + "/", scan)
+            walk(entry.path, relpath + "/", scan, site)
+        elif is_markdown and not site.includes(relpath):
+            continue
         elif is_markdown and not entry.is_file():
             reason = "A link to nothing (its target is missing)." if entry.is_symlink() else "Not a regular file."
             scan.not_posts.append((relpath, reason))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .config import Settings, resolve_settings
 from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError
 from .files import scan_posts
+from .sites import Site, site_for
 from .index_format import INDEX_NAME
 from .index_format.schema import SCHEMA_VERSION
 from .languages import base_language
@@ -64,10 +65,12 @@ class IndexSummary:
     skipped: int = 0
     sections: int = 0
     failed: tuple[Failure, ...] = ()
+    site: str = ""  # the generator found, e.g. "Jekyll site (_config.yml)"
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as the JSON object `postsearch index --json` prints."""
         return {
+            "site": self.site,
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
@@ -93,14 +96,14 @@ class Plan:
         return indexed, len(self.unchanged) - indexed
 
 
-def parse_serially(plan: Plan, root: Path, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
+def parse_serially(plan: Plan, site: Site, settings: Settings, progress: Progress | None) -> Iterator[ParsedFile]:
     """Parse the planned files in this process, a chunk at a time (one Markdown renderer for all)."""
     from .documents import parse_one
     from .sections import Sectioner
 
-    sectioner = Sectioner(settings.anchors)
+    sectioner = Sectioner(site.heading_id)
     for chunk in job_chunks(plan):
-        parsed = [parse_one(sectioner, root, settings, *job) for job in chunk]
+        parsed = [parse_one(sectioner, site, settings, *job) for job in chunk]
         yield from parsed
         if progress:
             progress(len(parsed))
@@ -112,11 +115,11 @@ def job_chunks(plan: Plan) -> list[list[Job]]:
     return [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
 
 
-def plan_run(root: Path, manifest: Manifest | None, full: bool) -> Plan:
-    """Compare the files on disk with the manifest: stat first, hash only when the stat changed."""
+def plan_run(site: Site, manifest: Manifest | None, full: bool) -> Plan:
+    """Compare the site's files on disk with the manifest: stat first, hash only when the stat changed."""
     plan = Plan()
     known = {} if manifest is None or full else manifest.files
-    scan = scan_posts(root)
+    scan = scan_posts(Path(site.root), site)
     plan.unreadable = [Failure(path or ".", reason) for path, reason in scan.unreadable + scan.not_posts]
     for relpath, path, stat in scan.files:
         record = known.get(relpath)
@@ -176,21 +179,26 @@ def build_index(
         if manifest is not None and segments_changed(index_dir, manifest):
             manifest, rebuild = None, True  # built again from the posts; the damaged files cannot answer anyway
     settings = resolve_settings(manifest.settings if manifest else None, **overrides)
+    site = site_for(posts_dir, settings)
+    settings = settings.merged(site=f"{site.name}:{site.fingerprint}")  # a changed site config: built again
     stale = manifest is not None and (
         manifest.settings != settings or manifest.generation != latest_generation(index_dir)
     )
     full = rebuild or manifest is None or stale
-    plan = plan_run(posts_dir, manifest, full)
+    plan = plan_run(site, manifest, full)
     if manifest is not None and not allow_mass_delete:
         refuse_mass_delete(manifest, plan, posts_dir)
     progress = progress_start(len(plan.to_read)) if progress_start and plan.to_read else None
     if not plan.to_read and not plan.deleted and not full:
         sections = manifest.sections if manifest else 0
         indexed, skipped = plan.unchanged_counts()
-        return IndexSummary(unchanged=indexed, skipped=skipped, sections=sections, failed=tuple(plan.unreadable))
+        return IndexSummary(
+            unchanged=indexed, skipped=skipped, sections=sections, failed=tuple(plan.unreadable), site=site.describe()
+        )
     workers = worker_count() if workers is None else max(1, workers)
     try:
-        return write_changes(posts_dir, index_dir, manifest, plan, settings, full, progress, workers, wait)
+        summary = write_changes(site, index_dir, manifest, plan, settings, full, progress, workers, wait)
+        return replace(summary, site=site.describe())
     except OSError as error:  # a read-only folder, a full disk: the previous index is left as it was
         reason = error.strerror or str(error)
         raise IndexWriteError(index_dir, f"Cannot write the index in {index_dir}: {reason}; the previous index is unchanged.") from error
@@ -223,7 +231,7 @@ def worker_count() -> int:
 
 
 def parse_in_workers(
-    plan: Plan, root: Path, index_dir: Path, settings: Settings, workers: int, progress: Progress | None, segments: list
+    plan: Plan, site: Site, index_dir: Path, settings: Settings, workers: int, progress: Progress | None, segments: list
 ) -> Iterator[ParsedFile]:
     """Parse the planned files in worker processes; yields each file's outcome. Below ONE_WRITER_FILES the
     outcomes carry their documents, for this process to write; otherwise each worker writes its files' sections
@@ -236,7 +244,7 @@ def parse_in_workers(
     processes = [
         context.Process(
             target=segment_worker,
-            args=(str(index_dir), str(root), settings, len(plan.to_read) >= ONE_WRITER_FILES, jobs, results, os.getpid()),
+            args=(str(index_dir), site, settings, len(plan.to_read) >= ONE_WRITER_FILES, jobs, results, os.getpid()),
             daemon=True,
         )
         for _ in range(workers)
@@ -282,7 +290,7 @@ def worker_messages(results: Any, processes: list[Any]) -> Iterator[tuple[str, A
 
 
 def segment_worker(
-    index_dir: str, root: str, settings: Settings, write: bool, jobs: Any, results: Any, parent: int
+    index_dir: str, site: Site, settings: Settings, write: bool, jobs: Any, results: Any, parent: int
 ) -> None:
     """Worker process: parse chunks of files from jobs and report each chunk's outcomes on results. When it is
     to write, it writes their sections into new segments of its own and reports the segments last; otherwise
@@ -303,9 +311,9 @@ def segment_worker(
         if write:
             index = open_whoosh_index(Path(index_dir))
             writer = SectionWriter(index, _lk=False, codec=CompactCodec(), schema=build_schema(settings.lang))
-        sectioner = Sectioner(settings.anchors)
+        sectioner = Sectioner(site.heading_id)
         for chunk in iter(jobs.get, None):
-            outcomes = [parse_one(sectioner, Path(root), settings, *job) for job in chunk]
+            outcomes = [parse_one(sectioner, site, settings, *job) for job in chunk]
             if writer:
                 for parsed in outcomes:
                     for document in parsed.documents:
@@ -384,7 +392,7 @@ def take_writer(index_dir: Path, make_writer: Callable[[], Any], wait: float) ->
 
 
 def write_changes(
-    posts_dir: Path,
+    site: Site,
     index_dir: Path,
     manifest: Manifest | None,
     plan: Plan,
@@ -414,11 +422,9 @@ def write_changes(
             for relpath in plan.deleted:
                 writer.delete_by_term("path", relpath)
         if workers > 1 and len(plan.to_read) >= PARALLEL_THRESHOLD:
-            parsed_files = parse_in_workers(
-                plan, posts_dir, index_dir, settings, workers, progress, writer.segments_written
-            )
+            parsed_files = parse_in_workers(plan, site, index_dir, settings, workers, progress, writer.segments_written)
         else:
-            parsed_files = parse_serially(plan, posts_dir, settings, progress)
+            parsed_files = parse_serially(plan, site, settings, progress)
         for parsed in parsed_files:
             apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
             if parsed.record.indexed:
@@ -437,7 +443,7 @@ def write_changes(
         SCHEMA_VERSION,
         settings,
         generation,
-        posts_dir=str(posts_dir.resolve()),  # absolute: a run from another folder must find the same posts
+        posts_dir=str(Path(site.root).resolve()),  # absolute: a run from another folder must find the same posts
         files=files,
         languages=tuple(sorted(languages)),
         segment_files=segment_files(index_dir, segment_file_names(index)),

@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
-from .config import UNDATED_URL_PATTERN, URL_PLACEHOLDERS, Settings
+from .config import Settings
 from .errors import PostError
+from .sites.base import Page, Site
+from .sites.plain import PlainSite
 
-JEKYLL_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
+JEKYLL_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[-_]")  # Jekyll's and Zola's
 PATH_DATE = re.compile(r"(?:^|/)(\d{4})[/-](\d{2})[/-](\d{2})(?:[/-]|$)")
 SETEXT_OR_ATX_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$|^(\S.*)\n=+\s*$", re.MULTILINE)
-URL_PLACEHOLDER = re.compile(rf":({'|'.join(URL_PLACEHOLDERS)})\b")
-FILE_SUFFIXES = {".html", ".htm", ".xml", ".json", ".txt", ".php", ".pdf"}
 DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S %z",
     "%Y-%m-%d %H:%M %z",
@@ -215,29 +215,36 @@ def decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_post(path: Path, root: Path, settings: Settings = Settings(), data: bytes | None = None) -> Post:
-    """Read (or take the bytes already read of) one Markdown file and normalise it; raises PostError."""
+def read_post(
+    path: Path, root: Path, settings: Settings = Settings(), data: bytes | None = None, site: Site | None = None
+) -> Post:
+    """Read (or take the bytes already read of) one Markdown file and normalise it, its URL made by the site's
+    rules (a plain folder's by default); raises PostError."""
     try:
         text = decode(path.read_bytes() if data is None else data)
         raw, body = split_front_matter(text)
+        has_front_matter = choose_handler(text) is not None
     except OSError as error:
         raise PostError(path, error.strerror or str(error)) from error
     except Exception as error:  # parsers raise many types; each message names the line
         raise PostError(path, f"{type(error).__name__}: {error}".strip()) from error
     relpath = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     try:
-        return build_post(path, relpath, raw, body, settings)
+        site = site or PlainSite(str(root), url_pattern=settings.url_pattern)
+        return build_post(path, relpath, raw, body, settings, Page(relpath, {}, raw, has_front_matter), site)
     except (ValueError, RecursionError) as error:
         raise PostError(path, f"{type(error).__name__}: {error}") from error
 
 
-def build_post(path: Path, relpath: str, raw: dict[str, Any], body: str, settings: Settings) -> Post:
-    """A Post from parsed front matter and body."""
+def build_post(
+    path: Path, relpath: str, raw: dict[str, Any], body: str, settings: Settings, page: Page, site: Site
+) -> Post:
+    """A Post from parsed front matter and body; a file the site makes no page of gets the url ''."""
     fields, metadata = normalise_front_matter(raw)
     slug = fields.pop("slug", "") or slug_from_path(relpath)
     fields.setdefault("date", date_from_path(relpath, fields.get("url", "")))
     fields.setdefault("title", first_h1(body) or readable_name(slug))
-    fields["url"] = post_url(fields, slug, relpath, settings.url_pattern)
+    fields["url"] = site.url(replace(page, fields={**fields, "slug": slug})) or ""
     if "/_drafts/" in f"/{relpath}":
         fields["draft"] = True
     fields.setdefault("lang", settings.lang)
@@ -277,42 +284,6 @@ def readable_name(slug: str) -> str:
     """A file name turned into a title: dashes and underscores become spaces."""
     words = re.sub(r"[-_]+", " ", slug).strip()
     return words[:1].upper() + words[1:] if words else slug
-
-
-def post_url(fields: dict[str, Any], slug: str, relpath: str, pattern: str) -> str:
-    """The post's url: from front matter when given, else from the url pattern."""
-    explicit = fields.get("url", "")
-    dated = fields.get("date") is not None
-    template = explicit or (pattern if dated or ":year" not in pattern else UNDATED_URL_PATTERN)
-    url = expand_url(template, fields, slug, relpath)
-    if not url.startswith(("/", "http://", "https://")):
-        url = "/" + url
-    if explicit and not url.endswith("/") and "#" not in url and not is_file_url(url):
-        url += "/"
-    return url
-
-
-def is_file_url(url: str) -> bool:
-    """True for urls of a file (page.html), which must not get a trailing slash."""
-    return PurePosixPath(url).suffix.lower() in FILE_SUFFIXES
-
-
-def expand_url(template: str, fields: dict[str, Any], slug: str, relpath: str) -> str:
-    """Fill :year, :month, :day, :slug, :title, :categories, :path and :section into a template."""
-    when: datetime | None = fields.get("date")
-    parent = PurePosixPath(relpath).parent
-    values = {
-        "year": f"{when:%Y}" if when else "",
-        "month": f"{when:%m}" if when else "",
-        "day": f"{when:%d}" if when else "",
-        "slug": slug,
-        "title": slug,
-        "categories": "/".join(c.lower().replace(" ", "-") for c in fields.get("categories", ())),
-        "path": (parent / slug).as_posix().lstrip("./") if str(parent) != "." else slug,
-        "section": parent.parts[0] if parent.parts else "",
-    }
-    url = URL_PLACEHOLDER.sub(lambda m: values[m[1]], template)
-    return re.sub(r"(?<!:)/{2,}", "/", url)
 
 
 MAX_FRONT_MATTER_VALUES = 100_000  # a YAML alias "bomb" of 1 KB stands for a billion values

@@ -15,10 +15,9 @@ from markdown.extensions import Extension, extra
 from markdown.serializers import _escape_attrib_html, _escape_cdata
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
-from markdown.extensions.toc import slugify as toc_slugify
-from markdown.extensions.toc import unique as toc_unique
 
 from .posts import Post
+from .sites.base import ANCHOR_STYLES, HeadingId
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.DOTALL)
@@ -32,6 +31,8 @@ ALERT_MARKER = re.compile(r"^(\s*(?:>\s*)+)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUT
 # A reference link whose reference is defined nowhere stays as its Markdown ("[where][] function"): its text is
 # what a reader of the page sees
 UNRESOLVED_REFERENCE = re.compile(r"(?<![\w\])])\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")  # not x[i][j]
+ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCK_TAGS = HEADING_TAGS | {
     "p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "blockquote", "pre",
@@ -70,49 +71,6 @@ class Section:
     text: str
     code: str = ""
     position: int = 0
-
-
-# --- anchor styles: the id each site renderer gives a heading ---
-
-
-def github_slug(text: str) -> str:
-    """GitHub's and Hugo's id: lower case, letters, digits, '_', '-' kept, spaces become '-'."""
-    kept = "".join(ch for ch in text.strip().lower() if ch in "- " or ch == "_" or ch.isalnum())
-    return kept.replace(" ", "-")
-
-
-def kramdown_slug(text: str) -> str:
-    """kramdown's auto id (Jekyll's default renderer)."""
-    slug = re.sub(r"^[^a-zA-Z]+", "", text)
-    slug = re.sub(r"[^a-zA-Z0-9 -]", "", slug).replace(" ", "-").lower()
-    return slug or "section"
-
-
-def python_markdown_slug(text: str) -> str:
-    """Python-Markdown's toc extension id."""
-    return toc_slugify(text, "-")
-
-
-def dash_suffix(slug: str, used: set[str]) -> str:
-    """Make slug unique with -1, -2 ... as GitHub, Hugo and kramdown do."""
-    candidate, count = slug, 0
-    while candidate in used:
-        count += 1
-        candidate = f"{slug}-{count}"
-    used.add(candidate)
-    return candidate
-
-
-def toc_suffix(slug: str, used: set[str]) -> str:
-    """Make slug unique with _1, _2 ... as Python-Markdown's toc does."""
-    return toc_unique(slug, used)
-
-
-ANCHOR_RULES: dict[str, tuple[Callable[[str], str], Callable[[str, set[str]], str]]] = {
-    "github": (github_slug, dash_suffix),
-    "kramdown": (kramdown_slug, dash_suffix),
-    "python-markdown": (python_markdown_slug, toc_suffix),
-}
 
 
 # --- source clean-up ---
@@ -161,6 +119,26 @@ def clean_prose(text: str) -> str:
     if "{" not in text:
         return text
     return LIQUID_TAG.sub("", SHORTCODE.sub("", text))
+
+
+def headings_as_written(source: str) -> list[str]:
+    """The text of each ATX and setext heading outside fenced code, as written (Hugo's ids come from it)."""
+    found: list[str] = []
+    fence = ""
+    previous = ""
+    for line in source.split("\n"):
+        opener = FENCE.match(line)
+        if fence:
+            if opener and opener[1][0] == fence[0] and len(opener[1]) >= len(fence):
+                fence = ""
+        elif opener:
+            fence = opener[1]
+        elif (atx := ATX_HEADING.match(line)) and not line.startswith("    "):
+            found.append((atx[1] or "").strip())
+        elif previous.strip() and SETEXT_UNDERLINE.match(line) and not previous.startswith(("    ", "\t")):
+            found.append(previous.strip())
+        previous = "" if fence or opener else line
+    return found
 
 
 # --- HTML to sections ---
@@ -359,10 +337,12 @@ def tidy(parts: list[str]) -> str:
 class Sectioner:
     """Turns posts into sections; holds one reusable Markdown renderer."""
 
-    def __init__(self, anchors: str = "github") -> None:
-        if anchors not in ANCHOR_RULES:
-            raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_RULES)}")
-        self.slugify, self.make_unique = ANCHOR_RULES[anchors]
+    def __init__(self, anchors: str | HeadingId = "github") -> None:
+        """anchors: a style named in ANCHOR_STYLES, or a site's heading_id."""
+        if isinstance(anchors, str) and anchors not in ANCHOR_STYLES:
+            raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_STYLES)}")
+        self.heading_id = ANCHOR_STYLES[anchors] if isinstance(anchors, str) else anchors
+        self.source_headings: list[str] = []  # the headings of the post being split, as written in Markdown
         self.renderer = markdown_renderer()
         self.present: set[str] = set()  # the triggers of SKIPPABLE_STEPS the post being rendered holds
         self.triggers = {trigger for steps in SKIPPABLE_STEPS.values() for trigger in steps.values()}
@@ -382,6 +362,7 @@ class Sectioner:
         renderer = self.renderer
         renderer.reset()
         source = strip_template_tags(body)
+        self.source_headings = headings_as_written(source)
         if not source.strip():
             return None
         self.present.clear()
@@ -409,6 +390,8 @@ class Sectioner:
     def finish(self, title: str, drafts: list[SectionDraft]) -> list[Section]:
         """Assign anchors and heading paths to collected drafts."""
         used = {d.explicit_id for d in drafts if d.explicit_id}
+        headings = [draft for draft in drafts if draft.level]
+        written = iter(self.source_headings if len(self.source_headings) == len(headings) else [""] * len(headings))
         trail: list[tuple[int, str]] = []
         sections = []
         for position, draft in enumerate(drafts):
@@ -420,7 +403,7 @@ class Sectioner:
                     heading=draft.heading,
                     level=draft.level,
                     path=path,
-                    anchor=self.anchor_for(draft, used),
+                    anchor=self.anchor_for(draft, next(written) if draft.level else "", used),
                     text=UNRESOLVED_REFERENCE.sub(r"\1", tidy(draft.prose)),
                     code=tidy(draft.code),
                     position=position,
@@ -428,11 +411,11 @@ class Sectioner:
             )
         return sections
 
-    def anchor_for(self, draft: SectionDraft, used: set[str]) -> str:
+    def anchor_for(self, draft: SectionDraft, written: str, used: set[str]) -> str:
         """The explicit {#id} when given (and made only of characters safe in a URL fragment and an HTML id),
-        else the chosen renderer's id."""
+        else the id the site's renderer gives the heading (written: its Markdown source, '' when unknown)."""
         if not draft.level:
             return ""
         if draft.explicit_id and SAFE_ID.fullmatch(draft.explicit_id):
             return draft.explicit_id
-        return self.make_unique(self.slugify(draft.heading), used)
+        return self.heading_id(draft.heading, written, used)

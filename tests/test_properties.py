@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from search.config import Settings
 from search.documents import parse_one
+from search.sites.plain import PlainSite
 from search.errors import QueryError
 from search.indexer import build_index
 from search.query import SearchIndex, open_index
@@ -64,7 +65,7 @@ def test_any_post_file_is_indexed_or_reported_with_a_reason(tmp_path, data):
     """A file of any bytes ends as section documents or as an error with its reason; reading never raises."""
     path = tmp_path / "post.md"
     path.write_bytes(data)
-    parsed = parse_one(Sectioner(), tmp_path, Settings(), str(path), "post.md", 0, len(data), "")
+    parsed = parse_one(Sectioner(), PlainSite(str(tmp_path)), Settings(), str(path), "post.md", 0, len(data), "")
     if parsed.error:
         assert not parsed.documents and not parsed.record.indexed
     else:

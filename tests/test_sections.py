@@ -10,12 +10,10 @@ from search.sections import (
     SectionCollector,
     Sectioner,
     TreeReader,
-    github_slug,
-    kramdown_slug,
-    python_markdown_slug,
     strip_template_tags,
     tidy,
 )
+from search.sites.base import github_slug, kramdown_slug, python_markdown_id
 
 from conftest import corpus, write
 
@@ -68,7 +66,7 @@ def test_explicit_id_wins_and_duplicates_get_suffixes(tmp_path):
 def test_anchor_styles(heading, github, kramdown, pymd):
     assert github_slug(heading) == github
     assert kramdown_slug(heading) == kramdown
-    assert python_markdown_slug(heading) == pymd
+    assert python_markdown_id(heading, "", set()) == pymd
 
 
 def test_heading_with_inline_code_uses_its_text(tmp_path):

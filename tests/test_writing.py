@@ -14,6 +14,7 @@ from whoosh.writing import SegmentWriter
 from search.index_format.codec import CompactCodec
 from search.config import Settings
 from search.documents import parse_one
+from search.sites.plain import PlainSite
 from search.index_format.schema import build_schema
 from search.sections import Sectioner
 from search.index_format.writing import SectionWriter
@@ -37,7 +38,7 @@ def section_documents(folder: Path) -> list[dict[str, Any]]:
     documents = []
     for path in sorted(folder.glob("*.md")):
         stat = path.stat()
-        parsed = parse_one(sectioner, folder, settings, str(path), path.name, stat.st_mtime_ns, stat.st_size, "")
+        parsed = parse_one(sectioner, PlainSite(str(folder)), settings, str(path), path.name, stat.st_mtime_ns, stat.st_size, "")
         documents.extend(parsed.documents)
     return documents
 
