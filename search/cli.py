@@ -12,8 +12,20 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .config import ANCHOR_STYLES, DEFAULT_INDEX, INDEX_ENV, POSTS_ENV, SORTS, resolve_index_dir, resolve_posts_dir
+from .config import (
+    ANCHOR_STYLES,
+    DEFAULT_INDEX,
+    GENERATOR_NAMES,
+    INDEX_ENV,
+    POSTS_ENV,
+    SORTS,
+    ConfigFile,
+    load_config_file,
+    resolve_index_dir,
+    resolve_posts_dir,
+)
 from .errors import PostsearchError
+from .snippets import printable
 
 class LibraryError(click.ClickException):
     """A library error as one `Error:` line, with the error's own exit code."""
@@ -51,15 +63,43 @@ def json_option(command: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
 
 
+def folders(posts_arg: Path | None, index_arg: Path | None) -> tuple[ConfigFile, Path, Path]:
+    """The config file (in the posts folder given, else here) and the posts and index folders it all resolves to."""
+    from .manifest import recorded_posts_dir
+
+    config = load_config_file(posts_arg or Path.cwd())
+    index_dir = resolve_index_dir(index_arg, config=config)
+    return config, resolve_posts_dir(posts_arg, recorded_posts_dir(index_dir), config=config), index_dir
+
+
+def setting_options(command: Callable) -> Callable:
+    """The options that override the config file's and the index's settings."""
+    options = [
+        click.option("--drafts/--no-drafts", default=None, help="Index drafts too (default: skip them)."),
+        click.option("--generator", type=click.Choice(GENERATOR_NAMES), help="The site's generator (default: found from its config file)."),
+        click.option("--base-url", help="The URL the site is served under, e.g. /blog (default: the generator's config)."),
+        click.option("--url-pattern", help="Plain folders: url of posts without one, e.g. '/:year/:month/:day/:slug/'."),
+        click.option("--anchors", type=click.Choice(ANCHOR_STYLES), help="Whose heading ids to link to (default: the generator's; github)."),
+        click.option("--lang", help="Language of posts without `lang` front matter (default en)."),
+        click.option("--include", multiple=True, help="Only posts matching this glob, from the posts folder (repeatable)."),
+        click.option("--exclude", multiple=True, help="Leave out posts matching this glob (repeatable)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def setting_overrides(**values: Any) -> dict[str, Any]:
+    """Command-line settings that were given (repeatable options: when given at least once)."""
+    return {key: (tuple(value) if isinstance(value, tuple) else value) for key, value in values.items() if value not in (None, ())}
+
+
 @main.command("index")
 @click.argument("posts_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @index_option
 @click.option("--rebuild", is_flag=True, help="Re-read every post instead of only the changed ones.")
 @json_option
-@click.option("--drafts/--no-drafts", default=None, help="Index drafts too (default: skip them).")
-@click.option("--url-pattern", help="Url of posts without one, e.g. '/:year/:month/:day/:slug/' or '/:path/'.")
-@click.option("--anchors", type=click.Choice(ANCHOR_STYLES), help="Whose heading ids to link to (default github).")
-@click.option("--lang", help="Language of posts without `lang` front matter (default en).")
+@setting_options
 @click.option("--strict", is_flag=True, help="Exit with code 3 when a post could not be read (for a site's CI).")
 @click.option("--allow-mass-delete", is_flag=True, help="Delete the posts that are gone even when they are most of them.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True, help="Seconds to wait for another run writing the index.")
@@ -68,49 +108,74 @@ def json_option(command: Callable) -> Callable:
     type=click.IntRange(min=1),
     help="Processes that read posts at once (default: one per core, at most 4).",
 )
+@click.option("--watch", is_flag=True, help="Then index again each time a post is saved, added, renamed or deleted (Ctrl-C stops).")
 def index_command(
     posts_dir: Path | None,
     index_dir: Path | None,
     rebuild: bool,
     as_json: bool,
-    drafts: bool | None,
-    url_pattern: str | None,
-    anchors: str | None,
-    lang: str | None,
     strict: bool,
     allow_mass_delete: bool,
     wait: float,
     jobs: int | None,
+    watch: bool,
+    **settings: Any,
 ) -> None:
-    """Index the Markdown posts in POSTS_DIR. Without POSTS_DIR: env POSTSEARCH_POSTS, else the folder the index
-    was built from, else ./posts. Only changed posts are read again; a run that would delete most of the posts
-    indexed stops unless --allow-mass-delete. Exits 3 under --strict when a post could not be read."""
+    """Index the site or folder of Markdown posts in POSTS_DIR. A Jekyll, Hugo, MkDocs, Zola or Eleventy site is
+    found by its config file, and its URLs and heading ids made as that generator makes them. Without POSTS_DIR:
+    env POSTSEARCH_POSTS, else postsearch.toml's `posts`, else the folder the index was built from, else ./posts.
+    Only changed posts are read again; a run that would delete most of the posts indexed stops unless
+    --allow-mass-delete. Exits 3 under --strict when a post could not be read."""
     from .indexer import build_index
-    from .manifest import recorded_posts_dir
 
-    index_dir = resolve_index_dir(index_dir)
-    posts_dir = resolve_posts_dir(posts_dir, recorded_posts_dir(index_dir))
-    summary = build_index(
-        posts_dir,
-        index_dir,
-        rebuild=rebuild,
-        progress_start=progress_bar if sys.stderr.isatty() and not as_json else None,
-        workers=jobs,
-        drafts=drafts,
-        url_pattern=url_pattern,
-        anchors=anchors,
-        lang=lang,
-        allow_mass_delete=allow_mass_delete,
-        wait=wait,
-    )
-    if as_json:
-        click.echo(dump_json(summary.to_dict()))
-    else:
-        report_summary(summary, posts_dir, index_dir)
+    config, posts_dir, index_dir = folders(posts_dir, index_dir)
+
+    def run(rebuild: bool, wait: float) -> Any:
+        return build_index(
+            posts_dir,
+            index_dir,
+            rebuild=rebuild,
+            progress_start=progress_bar if sys.stderr.isatty() and not as_json else None,
+            workers=jobs,
+            allow_mass_delete=allow_mass_delete,
+            wait=wait,
+            config=config,
+            **setting_overrides(**settings),
+        )
+
+    summary = run(rebuild, wait)
+    report(summary, posts_dir, index_dir, as_json)
+    if watch:
+        watch_posts(posts_dir, index_dir, lambda: report(run(False, 10.0), posts_dir, index_dir, as_json))
+        return
     if summary.failed and not (summary.added or summary.updated or summary.unchanged):
         sys.exit(1)
     if summary.failed and strict:
         sys.exit(3)
+
+
+def report(summary: Any, posts_dir: Path, index_dir: Path, as_json: bool) -> None:
+    """An index run's summary, as JSON or as lines for a person."""
+    if as_json:
+        click.echo(dump_json(summary.to_dict()))
+    else:
+        report_summary(summary, posts_dir, index_dir)
+
+
+def watch_posts(posts_dir: Path, index_dir: Path, reindex: Callable[[], None]) -> None:
+    """Call reindex after each burst of changes to the posts folder (not the index inside it) until Ctrl-C."""
+    from .watching import watch_changes
+
+    click.echo(f"Watching {posts_dir} for changes (Ctrl-C stops).", err=True)
+    try:
+        for _ in watch_changes(posts_dir, index_dir):
+            try:
+                reindex()
+            except PostsearchError as error:  # a bad moment (a half-saved config): said, and the watch goes on
+                click.echo(f"Error: {printable(str(error))}", err=True)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Stopped watching.", err=True)
 
 
 def dump_json(data: Any) -> str:
@@ -140,6 +205,7 @@ def progress_bar(total: int) -> Callable[[int], None]:
 
 def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
     """One summary line, then each failure with its reason."""
+    click.echo(f"Site: {summary.site}")
     for failure in summary.failed:
         click.echo(f"Skipped {failure.path}: {failure.error}", err=True)
     click.echo(
@@ -187,7 +253,8 @@ def query_command(
     if not query.strip():
         raise click.UsageError("The query is empty: give at least one word.")
     notify = partial(click.echo, err=True)
-    with open_or_build(resolve_index_dir(index_dir), resolve_posts_dir(posts_dir), notify) as searcher:
+    _, posts_dir, index_dir = folders(posts_dir, index_dir)
+    with open_or_build(index_dir, posts_dir, notify) as searcher:
         results = searcher.search(query, page=page, per_page=limit, sort=sort, recent_boost=recent, facets=as_json)
     if as_json:
         click.echo(dump_json(results.to_dict()))
@@ -242,7 +309,7 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
     """Posts, sections, size and last build of the index."""
     from .query import open_index
 
-    with open_index(resolve_index_dir(index_dir)) as searcher:
+    with open_index(folders(None, index_dir)[2]) as searcher:
         stats = searcher.stats()
     if as_json:
         click.echo(dump_json(stats.__dict__))
@@ -271,6 +338,59 @@ def serve_command(
     from .query import open_or_build
     from .serving import serve
 
-    index_dir = resolve_index_dir(index_dir)
-    open_or_build(index_dir, resolve_posts_dir(posts_dir), partial(click.echo, err=True)).close()
+    _, posts_dir, index_dir = folders(posts_dir, index_dir)
+    open_or_build(index_dir, posts_dir, partial(click.echo, err=True)).close()
     serve(index_dir, host, port, workers, cors_origins)
+
+
+EMPTY = "''"  # how `postsearch config` shows an empty value
+
+
+@main.command("config")
+@click.argument("posts_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@index_option
+@json_option
+@setting_options
+def config_command(posts_dir: Path | None, index_dir: Path | None, as_json: bool, **settings: Any) -> None:
+    """Print the settings an index run of POSTS_DIR would use, and where each comes from: the command line, the
+    environment, postsearch.toml (or pyproject.toml's [tool.postsearch]), the index, or the defaults."""
+    from .config import effective_settings
+
+    config, posts, index = folders(posts_dir, index_dir)
+    rows = effective_settings(config, posts, index, posts_dir, index_dir, **setting_overrides(**settings))
+    if as_json:
+        click.echo(dump_json({name: {"value": value, "from": source} for name, value, source in rows}))
+        return
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        shown = ", ".join(value) if isinstance(value, (list, tuple)) else json.dumps(value) if isinstance(value, bool) else value
+        click.echo(f"{name.ljust(width)}  {printable(str(shown)) or EMPTY}  ({source})")
+
+
+@main.command("check-links")
+@click.argument("site_dir", type=click.Path(file_okay=False, path_type=Path))
+@index_option
+@json_option
+def check_links_command(site_dir: Path, index_dir: Path | None, as_json: bool) -> None:
+    """Check that every URL and #id the index links to exists in the built site in SITE_DIR (Jekyll's _site,
+    Hugo's public, MkDocs' site, ...). Exits 1 when any is missing."""
+    from . import open_index
+    from .links import check_links
+    from .results import plural
+    from .sites import site_for
+
+    index_dir = folders(None, index_dir)[2]
+    with open_index(index_dir) as searcher:
+        state = searcher.current.state
+        links = searcher.links()
+    base_path = site_for(Path(state.posts_dir), state.settings).base_path if Path(state.posts_dir).is_dir() else ""
+    result = check_links(links, site_dir, base_path)
+    if as_json:
+        click.echo(dump_json(result.to_dict()))
+    else:
+        for link, reason in result.missing:
+            click.echo(f"Missing: {printable(link.url)} ({printable(link.path)}): {printable(reason)}")
+        found = result.checked - len(result.missing)
+        click.echo(f"Checked {plural(result.checked, 'link')} on {plural(result.pages, 'page')} of {site_dir}: {found} resolve, {len(result.missing)} missing.")
+    if result.missing:
+        sys.exit(1)

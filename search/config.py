@@ -3,9 +3,11 @@ index was built with, then the defaults; validated once, into one typed object."
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
-from dataclasses import dataclass, fields, replace
+import tomllib
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -34,6 +36,8 @@ class Settings:
     lang: str = "en"
     generator: str = ""  # '': the one whose config file the site root holds
     base_url: str = ""  # '': the generator's (Jekyll's baseurl, Hugo's baseURL, ...)
+    include: tuple[str, ...] = ()  # globs of the posts to index, from the posts folder ('*' crosses folders)
+    exclude: tuple[str, ...] = ()  # globs of the posts to leave out
     site: str = ""  # the generator found and a digest of its config: set by the index run, not by users
 
     def __post_init__(self) -> None:
@@ -48,7 +52,7 @@ class Settings:
     def from_dict(cls, data: dict[str, Any]) -> "Settings":
         """Settings from a stored dict, ignoring keys this version does not know."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
 
     def merged(self, **overrides: Any) -> "Settings":
         """A copy with the overrides that are not None."""
@@ -68,8 +72,19 @@ def settings_problems(settings: Settings) -> list[str]:
         problems.append(f"drafts must be true or false, not {settings.drafts!r}.")
     if not isinstance(settings.lang, str) or not LANGUAGE_CODE.fullmatch(settings.lang):
         problems.append(f"Unknown language {settings.lang!r}: give a language code such as 'en', 'de' or 'pt-BR'.")
+    for name in ("include", "exclude"):
+        globs = getattr(settings, name)
+        if not isinstance(globs, tuple) or not all(isinstance(glob, str) and glob for glob in globs):
+            problems.append(f"{name} must be a list of globs such as ['blog/**/*.md'], not {globs!r}.")
     problems.extend(url_pattern_problems(settings.url_pattern))
     return problems
+
+
+def selected(relpath: str, settings: Settings) -> bool:
+    """Whether the settings' include and exclude globs keep the post at relpath."""
+    if settings.include and not any(fnmatch.fnmatchcase(relpath, glob) for glob in settings.include):
+        return False
+    return not any(fnmatch.fnmatchcase(relpath, glob) for glob in settings.exclude)
 
 
 def url_pattern_problems(pattern: Any) -> list[str]:
@@ -83,19 +98,137 @@ def url_pattern_problems(pattern: Any) -> list[str]:
     return []
 
 
-def resolve_settings(stored: Settings | None, **overrides: Any) -> Settings:
-    """Explicit values win, then what the index was built with, then the defaults."""
-    return (stored or Settings()).merged(**overrides)
+# --- the config file: postsearch.toml, or [tool.postsearch] in pyproject.toml ---
+
+CONFIG_FILE = "postsearch.toml"
+FOLDER_KEYS = ("posts", "index")  # paths, read from the config file's folder
+SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
+    "url_pattern": str, "anchors": str, "drafts": bool, "lang": str, "generator": str, "base_url": str,
+    "include": list, "exclude": list,
+}
+CONFIG_KEYS = FOLDER_KEYS + tuple(SETTING_TYPES)
 
 
-def resolve_index_dir(explicit: Path | str | None, environ: Mapping[str, str] = os.environ) -> Path:
-    """The index folder: the explicit one, else POSTSEARCH_INDEX, else ./index."""
-    return Path(explicit or environ.get(INDEX_ENV) or DEFAULT_INDEX)
+@dataclass(frozen=True)
+class ConfigFile:
+    """The values of a config file, checked: folders made absolute, lists made tuples."""
+
+    path: Path | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.path) if self.path else ""
+
+    def settings(self) -> dict[str, Any]:
+        """The values that are Settings fields."""
+        return {key: value for key, value in self.values.items() if key in SETTING_TYPES}
+
+
+def load_config_file(folder: Path | str) -> ConfigFile:
+    """The postsearch.toml in folder, else the [tool.postsearch] table of its pyproject.toml, else none. An
+    unknown key or a wrong type is a SettingsError that names the key and the file."""
+    folder = Path(folder)
+    path, section = folder / CONFIG_FILE, ()
+    if not path.is_file():
+        path, section = folder / "pyproject.toml", ("tool", "postsearch")
+        if not path.is_file():
+            return ConfigFile()
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"Cannot read {path}: {error}") from error
+    for key in section:
+        data = data.get(key, {}) if isinstance(data, dict) else {}
+    if not data:
+        return ConfigFile() if section else ConfigFile(path)
+    return ConfigFile(path, checked_values(data, path, ".".join(section)))
+
+
+def checked_values(data: dict[str, Any], path: Path, table: str) -> dict[str, Any]:
+    """The config values, each checked for its key and type."""
+    where = f"{path}" + (f" [{table}]" if table else "")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        name = "lang" if name == "language" else name
+        if name not in CONFIG_KEYS:
+            raise SettingsError(f"Unknown key {key!r} in {where}: use one of {', '.join(CONFIG_KEYS)}.")
+        expected = SETTING_TYPES.get(name, str)
+        if not isinstance(value, expected) or (expected is list and not all(isinstance(v, str) for v in value)):
+            kind = "a list of strings" if expected is list else {str: "a string", bool: "true or false"}[expected]
+            raise SettingsError(f"{key} in {where} must be {kind}, not {value!r}.")
+        if name in FOLDER_KEYS:
+            value = str((path.parent / value).resolve())
+        values[name] = tuple(value) if isinstance(value, list) else value
+    return values
+
+
+# --- resolution: flags, then the environment, then the config file, then the index, then the defaults ---
+
+
+def resolve_settings(stored: Settings | None, config: ConfigFile | None = None, **overrides: Any) -> Settings:
+    """Explicit values win, then the config file's, then what the index was built with, then the defaults."""
+    return (stored or Settings()).merged(**(config.settings() if config else {})).merged(**overrides)
+
+
+def setting_sources(stored: Settings | None, config: ConfigFile, **overrides: Any) -> dict[str, str]:
+    """Where each setting's effective value comes from."""
+    sources = {}
+    for item in fields(Settings):
+        if overrides.get(item.name) is not None:
+            sources[item.name] = "command line"
+        elif item.name in config.values:
+            sources[item.name] = config.name
+        elif stored is not None and getattr(stored, item.name) != item.default:
+            sources[item.name] = "the index (as it was built)"
+        else:
+            sources[item.name] = "default"
+    return sources
+
+
+def resolve_index_dir(
+    explicit: Path | str | None, environ: Mapping[str, str] = os.environ, config: ConfigFile = ConfigFile()
+) -> Path:
+    """The index folder: the explicit one, else POSTSEARCH_INDEX, else the config file's, else ./index."""
+    return Path(explicit or environ.get(INDEX_ENV) or config.values.get("index") or DEFAULT_INDEX)
 
 
 def resolve_posts_dir(
-    explicit: Path | str | None, recorded: str | None = None, environ: Mapping[str, str] = os.environ
+    explicit: Path | str | None,
+    recorded: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+    config: ConfigFile = ConfigFile(),
 ) -> Path:
-    """The posts folder: the explicit one, else POSTSEARCH_POSTS, else the one the index was built from
-    (recorded), else ./posts."""
-    return Path(explicit or environ.get(POSTS_ENV) or recorded or DEFAULT_POSTS)
+    """The posts folder (or site root): the explicit one, else POSTSEARCH_POSTS, else the config file's, else
+    the one the index was built from (recorded), else ./posts."""
+    return Path(explicit or environ.get(POSTS_ENV) or config.values.get("posts") or recorded or DEFAULT_POSTS)
+
+
+def folder_source(explicit: Any, env_name: str, config: ConfigFile, key: str, recorded: str | None = None) -> str:
+    """Where a folder setting (posts, index) comes from."""
+    if explicit:
+        return "command line"
+    if os.environ.get(env_name):
+        return f"environment ({env_name})"
+    if key in config.values:
+        return config.name
+    return "the index (as it was built)" if recorded else "default"
+
+
+def effective_settings(
+    config: ConfigFile, posts_dir: Path, index_dir: Path, posts_arg: Any, index_arg: Any, **overrides: Any
+) -> list[tuple[str, Any, str]]:
+    """(name, value, where it comes from) of each setting an index run would use, folders first."""
+    from .manifest import load_manifest_settings, recorded_posts_dir
+
+    stored = load_manifest_settings(index_dir)
+    settings = resolve_settings(stored, config, **overrides)
+    sources = setting_sources(stored, config, **overrides)
+    rows = [
+        ("posts", str(posts_dir), folder_source(posts_arg, POSTS_ENV, config, "posts", recorded_posts_dir(index_dir))),
+        ("index", str(index_dir), folder_source(index_arg, INDEX_ENV, config, "index")),
+        ("config_file", config.name or "none", "found" if config.path else f"no {CONFIG_FILE} or [tool.postsearch]"),
+    ]
+    shown = [item.name for item in fields(Settings) if item.name != "site"]
+    return rows + [(name, getattr(settings, name), sources[name]) for name in shown]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .config import Settings, resolve_settings
+from .config import ConfigFile, Settings, load_config_file, resolve_settings, selected
 from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError
 from .files import scan_posts
 from .sites import Site, site_for
@@ -115,11 +115,13 @@ def job_chunks(plan: Plan) -> list[list[Job]]:
     return [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
 
 
-def plan_run(site: Site, manifest: Manifest | None, full: bool) -> Plan:
-    """Compare the site's files on disk with the manifest: stat first, hash only when the stat changed."""
+def plan_run(site: Site, settings: Settings, manifest: Manifest | None, full: bool) -> Plan:
+    """Compare the site's files on disk (those the include and exclude globs keep) with the manifest: stat
+    first, hash only when the stat changed."""
     plan = Plan()
     known = {} if manifest is None or full else manifest.files
     scan = scan_posts(Path(site.root), site)
+    scan.files = [item for item in scan.files if selected(item[0], settings)]
     plan.unreadable = [Failure(path or ".", reason) for path, reason in scan.unreadable + scan.not_posts]
     for relpath, path, stat in scan.files:
         record = known.get(relpath)
@@ -156,6 +158,7 @@ def build_index(
     workers: int | None = None,
     allow_mass_delete: bool = False,
     wait: float = 0,
+    config: ConfigFile | None = None,
     **overrides: Any,
 ) -> IndexSummary:
     """Index the posts folder into index_dir and return what changed.
@@ -165,7 +168,10 @@ def build_index(
     empty the index.
 
     workers: processes that parse at once (default: one per core, at most four; see parse_in_workers); a run
-    with fewer than PARALLEL_THRESHOLD files to read uses this process only."""
+    with fewer than PARALLEL_THRESHOLD files to read uses this process only.
+
+    config: the config file's values (default: the postsearch.toml or pyproject.toml in posts_dir); overrides
+    (drafts, url_pattern, anchors, lang, generator, base_url, include, exclude) win over it."""
     posts_dir, index_dir = Path(posts_dir), Path(index_dir)
     if not posts_dir.is_dir():
         raise PostsDirNotFound(posts_dir, f"Posts folder {posts_dir} does not exist.")
@@ -178,14 +184,15 @@ def build_index(
         manifest = load_manifest(index_dir, SCHEMA_VERSION)
         if manifest is not None and segments_changed(index_dir, manifest):
             manifest, rebuild = None, True  # built again from the posts; the damaged files cannot answer anyway
-    settings = resolve_settings(manifest.settings if manifest else None, **overrides)
+    config = load_config_file(posts_dir) if config is None else config
+    settings = resolve_settings(manifest.settings if manifest else None, config, **overrides)
     site = site_for(posts_dir, settings)
     settings = settings.merged(site=f"{site.name}:{site.fingerprint}")  # a changed site config: built again
     stale = manifest is not None and (
         manifest.settings != settings or manifest.generation != latest_generation(index_dir)
     )
     full = rebuild or manifest is None or stale
-    plan = plan_run(site, manifest, full)
+    plan = plan_run(site, settings, manifest, full)
     if manifest is not None and not allow_mass_delete:
         refuse_mass_delete(manifest, plan, posts_dir)
     progress = progress_start(len(plan.to_read)) if progress_start and plan.to_read else None

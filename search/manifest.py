@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex
+from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsearchError
 from .index_format import INDEX_NAME, POSTS_FILE_PREFIX, sync_file
 
 MANIFEST_NAME = "postsearch.json"
@@ -202,6 +202,16 @@ def recorded_posts_dir(index_dir: Path) -> str | None:
         try:
             return json.loads((index_dir / name).read_text(encoding="utf-8")).get("posts_dir") or None
         except (OSError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def load_manifest_settings(index_dir: Path) -> Settings | None:
+    """The settings an index was built with, or None when there is no readable index there."""
+    for name in (STATE_NAME, MANIFEST_NAME):
+        try:
+            return Settings.from_dict(json.loads((index_dir / name).read_text(encoding="utf-8")).get("settings") or {})
+        except (OSError, ValueError, AttributeError, TypeError, PostsearchError):
             continue
     return None
 

@@ -15,7 +15,7 @@ from .manifest import latest_generation, settled_stamp
 from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Request, rank
-from .results import Completions, IndexStats, PostHit, SearchResults, SectionHit, plural
+from .results import Completions, IndexStats, Link, PostHit, SearchResults, SectionHit, plural
 from .snapshot import Snapshot
 from .snippets import to_html
 from .spelling import suggest
@@ -123,6 +123,19 @@ class SearchIndex:
 
         with self.snapshot() as snap:
             return complete(snap, text, limit)
+
+    def links(self) -> tuple[Link, ...]:
+        """Every post URL and section URL (url#anchor) the index can return, in index order."""
+        with self.snapshot() as snap:
+            reader, found = snap.reader, []
+            for docnum in reader.all_doc_ids():
+                post, fields = snap.scorer.post_fields(docnum), snap.stored(docnum)
+                if not fields.get("position"):
+                    found.append(Link(post["url"], post["path"], post["title"]))
+                if fields.get("anchor"):
+                    url = f"{post['url']}#{fields['anchor']}"
+                    found.append(Link(url, post["path"], post["title"], fields.get("heading", "")))
+            return tuple(found)
 
     def stats(self) -> IndexStats:
         """Posts, sections, size on disk and when the index was last built."""

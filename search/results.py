@@ -156,3 +156,30 @@ class Completions:
             "headings": [{"text": c.text, "url": c.url, "title": c.title} for c in of("heading")],
             "words": [c.text for c in of("word")],
         }
+
+
+@dataclass(frozen=True)
+class Link:
+    """A URL a search result can link to: a post's page, or one of its sections (url#anchor)."""
+
+    url: str
+    path: str  # the post's file, from the posts folder
+    title: str = ""  # the post's title
+    heading: str = ""  # '' for the post's page itself
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """Which of an index's links a built site holds."""
+
+    checked: int
+    pages: int
+    missing: tuple[tuple[Link, str], ...]  # each missing link with the reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as JSON."""
+        return {
+            "checked": self.checked,
+            "pages": self.pages,
+            "missing": [{"url": link.url, "path": link.path, "heading": link.heading, "reason": why} for link, why in self.missing],
+        }

@@ -50,7 +50,7 @@ class Page:
 class Site:
     """A folder of posts and the rules of the generator that builds it (this base: no generator)."""
 
-    label: ClassVar[str] = "Markdown folder"
+    label: ClassVar[str] = "plain Markdown folder (no site config found)"
     config_names: ClassVar[tuple[str, ...]] = ()
 
     root: str

@@ -1,0 +1,5 @@
+export default function (eleventyConfig) {}
+
+export const config = {
+  dir: { input: "src", output: "_site" },
+};

@@ -1,0 +1,209 @@
+"""Every result link lands on the live page: small sites built by the real Jekyll, Hugo, MkDocs and Eleventy, then
+indexed from their sources, searched for every title and heading, and each link checked in the built HTML."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from search import open_index
+from search.cli import main
+from search.links import check_links
+from search.results import Link
+
+SITES = Path(__file__).parent / "sites"
+REPO = Path(__file__).parent.parent
+
+
+def eleventy_command() -> list[str] | None:
+    """Eleventy from PATH, or from the folder .ci/run installs it into."""
+    local = REPO / ".tools" / "node_modules" / ".bin" / "eleventy"
+    found = shutil.which("eleventy") or (str(local) if local.exists() else None)
+    return [found] if found else None
+
+
+def mkdocs_command() -> list[str] | None:
+    try:
+        import mkdocs  # noqa: F401
+    except ImportError:
+        return None
+    return [sys.executable, "-m", "mkdocs"]
+
+
+# site folder -> (label in `postsearch index`, builder command (None: not installed), folder of the built site,
+# pages the site must have indexed)
+BUILDS = {
+    "jekyll": ("Jekyll", [shutil.which("jekyll")] if shutil.which("jekyll") else None, "_site", 8),
+    "hugo": ("Hugo", [shutil.which("hugo")] if shutil.which("hugo") else None, "public", 7),
+    "mkdocs": ("MkDocs", mkdocs_command(), "site", 4),
+    "mkdocs-flat": ("MkDocs", mkdocs_command(), "site", 2),
+    "eleventy": ("Eleventy", eleventy_command(), "_site", 5),
+}
+BUILD_ARGUMENTS = {
+    "jekyll": ["build", "--quiet"],
+    "hugo": ["--quiet"],
+    "mkdocs": ["build", "--quiet"],
+    "mkdocs-flat": ["build", "--quiet"],
+    "eleventy": ["--quiet"],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(BUILDS))
+def built_site(request, tmp_path_factory) -> Iterator[tuple[str, Path, Path, Path]]:
+    """(name, source folder, built site, index) of one site, built by its generator and indexed by postsearch."""
+    name = request.param
+    _, command, output, _ = BUILDS[name]
+    if command is None:
+        pytest.skip(f"{name} is not installed (.ci/run installs it)")
+    source = tmp_path_factory.mktemp(name) / "site"
+    shutil.copytree(SITES / name, source)
+    environment = {**os.environ, "JEKYLL_ENV": "production"}
+    subprocess.run(command + BUILD_ARGUMENTS[name], cwd=source, check=True, capture_output=True, env=environment, timeout=300)
+    index = source.parent / "index"
+    result = CliRunner().invoke(main, ["index", str(source), "--index", str(index), "--json"])
+    assert result.exit_code == 0, result.output
+    request.node.index_output = result.output
+    yield name, source, source / output, index
+
+
+def words_of(text: str) -> str:
+    """A heading or title as a plain query of its words (its punctuation is query syntax)."""
+    return " ".join(re.findall(r"\w+", text))
+
+
+def test_index_names_the_generator_it_found(built_site):
+    name, source, _, index = built_site
+    result = CliRunner().invoke(main, ["index", str(source), "--index", str(index), "--json"])
+    summary = json.loads(result.output)
+    assert summary["site"].startswith(BUILDS[name][0] + " site (")
+    assert summary["failed"] == []
+    text = CliRunner().invoke(main, ["index", str(source), "--index", str(index)]).output
+    assert text.splitlines()[0] == f"Site: {summary['site']}"
+
+
+def test_every_page_and_heading_link_exists_in_the_built_site(built_site):
+    name, _, built, index = built_site
+    with open_index(index) as searcher:
+        links = searcher.links()
+    pages = {link.url for link in links if "#" not in link.url}
+    assert len(pages) == BUILDS[name][3]
+    assert sum("#" in link.url for link in links) >= len(pages)
+    result = check_links(links, built, base_path_of(index))
+    assert result.missing == ()
+    assert result.checked == len(links)
+
+
+def test_searching_every_title_and_heading_returns_only_live_links(built_site):
+    """Each heading's words find its section's link, each title's words its page's; every link returned exists."""
+    _, _, built, index = built_site
+    returned: set[str] = set()
+    with open_index(index) as searcher:
+        for link in searcher.links():
+            results = searcher.search(words_of(link.heading or link.title), per_page=50)
+            urls = {hit.url for hit in results.hits} | {section.url for hit in results.hits for section in hit.sections}
+            assert link.url in urls, (link, sorted(urls))
+            returned |= urls
+    result = check_links(tuple(Link(url, "") for url in sorted(returned)), built, base_path_of(index))
+    assert result.missing == ()
+    assert result.checked == len(returned)
+
+
+def test_check_links_command_finds_every_link(built_site):
+    _, _, built, index = built_site
+    result = CliRunner().invoke(main, ["check-links", str(built), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith(" 0 missing.")
+
+
+def test_check_links_lists_the_links_a_site_does_not_have(built_site, tmp_path):
+    """The same site indexed with the wrong id style: check-links names the broken anchors and exits 1."""
+    name, source, built, _ = built_site
+    wrong = "github" if name in ("mkdocs", "mkdocs-flat", "eleventy") else "python-markdown"
+    index = tmp_path / "wrong-index"
+    CliRunner().invoke(main, ["index", str(source), "--index", str(index), "--anchors", wrong])
+    result = CliRunner().invoke(main, ["check-links", str(built), "--index", str(index)])
+    assert result.exit_code == 1
+    missing = [line for line in result.output.splitlines() if line.startswith("Missing: ")]
+    assert missing and all("has no element with id" in line for line in missing)
+
+
+def base_path_of(index: Path) -> str:
+    """The base path the index's site is served under, as check-links finds it."""
+    from search.sites import site_for
+
+    with open_index(index) as searcher:
+        state = searcher.current.state
+    return site_for(Path(state.posts_dir), state.settings).base_path
+
+
+# --- the text fragments of an Eleventy site, followed by Chromium ---
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[str, Path]]:
+    """The Eleventy test site, built, indexed and served over HTTP on 127.0.0.1."""
+    command = eleventy_command()
+    if command is None:
+        pytest.skip("Eleventy is not installed (.ci/run installs it)")
+    source = tmp_path / "site"
+    shutil.copytree(SITES / "eleventy", source)
+    subprocess.run(command + ["--quiet"], cwd=source, check=True, capture_output=True, timeout=300)
+    assert CliRunner().invoke(main, ["index", str(source), "--index", str(tmp_path / "index")]).exit_code == 0
+    handler = partial(SimpleHTTPRequestHandler, directory=str(source / "_site"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path / "index"
+    server.shutdown()
+    server.server_close()
+
+
+def test_chromium_scrolls_to_the_heading_of_a_text_fragment_link(served):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
+    base, index = served
+    with open_index(index) as searcher:
+        hit = searcher.search("reasons test").hits[0]
+    section = next(s for s in hit.sections if s.heading == "3 reasons to test")
+    assert "#:~:text=" in section.url
+    driver = start_chromium()
+    try:
+        driver.set_window_size(800, 300)  # short: the heading is below the first screen
+        driver.get(base + section.url)
+        top = driver.execute_script(
+            "const h = [...document.querySelectorAll('h2')].find(e => e.textContent === arguments[0]);"
+            "return h.getBoundingClientRect().top;",
+            section.heading,
+        )
+        scrolled = driver.execute_script("return window.scrollY")
+    finally:
+        driver.quit()
+    assert scrolled > 0
+    assert 0 <= top < 300
+
+
+def start_chromium():
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tempfile.mkdtemp(prefix='postsearch-chromium-')}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
