@@ -394,3 +394,7 @@ def check_links_command(site_dir: Path, index_dir: Path | None, as_json: bool) -
         click.echo(f"Checked {plural(result.checked, 'link')} on {plural(result.pages, 'page')} of {site_dir}: {found} resolve, {len(result.missing)} missing.")
     if result.missing:
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

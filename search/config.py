@@ -168,8 +168,10 @@ def checked_values(data: dict[str, Any], path: Path, table: str) -> dict[str, An
 
 
 def resolve_settings(stored: Settings | None, config: ConfigFile | None = None, **overrides: Any) -> Settings:
-    """Explicit values win, then the config file's, then what the index was built with, then the defaults."""
-    return (stored or Settings()).merged(**(config.settings() if config else {})).merged(**overrides)
+    """Explicit values win, then the config file's, then what the index was built with, then the defaults. A site
+    with a config file is described by it alone: a key taken out of the file goes back to its default."""
+    base = Settings() if stored is None or (config and config.path) else stored
+    return base.merged(**(config.settings() if config else {})).merged(**overrides)
 
 
 def setting_sources(stored: Settings | None, config: ConfigFile, **overrides: Any) -> dict[str, str]:
@@ -180,7 +182,7 @@ def setting_sources(stored: Settings | None, config: ConfigFile, **overrides: An
             sources[item.name] = "command line"
         elif item.name in config.values:
             sources[item.name] = config.name
-        elif stored is not None and getattr(stored, item.name) != item.default:
+        elif stored is not None and not config.path and getattr(stored, item.name) != item.default:
             sources[item.name] = "the index (as it was built)"
         else:
             sources[item.name] = "default"
@@ -231,4 +233,21 @@ def effective_settings(
         ("config_file", config.name or "none", "found" if config.path else f"no {CONFIG_FILE} or [tool.postsearch]"),
     ]
     shown = [item.name for item in fields(Settings) if item.name != "site"]
-    return rows + [(name, getattr(settings, name), sources[name]) for name in shown]
+    rows += [(name, getattr(settings, name), sources[name]) for name in shown]
+    return rows if not posts_dir.is_dir() else [site_row(row, posts_dir, settings) for row in rows]
+
+
+def site_row(row: tuple[str, Any, str], posts_dir: Path, settings: Settings) -> tuple[str, Any, str]:
+    """A row of effective_settings with the generator's own value where the setting leaves it to the generator."""
+    from .sites import site_for
+
+    name, value, source = row
+    if value or name not in ("generator", "base_url", "anchors"):
+        return row
+    site = site_for(posts_dir, settings)
+    found = f"the {site.label} config {site.config}" if site.config else "no site config found"
+    if name == "generator":
+        return name, site.name, f"detected: {found}"
+    if name == "base_url":
+        return name, site.base_path or "/", found if site.base_path else "default"
+    return name, "the generator's", "default"
