@@ -173,3 +173,35 @@ def test_a_changed_site_config_rebuilds_the_index(tmp_path):
     assert CliRunner().invoke(main, ["index", str(tmp_path), "--index", str(index)]).exit_code == 0
     with open_index(index) as searcher:
         assert [link.url for link in searcher.links()] == ["/new/2024/01/01/a.html"]
+
+
+def test_jekyll_categories_in_jekylls_order(tmp_path):
+    write(tmp_path, "_config.yml", "permalink: /:categories/:title/\n")
+    site = open_site(tmp_path)
+    when = {"date": datetime(2024, 1, 1), "title": "x"}
+    plural = Page("web/_posts/2024-01-01-a.md", when, {"categories": "Big Ideas"})
+    singular = Page("web/_posts/2024-01-01-a.md", when, {"category": "Big Ideas"})
+    both = Page("web/_posts/2024-01-01-a.md", when, {"categories": ["One", "Two"], "category": "Solo"})
+    assert site.url(plural) == "/web/big/ideas/a/"  # as the real Jekyll 4.3 builds them
+    assert site.url(both) == "/web/one/two/solo/a/"
+    assert site.url(singular) == "/web/big%20ideas/a/"
+
+
+def test_jekyll_and_hugo_leave_out_what_they_do_not_build(tmp_path):
+    write(tmp_path, "_config.yml", "title: x\n")
+    jekyll = open_site(tmp_path)
+    assert jekyll.url(Page("_posts/notes.md", {"date": None}, {})) is None  # not a YYYY-MM-DD- name
+    assert jekyll.url(Page("_posts/2999-01-01-later.md", {"date": datetime(2999, 1, 1)}, {})) is None
+    (tmp_path / "_config.yml").unlink()
+    write(tmp_path, "hugo.toml", "title = 'x'\n")
+    (tmp_path / "content").mkdir()
+    hugo = open_site(tmp_path)
+    assert hugo.url(Page("content/posts/a.md", {"date": datetime(2999, 1, 1)}, {"date": "2999-01-01"})) is None
+    assert hugo.url(Page("content/posts/a.md", {}, {"expiryDate": "2001-01-01"})) is None
+    assert hugo.url(Page("content/posts/a.md", {}, {"date": "2001-01-01"})) == "/posts/a/"
+
+
+def test_hugo_without_heading_ids_links_text_fragments(tmp_path):
+    write(tmp_path, "hugo.toml", "[markup.goldmark.parser]\nautoHeadingID = false\n")
+    (tmp_path / "content").mkdir()
+    assert ids(open_site(tmp_path), "Hello -- World") == [":~:text=Hello%20%2D%2D%20World"]

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .base import Page, Site, dash_suffix, fingerprint, read_config, site_options
+from .base import Page, Site, dash_suffix, fingerprint, read_config, site_options, text_fragment
 
 CONFIG_NAMES = tuple(f"{stem}.{suffix}" for stem in ("hugo", "config") for suffix in ("toml", "yaml", "yml", "json"))
 PLACEHOLDER = re.compile(r":([a-z]+)")
@@ -28,6 +28,8 @@ class HugoSite(Site):
     ugly_urls: bool = False
     lower_paths: bool = True
     id_type: str = "github"  # Goldmark's autoHeadingIDType: github, github-ascii or blackfriday
+    auto_ids: bool = True  # Goldmark's autoHeadingID: false gives headings no id (sections get text fragments)
+    future: bool = False  # buildFuture
 
     @classmethod
     def config_file(cls, root: Path) -> Path | None:
@@ -54,6 +56,8 @@ class HugoSite(Site):
             ugly_urls=bool(config.get("uglyurls", False)),
             lower_paths=not config.get("disablepathtolower", False),
             id_type=str(parser.get("autoHeadingIDType") or parser.get("autoheadingidtype") or "github").lower(),
+            auto_ids=parser.get("autoHeadingID", parser.get("autoheadingid", True)) is not False,
+            future=bool(config.get("buildfuture", False)),
             **site_options(options, str(config.get("baseurl") or "")),
         )
 
@@ -64,6 +68,8 @@ class HugoSite(Site):
         return relpath.startswith(self.content_dir + "/")
 
     def url(self, page: Page) -> str | None:
+        if not self.published(page):
+            return None
         inner = PurePosixPath(page.relpath[len(self.content_dir) + 1 :])
         explicit = page.front("url")
         if explicit:
@@ -87,6 +93,16 @@ class HugoSite(Site):
         path = path + ".html" if self.ugly_urls else path + "/"
         return self.with_base(self.tidy(path))
 
+    def published(self, page: Page) -> bool:
+        """Whether Hugo builds the page now: not dated (or to be published) later unless buildFuture, not
+        expired, not headless."""
+        now = datetime.now()
+        later = [as_date(page.front(key)) for key in ("publishdate", "pubdate", "date")]
+        if not self.future and any(when and when > now for when in later):
+            return False
+        expiry = as_date(page.front("expirydate"))
+        return not (expiry and expiry <= now) and page.front("headless") is not True
+
     def tidy(self, path: str) -> str:
         """Hugo's path clean-up: spaces become '-', and the path is lower case unless disablePathToLower."""
         path = re.sub(r"/{2,}", "/", path.replace(" ", "-"))
@@ -106,6 +122,8 @@ class HugoSite(Site):
     def heading_id(self, text: str, source: str, used: set[str]) -> str:
         if self.anchors:
             return super().heading_id(text, source, used)
+        if not self.auto_ids:
+            return text_fragment(text)
         written = ATTRIBUTES.sub("", source) if source else text
         return dash_suffix(goldmark_slug(written, self.id_type) or "heading", used)
 
@@ -148,6 +166,13 @@ def urlize(text: str) -> str:
     text = text.strip().replace(" ", "-")
     kept = "".join(ch for ch in text if ch.isalnum() or ch in "./\\_-#+~")
     return kept.lower()
+
+
+def as_date(value: Any) -> datetime | None:
+    """A front matter date as a naive datetime (None when it is not one)."""
+    from ..posts import as_datetime, local_naive
+
+    return local_naive(as_datetime(value))
 
 
 def nested(config: dict[str, Any], *keys: str) -> dict[str, Any]:

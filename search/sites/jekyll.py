@@ -40,6 +40,7 @@ class JekyllSite(Site):
     excluded: tuple[str, ...] = DEFAULT_EXCLUDES
     gfm_ids: bool = True  # kramdown's GFM input (Jekyll's default); False: kramdown's own ids
     transliterated: bool = False
+    future: bool = False  # Jekyll's `future`: build posts dated later than now
 
     @classmethod
     def load(cls, root: Path, **options: str) -> "JekyllSite":
@@ -57,6 +58,7 @@ class JekyllSite(Site):
             excluded=excluded,
             gfm_ids=str(kramdown.get("input", "GFM")).lower() == "gfm",
             transliterated=bool(kramdown.get("transliterated_header_ids", False)),
+            future=bool(config.get("future", False)),
             **site_options(options, str(config.get("baseurl") or "")),
         )
 
@@ -84,6 +86,8 @@ class JekyllSite(Site):
         parts = page.relpath.split("/")
         if "_posts" in parts or "_drafts" in parts:
             path = self.post_url(page, parts)
+            if path is None:
+                return None
         elif parts[0].startswith("_"):
             template = dict(self.collections).get(parts[0][1:])
             if template is None:
@@ -93,10 +97,13 @@ class JekyllSite(Site):
             path = self.page_url(page)
         return self.with_base(path)
 
-    def post_url(self, page: Page, parts: list[str]) -> str:
+    def post_url(self, page: Page, parts: list[str]) -> str | None:
         folder = "_posts" if "_posts" in parts else "_drafts"
-        above = parts[: parts.index(folder)]
-        categories = list(dict.fromkeys([*page.fields.get("categories", ()), *above]))
+        if folder == "_posts" and not DATE_NAME.match(parts[-1]):
+            return None  # Jekyll reads only YYYY-MM-DD-title files in _posts
+        if page.date and page.date.replace(tzinfo=None) > datetime.now() and not self.future:
+            return None  # built only once its date has come (future: true builds it now)
+        categories = post_categories(page, parts[: parts.index(folder)])
         values = self.document_values(page, "posts", parts[parts.index(folder) + 1 :])
         values["categories"] = "/".join(str(c).lower() for c in categories)
         return self.fill(str(page.front("permalink") or self.permalink), values)
@@ -153,6 +160,16 @@ class JekyllSite(Site):
             return dash_suffix(kramdown_slug(text), used)
         slug = re.sub(r"[^\w\- \t]", "", text.lower()).replace(" ", "-").replace("\t", "-")
         return dash_suffix(slug, used) if slug else ""
+
+
+def post_categories(page: Page, folders: list[str]) -> list[str]:
+    """A post's categories in Jekyll's order: the folders above _posts, front matter `categories` (a string split
+    at spaces), then `category` (one category, spaces and all)."""
+    plural = page.front("categories")
+    plural = plural.split() if isinstance(plural, str) else [str(c) for c in plural or () if c is not None]
+    singular = page.front("category")
+    extra = [str(singular)] if singular not in (None, "") else plural
+    return list(dict.fromkeys([*folders, *plural, *extra]))
 
 
 def output_collections(collections: Any, permalink: str) -> tuple[tuple[str, str], ...]:
