@@ -37,6 +37,13 @@ class PostsDirNotFound(PathError):
     hint = "Pass the folder of your Markdown posts, e.g. 'postsearch index ./posts'."
 
 
+class BuiltSiteNotFound(PathError):
+    """The folder of a built site to check links against does not exist."""
+
+    exit_code = 2
+    hint = "Build the site first (jekyll build, hugo, mkdocs build, npx @11ty/eleventy) and pass its output folder."
+
+
 class IndexNotFound(PathError):
     """No index exists at the given folder."""
 

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import PostsDirNotFound
+from .errors import BuiltSiteNotFound
 from .results import Link, LinkCheck
 
 TEXT_FRAGMENT = ":~:text="
@@ -65,7 +65,7 @@ def check_links(links: tuple[Link, ...], site_dir: Path | str, base_path: str = 
     have, or the text of a text fragment that is not on the page."""
     site_dir = Path(site_dir)
     if not site_dir.is_dir():
-        raise PostsDirNotFound(site_dir, f"Built site folder {site_dir} does not exist.")
+        raise BuiltSiteNotFound(site_dir, f"Built site folder {site_dir} does not exist.")
     targets: dict[Path, tuple[frozenset[str], str]] = {}  # each page read once
     missing: list[tuple[Link, str]] = []
     pages: set[Path] = set()

@@ -205,3 +205,14 @@ def test_hugo_without_heading_ids_links_text_fragments(tmp_path):
     write(tmp_path, "hugo.toml", "[markup.goldmark.parser]\nautoHeadingID = false\n")
     (tmp_path / "content").mkdir()
     assert ids(open_site(tmp_path), "Hello -- World") == [":~:text=Hello%20%2D%2D%20World"]
+
+
+def test_check_links_without_a_built_site_says_to_build_it(tmp_path):
+    write(tmp_path, "posts/a.md", "---\ntitle: A\n---\ntext\n")
+    assert CliRunner().invoke(main, ["index", str(tmp_path / "posts"), "--index", str(tmp_path / "i")]).exit_code == 0
+    result = CliRunner().invoke(main, ["check-links", str(tmp_path / "_site"), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: Built site folder {tmp_path / '_site'} does not exist. Build the site first (jekyll build, hugo, "
+        "mkdocs build, npx @11ty/eleventy) and pass its output folder.\n"
+    )

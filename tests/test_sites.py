@@ -23,6 +23,8 @@ from search.cli import main
 from search.links import check_links
 from search.results import Link
 
+from conftest import corpus
+
 SITES = Path(__file__).parent / "sites"
 REPO = Path(__file__).parent.parent
 
@@ -207,3 +209,61 @@ def start_chromium():
                  f"--user-data-dir={tempfile.mkdtemp(prefix='postsearch-chromium-')}"):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+# --- real posts nobody here wrote, built by the real generators ---
+
+STUB_LINK_TAG = """# The corpus links to Jekyll's documentation pages, which are not part of it
+class StubLink < Liquid::Tag
+  def render(_context) = "/"
+end
+Liquid::Template.register_tag("link", StubLink)
+"""
+SHORTCODE = re.compile(r"\{\{[<%]\s*(/?)\s*([A-Za-z0-9_-][A-Za-z0-9_/-]*)")
+
+
+def jekyll_corpus_site(root: Path) -> Path:
+    """jekyll-posts as the _posts of a Jekyll site served under /news."""
+    shutil.copytree(corpus("jekyll-posts") / "docs" / "_posts", root / "_posts")
+    (root / "_config.yml").write_text("title: Jekyll news\nbaseurl: /news\n")
+    (root / "_plugins").mkdir()
+    (root / "_plugins" / "stub_link.rb").write_text(STUB_LINK_TAG)
+    return root
+
+
+def hugo_corpus_site(root: Path) -> Path:
+    """hugo-docs as the content of a Hugo site under /docs/, each of its shortcodes a template that keeps the
+    text inside it (Hugo stops at a shortcode it has no template for)."""
+    shutil.copytree(corpus("hugo-docs") / "content", root / "content")
+    (root / "hugo.toml").write_text('baseURL = "https://example.org/docs/"\ntitle = "Hugo docs"\n')
+    layouts = root / "layouts"
+    for kind in ("single", "list"):
+        write_file(layouts / "_default" / f"{kind}.html", "<html><body>{{ .Content }}</body></html>\n")
+    uses = [match for path in (root / "content").rglob("*.md") for match in SHORTCODE.findall(path.read_text(errors="replace"))]
+    paired = {name for closing, name in uses if closing}
+    for name in {name for _, name in uses}:
+        write_file(layouts / "shortcodes" / f"{name}.html", "{{ .Inner }}" if name in paired else "")
+    return root
+
+
+def write_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    "command, make_site, output, least_pages",
+    [(["jekyll", "build", "--quiet"], jekyll_corpus_site, "_site", 102), (["hugo", "--quiet"], hugo_corpus_site, "public", 980)],
+)
+def test_every_link_into_a_real_corpus_site_resolves(tmp_path, command, make_site, output, least_pages):
+    if shutil.which(command[0]) is None:
+        pytest.skip(f"{command[0]} is not installed (.ci/run installs it)")
+    source = make_site(tmp_path / "site")
+    subprocess.run(command, cwd=source, check=True, capture_output=True, timeout=600)
+    index = tmp_path / "index"
+    assert CliRunner().invoke(main, ["index", str(source), "--index", str(index)]).exit_code == 0
+    with open_index(index) as searcher:
+        links = searcher.links()
+    result = check_links(links, source / output, base_path_of(index))
+    assert result.pages >= least_pages
+    assert result.missing == ()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .base import Page, Site, dash_suffix, fingerprint, read_config, site_options
 
@@ -41,6 +42,7 @@ class JekyllSite(Site):
     gfm_ids: bool = True  # kramdown's GFM input (Jekyll's default); False: kramdown's own ids
     transliterated: bool = False
     future: bool = False  # Jekyll's `future`: build posts dated later than now
+    timezone: str = ""  # Jekyll's `timezone` (IANA name); '' : the machine's, as a build here would use
 
     @classmethod
     def load(cls, root: Path, **options: str) -> "JekyllSite":
@@ -59,6 +61,7 @@ class JekyllSite(Site):
             gfm_ids=str(kramdown.get("input", "GFM")).lower() == "gfm",
             transliterated=bool(kramdown.get("transliterated_header_ids", False)),
             future=bool(config.get("future", False)),
+            timezone=str(config.get("timezone") or ""),
             **site_options(options, str(config.get("baseurl") or "")),
         )
 
@@ -110,7 +113,7 @@ class JekyllSite(Site):
 
     def document_values(self, page: Page, collection: str, inner: list[str]) -> dict[str, str]:
         """The placeholders of a document in a collection (posts included)."""
-        when: datetime = page.date or datetime(1970, 1, 1)
+        when = self.site_time(page.date or datetime(1970, 1, 1))
         name = PurePosixPath(inner[-1]).stem if inner else page.stem
         match = DATE_NAME.match(name)
         base = match[2] if match and collection == "posts" else name
@@ -128,6 +131,16 @@ class JekyllSite(Site):
             "hour": f"{when:%H}", "minute": f"{when:%M}", "second": f"{when:%S}",
             "output_ext": ".html", "categories": "",
         }
+
+    def site_time(self, when: datetime) -> datetime:
+        """A date with a UTC offset (2016-04-26 17:40:44 -0700) as the site's clock shows it: Jekyll builds URLs
+        from the time in its timezone, so that post's URL is dated the 27th on a site in UTC."""
+        if when.tzinfo is None:
+            return when
+        try:
+            return when.astimezone(ZoneInfo(self.timezone)) if self.timezone else when.astimezone()
+        except (ZoneInfoNotFoundError, ValueError):
+            return when.astimezone()
 
     def page_url(self, page: Page) -> str:
         """A page outside _posts: its permalink, else its path (index.md is its folder's page)."""
