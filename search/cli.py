@@ -346,6 +346,15 @@ def serve_command(
 EMPTY = "''"  # how `postsearch config` shows an empty value
 
 
+def readable_setting(value: Any) -> str:
+    """A setting's value as `postsearch config` prints it."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={weight}" for key, weight in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value)
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
 @main.command("config")
 @click.argument("posts_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @index_option
@@ -363,7 +372,7 @@ def config_command(posts_dir: Path | None, index_dir: Path | None, as_json: bool
         return
     width = max(len(name) for name, _, _ in rows)
     for name, value, source in rows:
-        shown = ", ".join(value) if isinstance(value, (list, tuple)) else json.dumps(value) if isinstance(value, bool) else value
+        shown = readable_setting(value)
         click.echo(f"{name.ljust(width)}  {printable(str(shown)) or EMPTY}  ({source})")
 
 

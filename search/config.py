@@ -20,6 +20,9 @@ MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 DEFAULT_URL_PATTERN = "/:year/:month/:day/:slug/"
 UNDATED_URL_PATTERN = "/:slug/"
 URL_PLACEHOLDERS = ("year", "month", "day", "slug", "title", "categories", "path", "section")
+DEFAULT_SNIPPET_LENGTH = 160
+SNIPPET_LENGTHS = (40, 2000)
+WEIGHTED_FIELDS = ("title", "heading", "body", "code")
 DEFAULT_POSTS = "posts"
 DEFAULT_INDEX = "index"
 POSTS_ENV, INDEX_ENV = "POSTSEARCH_POSTS", "POSTSEARCH_INDEX"
@@ -36,6 +39,8 @@ class Settings:
     lang: str = "en"
     generator: str = ""  # '': the one whose config file the site root holds
     base_url: str = ""  # '': the generator's (Jekyll's baseurl, Hugo's baseURL, ...)
+    weights: dict[str, float] = field(default_factory=dict)  # field -> weight, over the defaults (title 2, ...)
+    snippet_length: int = DEFAULT_SNIPPET_LENGTH  # characters of a snippet's fragment
     include: tuple[str, ...] = ()  # globs of the posts to index, from the posts folder ('*' crosses folders)
     exclude: tuple[str, ...] = ()  # globs of the posts to leave out
     site: str = ""  # the generator found and a digest of its config: set by the index run, not by users
@@ -72,12 +77,28 @@ def settings_problems(settings: Settings) -> list[str]:
         problems.append(f"drafts must be true or false, not {settings.drafts!r}.")
     if not isinstance(settings.lang, str) or not LANGUAGE_CODE.fullmatch(settings.lang):
         problems.append(f"Unknown language {settings.lang!r}: give a language code such as 'en', 'de' or 'pt-BR'.")
+    problems.extend(weight_problems(settings.weights))
+    low, high = SNIPPET_LENGTHS
+    if isinstance(settings.snippet_length, bool) or not isinstance(settings.snippet_length, int) or not low <= settings.snippet_length <= high:
+        problems.append(f"snippet_length must be a whole number of characters from {low} to {high}, not {settings.snippet_length!r}.")
     for name in ("include", "exclude"):
         globs = getattr(settings, name)
         if not isinstance(globs, tuple) or not all(isinstance(glob, str) and glob for glob in globs):
             problems.append(f"{name} must be a list of globs such as ['blog/**/*.md'], not {globs!r}.")
     problems.extend(url_pattern_problems(settings.url_pattern))
     return problems
+
+
+def weight_problems(weights: Any) -> list[str]:
+    """What is wrong with field weights: a table of known fields to positive numbers."""
+    if not isinstance(weights, dict):
+        return [f"weights must be a table such as {{title = 2.0, body = 1.0}}, not {weights!r}."]
+    for name, weight in weights.items():
+        if name not in WEIGHTED_FIELDS:
+            return [f"Unknown field {name!r} in weights: use {', '.join(WEIGHTED_FIELDS)}."]
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 100:
+            return [f"The weight of {name} must be a number above 0 and at most 100, not {weight!r}."]
+    return []
 
 
 def selected(relpath: str, settings: Settings) -> bool:
@@ -104,9 +125,10 @@ CONFIG_FILE = "postsearch.toml"
 FOLDER_KEYS = ("posts", "index")  # paths, read from the config file's folder
 SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "url_pattern": str, "anchors": str, "drafts": bool, "lang": str, "generator": str, "base_url": str,
-    "include": list, "exclude": list,
+    "include": list, "exclude": list, "weights": dict, "snippet_length": int,
 }
 CONFIG_KEYS = FOLDER_KEYS + tuple(SETTING_TYPES)
+KIND_NAMES = {str: "a string", bool: "true or false", dict: "a table", int: "a whole number"}
 
 
 @dataclass(frozen=True)
@@ -155,8 +177,9 @@ def checked_values(data: dict[str, Any], path: Path, table: str) -> dict[str, An
         if name not in CONFIG_KEYS:
             raise SettingsError(f"Unknown key {key!r} in {where}: use one of {', '.join(CONFIG_KEYS)}.")
         expected = SETTING_TYPES.get(name, str)
-        if not isinstance(value, expected) or (expected is list and not all(isinstance(v, str) for v in value)):
-            kind = "a list of strings" if expected is list else {str: "a string", bool: "true or false"}[expected]
+        wrong_type = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        if wrong_type or (expected is list and not all(isinstance(v, str) for v in value)):
+            kind = "a list of strings" if expected is list else KIND_NAMES[expected]
             raise SettingsError(f"{key} in {where} must be {kind}, not {value!r}.")
         if name in FOLDER_KEYS:
             value = str((path.parent / value).resolve())

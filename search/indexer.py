@@ -317,7 +317,7 @@ def segment_worker(
         writer = None
         if write:
             index = open_whoosh_index(Path(index_dir))
-            writer = SectionWriter(index, _lk=False, codec=CompactCodec(), schema=build_schema(settings.lang))
+            writer = SectionWriter(index, _lk=False, codec=CompactCodec(), schema=build_schema(settings.lang, settings.weights))
         sectioner = Sectioner(site.heading_id)
         for chunk in iter(jobs.get, None):
             outcomes = [parse_one(sectioner, site, settings, *job) for job in chunk]
@@ -423,7 +423,8 @@ def write_changes(
     failures: list[Failure] = list(plan.unreadable)
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, settings.lang, full)
-    writer = take_writer(index_dir, lambda: SectionWriter(index, codec=CompactCodec(), schema=build_schema(settings.lang)), wait)
+    schema = build_schema(settings.lang, settings.weights)
+    writer = take_writer(index_dir, lambda: SectionWriter(index, codec=CompactCodec(), schema=schema), wait)
     try:
         if not full:
             for relpath in plan.deleted:

@@ -50,6 +50,7 @@ class Snapshot:
         self.parser = Parser(index.schema, self.terms)
         self.highlighter = Highlighter(
             [self.stem] + [partial(self.stem, lang=lang) for lang in self.other_languages],
+            size=self.state.settings.snippet_length,
             prefilter=self.lang.startswith("en") and not self.other_languages,
         )
         self.expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand)

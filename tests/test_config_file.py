@@ -58,7 +58,7 @@ def test_pyproject_tool_table_is_read(blog):
     "text, message",
     [
         ('indx = "x"\n', "Unknown key 'indx' in {file}: use one of posts, index, url_pattern, anchors, drafts, lang, "
-         "generator, base_url, include, exclude."),
+         "generator, base_url, include, exclude, weights, snippet_length."),
         ('drafts = "yes"\n', "drafts in {file} must be true or false, not 'yes'."),
         ("exclude = [1]\n", "exclude in {file} must be a list of strings, not [1]."),
         ('anchors = "nope"\n', "Unknown anchor style 'nope': use one of github, kramdown, python-markdown, "
@@ -136,3 +136,47 @@ def wait_for(condition, seconds: float) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"not true after {seconds} s")
+
+
+def test_field_weights_from_the_config_file_change_the_ranking(tmp_path):
+    posts = tmp_path / "posts"
+    write(posts, "titled.md", "---\ntitle: Quokka facts\n---\nSmall animals of Rottnest.\n")
+    write(posts, "bodied.md", "---\ntitle: Island wildlife\n---\nThe quokka lives here, and quokka photos are popular.\n")
+    top = {}
+    for name, weights in (("default", ""), ("body-heavy", "weights = {title = 0.5, body = 20.0}\n")):
+        write(posts, "postsearch.toml", f'index = "{name}"\n{weights}')
+        assert run("index", str(posts)).exit_code == 0
+        with open_index(posts / name) as searcher:
+            top[name] = searcher.search("quokka").hits[0].path
+    assert top == {"default": "titled.md", "body-heavy": "bodied.md"}
+
+
+def test_snippet_length_from_the_config_file(tmp_path):
+    posts = tmp_path / "posts"
+    words = " ".join(f"filler{n}" for n in range(200))
+    write(posts, "long.md", f"---\ntitle: Long\n---\n{words} needle {words}\n")
+    lengths = {}
+    for length in (60, 600):
+        write(posts, "postsearch.toml", f'index = "i{length}"\nsnippet_length = {length}\n')
+        assert run("index", str(posts)).exit_code == 0
+        with open_index(posts / f"i{length}") as searcher:
+            fragment = searcher.search("needle").hits[0].sections[0].fragments[0]
+        lengths[length] = len("".join(text for text, _ in fragment.pieces))
+    assert 40 <= lengths[60] <= 90 and 550 <= lengths[600] <= 650
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("weights = {titel = 2.0}\n", "Unknown field 'titel' in weights: use title, heading, body, code."),
+        ("weights = {title = -1}\n", "The weight of title must be a number above 0 and at most 100, not -1."),
+        ('weights = "heavy"\n', "weights in {file} must be a table, not 'heavy'."),
+        ("snippet_length = 5\n", "snippet_length must be a whole number of characters from 40 to 2000, not 5."),
+        ("snippet_length = true\n", "snippet_length in {file} must be a whole number, not True."),
+    ],
+)
+def test_bad_weights_and_snippet_lengths_are_one_error_line(blog, text, message):
+    write(blog, "postsearch.toml", text)
+    result = run("index", str(blog))
+    assert result.exit_code == 2
+    assert result.output == f"Error: {message.format(file=blog / 'postsearch.toml')}\n"

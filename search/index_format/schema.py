@@ -18,8 +18,9 @@ SEARCH_FIELDS = tuple(FIELD_BOOSTS)
 UNDATED = -(2**62)  # date_order of posts without a date: after every dated post
 
 
-def build_schema(lang: str = "en") -> Any:
-    """The schema of a postsearch index whose prose is in the given language."""
+def build_schema(lang: str = "en", weights: dict[str, float] | None = None) -> Any:
+    """The schema of a postsearch index whose prose is in the given language; weights (a site's settings) change
+    FIELD_BOOSTS, which are written into each posting's weight."""
     from whoosh.columns import NumericColumn
     from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
@@ -27,18 +28,19 @@ def build_schema(lang: str = "en") -> Any:
     from .codec import PickledColumn
     from .fields import ProseField
 
+    boosts = {**FIELD_BOOSTS, **(weights or {})}
     return Schema(
         post_key=COLUMN(NumericColumn("q")),  # columns only: no index terms
         title_exact=ID(),
         heading_exact=ID(),  # a section's heading reduced as title_exact is
         path=ID(sortable=True),
         post=COLUMN(PickledColumn()),  # what a result shows of its post (see post_fields): its first section's
-        title=ProseField(lang, field_boost=FIELD_BOOSTS["title"]),
-        heading=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["heading"]),
+        title=ProseField(lang, field_boost=boosts["title"]),
+        heading=ProseField(lang, stored=True, field_boost=boosts["heading"]),
         heading_path=STORED(),
         anchor=STORED(),
-        body=ProseField(lang, stored=True),
-        code=ProseField(lang, stored=True, field_boost=FIELD_BOOSTS["code"]),
+        body=ProseField(lang, stored=True, field_boost=boosts["body"]),
+        code=ProseField(lang, stored=True, field_boost=boosts["code"]),
         tags=KEYWORD(commas=True, lowercase=True, scorable=True),
         categories=KEYWORD(commas=True, lowercase=True, scorable=True),
         author=TEXT(analyzer=name_analyzer()),
