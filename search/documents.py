@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .analysis import title_key
 from .languages import language_marker
@@ -19,6 +22,11 @@ from .sections import Section, Sectioner
 from .sites import Site
 
 EPOCH = datetime(1970, 1, 1)
+# Bounds on one post, so that no file can hold up a run: the largest post of the corpora in ../shared is under
+# 1 MB; a 50 MB file took 18 s and 1.1 GB to index. A post over the size is skipped with its size; a post that
+# takes longer than the time (in a process's main thread, where a timer can interrupt it) is skipped too.
+MAX_POST_BYTES = 8 * 1024 * 1024
+POST_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,9 @@ def parse_one(
     sectioner: Sectioner, site: Site, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
 ) -> ParsedFile:
     """Read (once: the bytes are hashed and parsed) and split one file; never raises for a bad post."""
+    if size > MAX_POST_BYTES:
+        reason = f"The file is {size / 1048576:.1f} MB; posts over {MAX_POST_BYTES // 1048576} MB are skipped."
+        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=reason)
     try:
         data: bytes | None = Path(path).read_bytes()
     except OSError:
@@ -110,13 +121,40 @@ def parse_one(
     digest = digest or (file_digest(data) if data is not None else "")
     not_indexed = FileRecord(mtime_ns, size, digest, 0, False)
     try:
-        post = read_post(Path(path), Path(site.root), settings, data, site)
-        if (post.draft and not settings.drafts) or not post.url:  # no url: the site makes no page of the file
-            return ParsedFile(relpath, not_indexed, draft=True)
-        documents = section_documents(post, sectioner.split(post), settings.lang)
+        with time_limit(POST_SECONDS):
+            post = read_post(Path(path), Path(site.root), settings, data, site)
+            if (post.draft and not settings.drafts) or not post.url:  # no url: the site makes no page of the file
+                return ParsedFile(relpath, not_indexed, draft=True)
+            documents = section_documents(post, sectioner.split(post), settings.lang)
+    except PostTimeout:  # the renderer starts afresh with the next post (render() resets it)
+        return ParsedFile(relpath, not_indexed, error=f"Reading the post took over {POST_SECONDS:g} s; it is skipped.")
     except PostError as error:
         return ParsedFile(relpath, not_indexed, error=error.reason)
     except Exception as error:  # a renderer crash on one post must not stop the run
         return ParsedFile(relpath, not_indexed, error=f"{type(error).__name__}: {error}")
     record = FileRecord(mtime_ns, size, digest, len(documents), True)
     return ParsedFile(relpath, record, documents, lang=post.lang or "")
+
+
+class PostTimeout(Exception):
+    """A post took longer than its time to read and split."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise PostTimeout in the block after `seconds` (a real-time timer: only in a process's main thread, where
+    signals arrive; elsewhere the block runs unbounded)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise PostTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

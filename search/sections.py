@@ -329,6 +329,20 @@ def skip_unless_present(method: Callable, trigger: str, present: set[str], skipp
     return step
 
 
+MAX_SECTIONS = 2000  # a post's headings past this many are text of its last section (100,000 headings: 16 s)
+
+
+def within_section_limit(drafts: list[SectionDraft]) -> list[SectionDraft]:
+    """The drafts with those past MAX_SECTIONS folded, headings and all, into the last one kept."""
+    if len(drafts) <= MAX_SECTIONS:
+        return drafts
+    last = drafts[MAX_SECTIONS - 1]
+    for draft in drafts[MAX_SECTIONS:]:
+        last.prose.extend(["\n", draft.heading, "\n", *draft.prose])
+        last.code.extend(draft.code)
+    return drafts[:MAX_SECTIONS]
+
+
 def tidy(parts: list[str]) -> str:
     """Join text parts, collapsing runs of spaces and blank lines."""
     return LINE_BREAKS.sub("\n", SPACE_RUNS.sub(" ", "".join(parts))).strip()
@@ -385,7 +399,7 @@ class Sectioner:
         drafts = collector.drafts
         if len(drafts) > 1 and not tidy(drafts[0].prose) and not tidy(drafts[0].code):
             drafts = drafts[1:]
-        return self.finish(post.title, drafts)
+        return self.finish(post.title, within_section_limit(drafts))
 
     def finish(self, title: str, drafts: list[SectionDraft]) -> list[Section]:
         """Assign anchors and heading paths to collected drafts."""
