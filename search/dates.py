@@ -11,7 +11,7 @@ from .errors import QueryError
 
 EPOCH = datetime(1970, 1, 1)
 DAY = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
-DATE_FILTER = re.compile(r"(?i)(?<![\w:])date:(\[[^\]]*\]?|\S*)")
+DATE_FILTER = re.compile(r"(?i)(?<![\w:])date:(\[[^\]]*\]?|[^\s()]*)")  # a closing ) ends it
 RANGE = re.compile(rf"\[\s*({DAY})?\s+to\s*({DAY})?\s*\]|\[\s*to\s+({DAY})\s*\]", re.IGNORECASE)
 DOTS = re.compile(rf"({DAY})?\.\.({DAY})?")
 COMPARED = re.compile(rf"(>=|<=|>|<)({DAY})")

@@ -43,15 +43,34 @@ class Deadline:
 
 
 def docs(snap: Snapshot, q: wq.Query, deadline: Deadline | None = None) -> Any:
-    """Global docnums matching a query (unscored), as a numpy array; with a deadline, Whoosh's matchers stop
-    when it passes, with the documents found so far."""
+    """Global docnums matching a query (unscored), as a numpy array. AND, OR, NOT, ANDMAYBE and REQUIRE are set
+    operations on numpy arrays; words and phrases come from the posting lists, and only the other leaves
+    (fuzzy words, dates, phrases with slop, ...) from Whoosh's matchers, each on its own and stopped by the
+    deadline with the documents found so far. (Whoosh's own AND NOT of such leaves took up to 15 s on cpp-docs.)"""
     if q is wq.NullQuery or (isinstance(q, (wq.Or, wq.And)) and not q.subqueries):
         return np.zeros(0, dtype=np.int64)
-    q = bounded(snap, q)
+    return docs_of(snap, bounded(snap, q), deadline or Deadline(None))
+
+
+def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
+    """docs() of a bounded query."""
     found = docs_from_postings(snap, q)
     if found is not None:
         return found
-    return np.array(until(deadline or Deadline(None), snap.searcher.docs_for_query(q)), dtype=np.int64)
+    if isinstance(q, wq.Or) and q.subqueries:
+        return distinct([np.zeros(0, dtype=np.int64), *(docs_of(snap, part, deadline) for part in q.subqueries)])
+    if isinstance(q, (wq.AndMaybe, wq.AndNot, wq.Require)):
+        kept = docs_of(snap, q.a, deadline)
+        if isinstance(q, wq.AndMaybe):  # the optional part changes scores, not which sections match
+            return kept
+        other = docs_of(snap, q.b, deadline)
+        return np.setdiff1d(kept, other, assume_unique=True) if isinstance(q, wq.AndNot) else np.intersect1d(kept, other, assume_unique=True)
+    if isinstance(q, wq.And) and any(not isinstance(part, wq.Not) for part in q.subqueries):
+        wanted = [docs_of(snap, part, deadline) for part in q.subqueries if not isinstance(part, wq.Not)]
+        unwanted = [docs_of(snap, part.query, deadline) for part in q.subqueries if isinstance(part, wq.Not)]
+        found = reduce(partial(np.intersect1d, assume_unique=True), wanted)
+        return reduce(partial(np.setdiff1d, assume_unique=True), unwanted, found)
+    return np.unique(np.array(until(deadline, snap.searcher.docs_for_query(q)), dtype=np.int64))
 
 
 def until(deadline: Deadline, docnums: Iterable[int]) -> list[int]:
@@ -119,6 +138,9 @@ def bounded(snap: Snapshot, q: wq.Query) -> wq.Query:
     would match every indexed word it stands for: seconds for "t*" on a large site)."""
     if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname in SEARCH_FIELDS:
         terms = expansions(snap, q)
+        return wq.Or([wq.Term(q.fieldname, term) for term in terms]) if terms else wq.NullQuery
+    if isinstance(q, wq.TermRange) and q.fieldname in SEARCH_FIELDS:
+        terms = snap.range_expansions(q.fieldname, q.start or "", q.end or "", q.startexcl, q.endexcl)
         return wq.Or([wq.Term(q.fieldname, term) for term in terms]) if terms else wq.NullQuery
     return q if q.is_leaf() else q.apply(partial(bounded, snap))
 

@@ -26,7 +26,8 @@ from .parsing import Parser, literal_start
 from .scoring import BM25FScorer
 from .snippets import Highlighter
 
-MAX_EXPANSIONS = 64  # words a prefix* query stands for: those in most sections
+MAX_EXPANSIONS = 64  # words a prefix* query or a [a TO b] range stands for: those in most sections
+RANGE_SCAN = 2000  # words of a field a range looks at, from its start: [a TO z] holds most of a site's words
 EXPANSIONS_KEPT = 256  # prefixes whose expansions a snapshot remembers
 
 
@@ -54,6 +55,7 @@ class Snapshot:
             prefilter=self.lang.startswith("en") and not self.other_languages,
         )
         self.expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand)
+        self.range_expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand_range)
         self.facets: FacetTable | None = None  # built on first use (see facet_table)
         self.guard = threading.Lock()
         self.users = 0
@@ -128,6 +130,25 @@ class Snapshot:
                 if matches(term):
                     counts[term] += self.reader.doc_frequency(field, found)
         return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
+
+    def expand_range(self, field: str, start: str, end: str, start_open: bool, end_open: bool) -> tuple[str, ...]:
+        """The MAX_EXPANSIONS indexed words of a field in a [start TO end] range that most sections hold, among
+        the first RANGE_SCAN from its start (Whoosh would match each of thousands of words: [a TO z] took 18 s
+        on cpp-docs). Call range_expansions(), which remembers them."""
+        counts = range_terms(self.reader, field, start, end, start_open, end_open)
+        return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
+
+
+def range_terms(reader: Any, field: str, start: str, end: str, start_open: bool, end_open: bool) -> Counter[str]:
+    """Up to RANGE_SCAN indexed words of a field from start to end, each with its section count."""
+    counts = Counter[str]()
+    for scanned, (name, found) in enumerate(reader.terms_from(field, start or "")):
+        term = found.decode("utf-8") if isinstance(found, bytes) else found
+        if name != field or scanned >= RANGE_SCAN or (end and (term > end or (end_open and term == end))):
+            break
+        if not (start_open and term == start):
+            counts[term] = reader.doc_frequency(field, found)
+    return counts
 
 
 def open_searcher(index: Any, index_dir: Path) -> Any:

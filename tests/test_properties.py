@@ -70,3 +70,48 @@ def test_any_post_file_is_indexed_or_reported_with_a_reason(tmp_path, data):
         assert not parsed.documents and not parsed.record.indexed
     else:
         assert parsed.draft or (parsed.record.indexed and len(parsed.documents) == parsed.record.sections)
+
+
+LEAVES = st.sampled_from(
+    ["git", "bisect", "python", "release", "title:git", "gi*", "pyth?n", '"git bisect"', '"git bisect"~3', "relase~1",
+     "date:[2000 TO 2030]", "date:2023", "[gi TO gz]", "heading:install", "tag:git"]
+)
+OPERATOR_TREES = st.recursive(
+    LEAVES,
+    lambda inner: st.tuples(inner, st.sampled_from(["AND", "OR", "AND NOT", "ANDMAYBE", "ANDNOT", "REQUIRE"]), inner).map(
+        lambda parts: f"({parts[0]} {parts[1]} {parts[2]})"
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=OPERATOR_TREES)
+def test_set_operations_match_what_whoosh_matches(sample_index, text):
+    """docs() does AND, OR, NOT, ANDMAYBE and REQUIRE as set operations on arrays (the fast path); they must
+    give what Whoosh's matchers find for each leaf, combined by the operators' meaning. (Not Whoosh's own
+    combination: its AndNot matcher kept a section that both of its sides hold, for (git ANDNOT [gi TO gz]).)"""
+    from search.matching import bounded, docs
+
+    with sample_index.snapshot() as snap:
+        q = snap.parser.parse(text).query
+        assert sorted(docs(snap, q).tolist()) == sorted(reference_docs(snap, bounded(snap, q)))
+
+
+def reference_docs(snap, q) -> set[int]:
+    """The sections a query matches: Whoosh's matches of each leaf, combined with Python sets."""
+    from whoosh import query as wq
+
+    if isinstance(q, wq.Or):
+        return set().union(*(reference_docs(snap, part) for part in q.subqueries))
+    if isinstance(q, wq.And):
+        kept = [reference_docs(snap, p) for p in q.subqueries if not isinstance(p, wq.Not)]
+        dropped = [reference_docs(snap, p.query) for p in q.subqueries if isinstance(p, wq.Not)]
+        return set.intersection(*kept).difference(*dropped)
+    if isinstance(q, wq.AndMaybe):
+        return reference_docs(snap, q.a)
+    if isinstance(q, wq.AndNot):
+        return reference_docs(snap, q.a) - reference_docs(snap, q.b)
+    if isinstance(q, wq.Require):
+        return reference_docs(snap, q.a) & reference_docs(snap, q.b)
+    return set(snap.searcher.docs_for_query(q))

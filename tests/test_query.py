@@ -66,6 +66,7 @@ def test_or(searcher):
         ("author:lee", ["one.md"]),
         ("tomato date:2020", ["both.md"]),
         ("tomato date:[2021 to 2022]", ["far.md", "one.md"]),
+        ("(tomato AND date:2020)", ["both.md"]),  # the bracket closes the group, not the date
     ],
 )
 def test_field_and_date_filters(searcher, query, expected):
