@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -433,13 +434,17 @@ def write_changes(
             parsed_files = parse_in_workers(plan, site, index_dir, settings, workers, progress, writer.segments_written)
         else:
             parsed_files = parse_serially(plan, site, settings, progress)
-        for parsed in parsed_files:
-            apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
-            if parsed.record.indexed:
-                seen_languages.add(base_language(parsed.lang))
+        with closing(parsed_files):  # a failed write ends the workers now (they hold the writer's files open)
+            for parsed in parsed_files:
+                apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
+                if parsed.record.indexed:
+                    seen_languages.add(base_language(parsed.lang))
         writer.commit(mergetype=writing.CLEAR if full else merge_small_segments)
     except BaseException:
-        writer.cancel()
+        try:
+            writer.cancel()
+        finally:
+            remove_leftovers(index_dir)
         raise
     finally:
         (index_dir / WRITER_FILE).unlink(missing_ok=True)
@@ -495,6 +500,17 @@ def apply_parsed(
     for document in parsed.documents:
         writer.add_document(**document)
     counts["updated" if previous and previous.indexed else "added"] += 1
+
+
+def remove_leftovers(index_dir: Path) -> None:
+    """After a failed run: its files are deleted, so that a full disk is not left full (best effort: the error
+    that stopped the run is the one to report)."""
+    from .index_format import remove_unfinished_files
+
+    try:
+        remove_unfinished_files(index_dir)
+    except Exception:  # noqa: BLE001 (a second failure must not hide the first)
+        pass
 
 
 def save_post_arrays(index: Any, index_dir: Path, generation: int) -> None:

@@ -512,3 +512,23 @@ def test_a_read_only_index_folder_is_one_error_line_and_the_index_still_answers(
         assert failed.returncode == 1 and failed.stderr.startswith("Error: Cannot write the index in ")
         assert len(failed.stderr.strip().splitlines()) == 1 and "unchanged" in failed.stderr
         assert search_paths(index_dir, "apples") == ["alpha.md"] and search_paths(index_dir, "grapes") == []
+
+
+def test_many_incremental_runs_keep_the_segments_bounded(posts_dir, index_dir):
+    """Each run changing more than a small segment's sections adds a segment; past six the smallest are merged,
+    so a server's open files and every query's look-ups do not grow with the number of runs."""
+    from search import open_index
+    from search.indexer import build_index
+
+    for n in range(90):
+        write(posts_dir, f"p{n}.md", f"---\ntitle: Post {n}\n---\n## One\n\nalpha {n}\n\n## Two\n\nbeta\n\n## Three\n\ngamma\n")
+    build_index(posts_dir, index_dir)
+    for run in range(9):
+        for n in range(run % 2, 90, 2):  # 45 posts, 135 sections: more than a small segment
+            path = posts_dir / f"p{n}.md"
+            path.write_text(path.read_text() + f"\nround{run}\n")
+        build_index(posts_dir, index_dir)
+        assert len(list(index_dir.glob("*.seg"))) <= 6
+    with open_index(index_dir) as searcher:
+        assert searcher.stats().posts == 90
+        assert searcher.search("round8").total == 45 and searcher.search("gamma").total == 90

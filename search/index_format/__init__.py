@@ -21,6 +21,8 @@ blocks through CompactLeafMatcher.
 
 from __future__ import annotations
 
+import shutil
+
 import os
 import pickle
 from pathlib import Path
@@ -67,3 +69,22 @@ def sync_file(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def remove_unfinished_files(index_dir: Path) -> None:
+    """Delete what a run that failed (a full disk) or was killed left in the folder: segment files the newest
+    table of contents does not list, and Whoosh's temporary files. Only a run holding the write lock may call it."""
+    from whoosh import index as whoosh_index
+    from whoosh.filedb.filestore import FileStorage
+
+    storage = FileStorage(str(index_dir))
+    generation = whoosh_index.TOC._latest_generation(storage, INDEX_NAME)
+    if generation < 0:
+        return
+    segments = whoosh_index.TOC.read(storage, INDEX_NAME, generation).segments
+    whoosh_index.clean_files(storage, INDEX_NAME, generation, segments)
+    for leftover in [*index_dir.glob(f"{INDEX_NAME}*.tmp"), *index_dir.glob("*.ctmp")]:  # a pool's folder, a
+        if leftover.is_dir():  # compound segment being assembled
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)

@@ -7,10 +7,13 @@ the compact codec writes a term's list in blocks. The segment's files are the sa
 
 from __future__ import annotations
 
+import io
+
 from array import array
 from pathlib import Path
 from typing import Any
 
+from whoosh.filedb.structfile import StructFile
 from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
@@ -26,22 +29,27 @@ MAX_POSTINGS_IN_MEMORY = 4_000_000
 # segment, so each small update's own segment slowed every rust-blog query by ~5 %; merging one costs ~0.4 ms a
 # section.
 SMALL_SEGMENT_SECTIONS = 100
+# At most this many segments after a commit: each incremental run of more than SMALL_SEGMENT_SECTIONS sections
+# added one that Whoosh's MERGE_SMALL never merged (9 segments after 8 runs of 75 changed rust-blog posts, each an
+# open file of every server process and a look-up of every query word); past it the smallest are merged.
+MAX_SEGMENTS = 6
 
 
 def merge_small_segments(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
     """A merge policy: the segments of fewer than SMALL_SEGMENT_SECTIONS sections (deleted ones counted) go into
-    the writer's new segment, so a site updated a post at a time keeps at most one; then Whoosh's MERGE_SMALL."""
-    kept = []
-    for segment in segments:
-        if segment.doc_count_all() >= SMALL_SEGMENT_SECTIONS:
-            kept.append(segment)
-            continue
+    the writer's new segment, so a site updated a post at a time keeps at most one, and so do the smallest others
+    while there would be more than MAX_SEGMENTS; then Whoosh's MERGE_SMALL."""
+    kept = [segment for segment in segments if segment.doc_count_all() >= SMALL_SEGMENT_SECTIONS]
+    by_size = sorted(kept, key=lambda segment: segment.doc_count_all())
+    excess = max(0, len(kept) + 1 - MAX_SEGMENTS)  # the writer's new segment counts too
+    merged = [segment for segment in segments if segment not in kept] + by_size[:excess]
+    for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         try:
             writer.add_reader(reader)
         finally:
             reader.close()
-    return MERGE_SMALL(writer, kept)
+    return MERGE_SMALL(writer, by_size[excess:])
 
 
 class MemoryPostings:
@@ -133,6 +141,29 @@ class SectionWriter(SegmentWriter):
         self._commit_toc(segments)
         self._finish()
 
+    def cancel(self) -> None:
+        """Drop what this writer wrote, free its files and release the write lock. (Whoosh's cancel first writes
+        out the new segment, which on a full disk raised and kept the lock: every later run in the process found
+        the index busy, and the segment's open files kept the disk full.)"""
+        self._check_state()
+        self.close_files_quietly()
+        try:
+            self._finish()  # its temporary folder removed, the lock released
+        finally:
+            if self.writelock and not self.is_closed:
+                self.writelock.release()
+                self.is_closed = True
+
+    def close_files_quietly(self) -> None:
+        """Close the new segment's files after a failed write, so that the disk space they hold is freed (Whoosh's
+        writers raise in close() before closing their files when a write fails)."""
+        for writer in (self.perdocwriter, self.fieldwriter):
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 (Whoosh raises a bare Exception for a file closed twice)
+                close_open_files(writer)
+
+
     def _commit_toc(self, segments: list[Any]) -> None:
         """Whoosh's commit of a table of contents, made durable: Whoosh never calls fsync, so after a power cut
         a table of contents could point at segment data still in the page cache. The segment files and the
@@ -200,3 +231,24 @@ class SectionWriter(SegmentWriter):
         finally:
             perdoc.close()
 
+
+def close_quietly(file: Any) -> None:
+    """Close a file; when flushing it fails, close what it wraps (the operating system's file) anyway."""
+    try:
+        file.close()
+    except Exception:  # noqa: BLE001 (as above)
+        inner = getattr(file, "file", None)
+        if inner is not None:
+            try:
+                inner.close()
+            except (OSError, ValueError):
+                pass
+
+
+def close_open_files(owner: Any, depth: int = 3) -> None:
+    """Close every open file an object holds, directly or through its attributes (a few levels down)."""
+    for value in list(vars(owner).values()) if hasattr(owner, "__dict__") else []:
+        if isinstance(value, (io.IOBase, StructFile)):
+            close_quietly(value)
+        elif depth and hasattr(value, "__dict__") and not isinstance(value, type):
+            close_open_files(value, depth - 1)
