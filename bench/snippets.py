@@ -66,7 +66,8 @@ def ours(index: SearchIndex, documents: list[dict]) -> Snippets:
 
 def whoosh_index_of(folder: Path, documents: list[dict], keys: set[int]) -> whoosh_index.Index:
     """Stock Whoosh: the sections' body text with character offsets in its postings."""
-    schema = Schema(key=ID(stored=True), body=TEXT(analyzer=StemmingAnalyzer(), stored=True, chars=True))
+    # every word kept, as postsearch indexes them (a query of common words shows sections that hold only them)
+    schema = Schema(key=ID(stored=True), body=TEXT(analyzer=StemmingAnalyzer(stoplist=None), stored=True, chars=True))
     index = whoosh_index.create_in(str(folder), schema)
     writer = index.writer()
     for key in sorted(keys):

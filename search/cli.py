@@ -24,7 +24,7 @@ from .config import (
     resolve_index_dir,
     resolve_posts_dir,
 )
-from .errors import PostsearchError
+from .errors import PostsearchError, shown
 from .snippets import printable
 
 class LibraryError(click.ClickException):
@@ -208,8 +208,10 @@ def report_summary(summary: Any, posts_dir: Path, index_dir: Path) -> None:
     click.echo(f"Site: {summary.site}")
     for failure in summary.failed:
         click.echo(f"Skipped {failure.path}: {failure.error}", err=True)
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning.path}: {warning.error}", err=True)
     click.echo(
-        f"Indexed {posts_dir} into {index_dir}: {summary.added} added, {summary.updated} updated, "
+        f"Indexed {shown(posts_dir)} into {shown(index_dir)}: {summary.added} added, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {summary.deleted} deleted, {summary.skipped} skipped "
         f"({len(summary.failed)} failed); {summary.sections} sections."
     )

@@ -39,6 +39,7 @@ class ParsedFile:
     error: str = ""
     draft: bool = False
     lang: str = ""  # the post's language, when it was read
+    warnings: tuple[str, ...] = ()  # what of the post was ignored (see Post.warnings)
 
 
 def post_key(relpath: str) -> int:
@@ -133,7 +134,7 @@ def parse_one(
     except Exception as error:  # a renderer crash on one post must not stop the run
         return ParsedFile(relpath, not_indexed, error=f"{type(error).__name__}: {error}")
     record = FileRecord(mtime_ns, size, digest, len(documents), True)
-    return ParsedFile(relpath, record, documents, lang=post.lang or "")
+    return ParsedFile(relpath, record, documents, lang=post.lang or "", warnings=post.warnings)
 
 
 class PostTimeout(Exception):

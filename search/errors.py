@@ -6,6 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def shown(path: Path | str) -> str:
+    """A folder as messages show it: a bare relative name as ./name, so that it reads as a path."""
+    text = str(path)
+    return text if Path(text).is_absolute() or text.startswith(".") or "/" in text else f"./{text}"
+
+
 class PostsearchError(Exception):
     """Base class of every error postsearch raises on purpose."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .config import ConfigFile, Settings, load_config_file, resolve_settings, selected
-from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError
+from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError, shown
 from .files import scan_posts
 from .sites import Site, site_for
 from .index_format import INDEX_NAME
@@ -66,6 +66,7 @@ class IndexSummary:
     skipped: int = 0
     sections: int = 0
     failed: tuple[Failure, ...] = ()
+    warnings: tuple[Failure, ...] = ()  # posts indexed with part of their front matter ignored, and why
     site: str = ""  # the generator found, e.g. "Jekyll site (_config.yml)"
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +80,7 @@ class IndexSummary:
             "skipped": self.skipped,
             "sections": self.sections,
             "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "warnings": [{"path": w.path, "warning": w.error} for w in self.warnings],
         }
 
 
@@ -209,7 +211,7 @@ def build_index(
         return replace(summary, site=site.describe())
     except OSError as error:  # a read-only folder, a full disk: the previous index is left as it was
         reason = error.strerror or str(error)
-        raise IndexWriteError(index_dir, f"Cannot write the index in {index_dir}: {reason}; the previous index is unchanged.") from error
+        raise IndexWriteError(index_dir, f"Cannot write the index in {shown(index_dir)}: {reason}; the previous index is unchanged.") from error
 
 
 def refuse_mass_delete(manifest: Manifest, plan: Plan, posts_dir: Path) -> None:
@@ -393,7 +395,7 @@ def take_writer(index_dir: Path, make_writer: Callable[[], Any], wait: float) ->
             if time.monotonic() < deadline:
                 time.sleep(LOCK_POLL_SECONDS)
                 continue
-            message = f"Another 'postsearch index' (process {holder}) is writing to {index_dir}"
+            message = f"Another 'postsearch index' (process {holder}) is writing to {shown(index_dir)}"
             raise IndexBusy(index_dir, message + (f"; waited {wait:g} s." if wait else "; pass --wait SECONDS to wait for it.")) from error
         (index_dir / WRITER_FILE).write_text(str(os.getpid()))
         return writer
@@ -422,6 +424,7 @@ def write_changes(
     files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
     counts = {"added": 0, "updated": 0, "skipped": 0}
     failures: list[Failure] = list(plan.unreadable)
+    warnings: list[Failure] = []
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, settings.lang, full)
     schema = build_schema(settings.lang, settings.weights)
@@ -436,7 +439,7 @@ def write_changes(
             parsed_files = parse_serially(plan, site, settings, progress)
         with closing(parsed_files):  # a failed write ends the workers now (they hold the writer's files open)
             for parsed in parsed_files:
-                apply_parsed(writer, parsed, old_files, files, counts, failures, replace=not full)
+                apply_parsed(writer, parsed, old_files, files, counts, failures, not full, warnings)
                 if parsed.record.indexed:
                     seen_languages.add(base_language(parsed.lang))
         writer.commit(mergetype=writing.CLEAR if full else merge_small_segments)
@@ -471,6 +474,7 @@ def write_changes(
         skipped=counts["skipped"] + (0 if full else plan.unchanged_counts()[1]),
         sections=new_manifest.sections,
         failed=tuple(failures),
+        warnings=tuple(warnings),
     )
 
 
@@ -482,9 +486,11 @@ def apply_parsed(
     counts: dict[str, int],
     failures: list[Failure],
     replace: bool,
+    warnings: list[Failure],
 ) -> None:
     """Write one parsed file's documents; a failed post keeps its previous version."""
     previous = old_files.get(parsed.relpath)
+    warnings.extend(Failure(parsed.relpath, warning) for warning in parsed.warnings)
     if parsed.error:
         failures.append(Failure(parsed.relpath, parsed.error))
         counts["skipped"] += 1

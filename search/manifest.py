@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsearchError
+from .errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsearchError, shown
 from .index_format import INDEX_NAME, POSTS_FILE_PREFIX, sync_file
 
 MANIFEST_NAME = "postsearch.json"
@@ -120,7 +120,7 @@ def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:
     if not path.exists():
         if is_empty_folder(index_dir):
             return None
-        raise NotAnIndex(index_dir, f"{index_dir} is not a postsearch index (it has no {MANIFEST_NAME}).")
+        raise NotAnIndex(index_dir, f"{shown(index_dir)} is not a postsearch index (it has no {MANIFEST_NAME}).")
     data = read_checked(index_dir, path, schema_version)
     version = int(data["schema_version"])
     return Manifest(
@@ -161,7 +161,7 @@ def read_checked(index_dir: Path, path: Path, schema_version: int) -> dict[str, 
         raise NotAnIndex(index_dir, f"{path} is damaged ({error}).") from error
     if version != schema_version:
         raise IndexVersionMismatch(
-            index_dir, f"The index in {index_dir} has schema version {version}; this postsearch uses {schema_version}."
+            index_dir, f"The index in {shown(index_dir)} has schema version {version}; this postsearch uses {schema_version}."
         )
     return data
 
@@ -243,5 +243,5 @@ def require_index(index_dir: Path, schema_version: int) -> Manifest:
     """The manifest of an existing index; raises IndexNotFound when there is none."""
     manifest = load_manifest(index_dir, schema_version)
     if manifest is None or latest_generation(index_dir) < 0:
-        raise IndexNotFound(index_dir, f"No index in {index_dir}.")
+        raise IndexNotFound(index_dir, f"No index in {shown(index_dir)}.")
     return manifest

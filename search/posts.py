@@ -62,6 +62,7 @@ class Post:
     lang: str = ""
     draft: bool = False
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = ()  # front matter that was ignored, each said so that it can be fixed
 
 
 # --- value converters: each takes a raw front matter value and returns a normalised one ---
@@ -156,19 +157,28 @@ FIELD_TABLE: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
 KNOWN_KEYS = {key for key, _, _ in FIELD_TABLE}
 
 
+DATE_HELP = "write it as 2024-05-17 or 2024-05-17 10:30:00 +0200"
+
+
 def normalise_front_matter(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split raw front matter into normalised fields and the remaining metadata."""
+    """Split raw front matter into normalised fields and the remaining metadata; fields["warnings"] lists the
+    values that could not be read (a date that is not a date)."""
     lowered = {str(k).lower(): v for k, v in raw.items()}
     fields: dict[str, Any] = {}
+    warnings: list[str] = []
     for key, target, convert in FIELD_TABLE:
         if key not in lowered:
             continue
         value = convert(lowered[key])
+        if convert is as_datetime and value is None and lowered[key] not in (None, ""):
+            warnings.append(f"{key}: {str(lowered[key])[:60]!r} is not a date ({DATE_HELP}); the post is indexed without it.")
         if isinstance(value, tuple):
             fields[target] = tuple(dict.fromkeys(fields.get(target, ()) + value))
         elif target not in fields and value not in (None, ""):
             fields[target] = value
     metadata = {k: v for k, v in raw.items() if str(k).lower() not in KNOWN_KEYS}
+    if warnings:
+        fields["warnings"] = tuple(warnings)
     return fields, metadata
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .config import SORTS
-from .errors import IndexClosed, IndexNotFound, PostsearchError, QueryError
+from .errors import IndexClosed, IndexNotFound, PostsearchError, QueryError, shown
 from .manifest import latest_generation, settled_stamp
 from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
@@ -168,9 +168,11 @@ def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: 
     ranking = rank(snap, parsed, translated, request)
     suggestion = None if request.deadline.over() else suggest(snap, text, ranking.terms_found)
     corrected = False
-    if not ranking.total and suggestion:
-        parsed, translated = snap.parser.parse(suggestion), translations(snap, suggestion)
-        ranking, corrected = rank(snap, parsed, translated, request), True
+    if suggestion and not ranking.complete:  # nothing matched the whole query: the corrected one, if it does
+        fixed_parsed, fixed_translated = snap.parser.parse(suggestion), translations(snap, suggestion)
+        fixed = rank(snap, fixed_parsed, fixed_translated, request)
+        if fixed.complete:
+            parsed, translated, ranking, corrected = fixed_parsed, fixed_translated, fixed, True
     words, prefixes = highlight_terms(parsed.query) if parsed.stems is None else (frozenset(parsed.stems), ())
     terms = (words | {stem for stems in translated.values() for stem in stems}, prefixes)
     pages = max(1, math.ceil(ranking.total / request.count))
@@ -227,11 +229,11 @@ def open_or_build(index_dir: Path, posts_dir: Path, notify: Callable[[str], None
         return open_index(index_dir)
     except IndexNotFound as missing:
         if not Path(posts_dir).is_dir():
-            reason = f"No index in {index_dir}, and no posts folder {posts_dir} to build one from."
+            reason = f"No index in {shown(index_dir)}, and no posts folder {shown(posts_dir)} to build one from."
             raise IndexNotFound(index_dir, reason) from missing
     from .indexer import build_index  # only now: a query process never loads the indexing code otherwise
 
-    notify(f"No index in {index_dir} yet: indexing {posts_dir} first.")
+    notify(f"No index in {shown(index_dir)} yet: indexing {shown(posts_dir)} first.")
     summary = build_index(posts_dir, index_dir)
     notify(f"Indexed {plural(summary.added, 'post')} ({plural(summary.sections, 'section')}).")
     return open_index(index_dir)

@@ -41,6 +41,7 @@ class Ranking:
     posts: list[RankedPost]
     terms_found: frozenset[str]
     matched: Any
+    complete: bool = False  # some section matched the whole query (not only some of its words)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ def rank(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], r
     ranked: list[list[tuple[float, int]]] = [[] for _ in page]
     for at, score, docnum in zip(place[numbers[shown]].tolist(), scores[shown].tolist(), docnums[shown].tolist()):
         ranked[at].append((score, docnum))
-    return Ranking(len(matched), [(sections[0][0], sections) for sections in ranked], found.terms_found, matched)
+    complete = bool(len(tiers) and tiers.max() > 0)
+    return Ranking(len(matched), [(sections[0][0], sections) for sections in ranked], found.terms_found, matched, complete)
 
 
 def settle_ties(order: Any, sort_keys: list[Any], path_of: Callable[[int], str], start: int, count: int) -> list[int]:

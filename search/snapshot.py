@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import index_terms
-from .errors import IndexDamaged, IndexVersionMismatch, PostsearchError
+from .errors import IndexDamaged, IndexVersionMismatch, PostsearchError, shown
 from .facets import FacetTable
+from .spelling import Vocabulary
 from .index_format import open_whoosh_index
 from .index_format.posts import PostArrays
 from .index_format.schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
@@ -40,7 +41,7 @@ class Snapshot:
         index = open_whoosh_index(index_dir)
         if set(index.schema.names()) != set(build_schema().names()):
             index.close()
-            raise IndexVersionMismatch(index_dir, f"The index in {index_dir} was written with another schema.")
+            raise IndexVersionMismatch(index_dir, f"The index in {shown(index_dir)} was written with another schema.")
         self.searcher = open_searcher(index, index_dir)
         self.reader = self.searcher.reader()
         self.generation: int = self.reader.generation()
@@ -57,6 +58,7 @@ class Snapshot:
         self.expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand)
         self.range_expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand_range)
         self.facets: FacetTable | None = None  # built on first use (see facet_table)
+        self.words: Vocabulary | None = None  # built on first use (see vocabulary)
         self.guard = threading.Lock()
         self.users = 0
         self.retired = False
@@ -93,6 +95,14 @@ class Snapshot:
         self.searcher.close()
         del self.searcher, self.reader, self.scorer, self.paths, self.expansions
         gc.collect()
+
+    def vocabulary(self) -> Vocabulary:
+        """The generation's indexed words, read once, when a query first needs a spelling correction."""
+        if self.words is None:
+            with self.guard:
+                if self.words is None:
+                    self.words = Vocabulary.read(self.reader, SEARCH_FIELDS)
+        return self.words
 
     def facet_table(self) -> FacetTable:
         """The generation's facet values by post, read once, when a query first asks for facets."""
@@ -158,5 +168,5 @@ def open_searcher(index: Any, index_dir: Path) -> Any:
     except PostsearchError:
         raise
     except (EOFError, OSError, ValueError, KeyError, IndexError) as error:
-        message = f"The index in {index_dir} cannot be read ({type(error).__name__}: {error})."
+        message = f"The index in {shown(index_dir)} cannot be read ({type(error).__name__}: {error})."
         raise IndexDamaged(index_dir, message) from error

@@ -325,3 +325,32 @@ def test_query_json_carries_the_facets_of_all_matching_posts(runner, posts_dir, 
     assert data["total"] == 2 and len(data["hits"]) == 1
     assert data["facets"]["tags"] == [{"value": "tea", "count": 2}, {"value": "green", "count": 1}]
     assert data["facets"]["years"] == [{"value": "2021", "count": 1}, {"value": "2022", "count": 1}]
+
+
+def test_a_date_that_is_not_a_date_is_a_warning_naming_the_post(tmp_path):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "bad.md").write_text("---\ntitle: Bad date\ndate: not-a-date\n---\ntext\n")
+    (posts / "good.md").write_text("---\ntitle: Good\ndate: 2024-05-17\n---\ntext\n")
+    result = CliRunner().invoke(main, ["index", str(posts), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0
+    assert ("Warning: bad.md: date: 'not-a-date' is not a date (write it as 2024-05-17 or 2024-05-17 10:30:00 +0200); "
+            "the post is indexed without it.") in result.output.splitlines()
+    summary = json.loads(CliRunner().invoke(main, ["index", str(posts), "--index", str(tmp_path / "i2"), "--json"]).output)
+    assert summary["added"] == 2 and [w["path"] for w in summary["warnings"]] == ["bad.md"]
+
+
+def test_the_default_index_folder_is_shown_as_a_path(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("POSTSEARCH_INDEX", raising=False)
+    result = CliRunner().invoke(main, ["stats"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: No index in ./index.")

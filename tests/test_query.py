@@ -106,8 +106,8 @@ def test_suggestion_and_correction(searcher):
     results = searcher.search("tomatto")
     assert results.suggestion == "tomato" and results.corrected
     assert len(results.hits) == 4
-    partial = searcher.search("tomato sallad")
-    assert partial.suggestion == "tomato salad" and not partial.corrected
+    partial = searcher.search("tomato sallad")  # no post holds both words as typed; "tomato salad" does
+    assert partial.suggestion == "tomato salad" and partial.corrected
 
 
 def test_grouping_three_sections_per_post_best_first(searcher):
@@ -530,3 +530,25 @@ def test_accents_are_folded_in_every_field_both_ways(make_index):
     assert paths(searcher.search("le cafe creme"))[0] == "fr.md"  # the exact title, accents aside
     hit = next(h for h in searcher.search("cafe").hits if h.path == "fr.md")
     assert any("<mark>café</mark>" in s.snippet for s in hit.sections)
+
+
+def test_stop_words_are_searchable(make_index):
+    searcher = make_index({
+        "hamlet.md": "---\ntitle: Hamlet\n---\nTo be, or not to be, that is the question.\n",
+        "band.md": "---\ntitle: The Who live\n---\nThe Who played in 1969.\n",
+        "other.md": "---\ntitle: Other\n---\nA question of time, not of being.\n",
+    })
+    assert paths(searcher.search('"to be or not to be"')) == ["hamlet.md"]
+    assert paths(searcher.search("the who"))[0] == "band.md"
+    assert searcher.search("of").total == 1 and searcher.search("a").total == 1
+
+
+def test_version_numbers_and_dotted_names_are_words(make_index):
+    searcher = make_index({
+        "four.md": "---\ntitle: Jekyll 4.0.0 released\n---\nThe 4.0 release is out.\n",
+        "three.md": "---\ntitle: Jekyll 3.4 released\n---\nVersion 3.4 has 0 bugs fixed in 4 days; released today.\n",
+        "liquid.md": "---\ntitle: Liquid\n---\nUse page.title in a layout.\n",
+        "apart.md": "---\ntitle: Apart\n---\nThe page has a title somewhere.\n",
+    })
+    assert paths(searcher.search("jekyll 4.0 released"))[0] == "four.md"
+    assert paths(searcher.search("page.title"))[0] == "liquid.md"  # the words apart only after (some words)
