@@ -81,7 +81,7 @@ class Parser:
         return self.local.parser
 
     def plain_stems(self, text: str) -> tuple[str, ...] | None:
-        """The stems of a query of plain words, each once (stop words dropped), from which words_query() builds
+        """The stems of a query of plain words, each once (none are dropped: every word is indexed), from which words_query() builds
         what the parser would make of it (the parser takes ~1 ms); None for anything else: operators,
         punctuation, CJK text, or a word the analyzer splits."""
         words = text.split()

@@ -15,7 +15,7 @@ from .analysis import title_key
 from .index_format.schema import UNDATED
 from .matching import Deadline, docs, query_words
 from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
-from .scoring import WordScores, distinct
+from .scoring import COMMON_FROM, COMMON_SHARE, WordScores, distinct
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -73,12 +73,12 @@ def candidates(
         tiers = np.ones(len(docnums), dtype=np.int8)
     elif stems is not None or is_plain_words(all_query):
         docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
-        tiers = (matched[docnums] == len(words)).astype(np.int8)
+        tiers = (matched[docnums] == found.required).astype(np.int8)
     else:
         docnums = docs(snap, relax(all_query), request.deadline)
         if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
             docnums = distinct([docnums, np.flatnonzero(totals > 0)])
-        tiers = np.isin(docnums, docs(snap, all_query, request.deadline)).astype(np.int8)
+        tiers = np.isin(docnums, docs(snap, without_common_words(snap, all_query), request.deadline)).astype(np.int8)
     exact = snap.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
     if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
         extra = np.setdiff1d(exact, docnums)
@@ -137,6 +137,23 @@ def best_sections(snap: Snapshot, docnums: Any, scores: Any, count: int) -> Any:
     above, tied = np.flatnonzero(scores > threshold), np.flatnonzero(scores == threshold)
     tied = tied[np.lexsort((docnums[tied], snap.scorer.posts.numbers[docnums[tied]]))]
     return np.concatenate([above, tied[: count - len(above)]])
+
+
+def without_common_words(snap: Snapshot, q: wq.Query) -> wq.Query:
+    """An AND of words without its common ones (in more than COMMON_SHARE of the sections), as score_all counts
+    them; unchanged when every word is common or the query is not an AND."""
+    if not isinstance(q, wq.And) or snap.scorer.doc_count < COMMON_FROM:
+        return q
+    limit = COMMON_SHARE * snap.scorer.doc_count
+
+    def common(part: wq.Query) -> bool:  # a word (a term, or the same word in several fields) in many sections
+        leaves = [part] if isinstance(part, wq.Term) else list(part.subqueries) if isinstance(part, wq.Or) else []
+        if not leaves or not all(isinstance(leaf, wq.Term) for leaf in leaves):
+            return False
+        return max(snap.reader.doc_frequency(leaf.fieldname, leaf.text) for leaf in leaves) > limit
+
+    kept = [part for part in q.subqueries if not common(part)]
+    return wq.And(kept) if kept and len(kept) < len(q.subqueries) else q
 
 
 def rank(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request) -> Ranking:

@@ -26,6 +26,11 @@ LIQUID_HIGHLIGHT_CLOSE = re.compile(r"\{%-?\s*endhighlight\s*-?%\}")
 LIQUID_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 # Python-Markdown's [TOC], kramdown's "* TOC" + "{:toc}": where a renderer puts a table of contents.
 TOC_MARKER = re.compile(r"^[ \t]*(?:\[TOC\]|(?:[*-][ \t]+TOC[ \t]*\n[ \t]*)?\{:toc\})[ \t]*$", re.MULTILINE)
+# A container element alone on its line (<details>, <div class="note">): CommonMark renders the Markdown inside it
+# (after a blank line), Python-Markdown only when the tag says markdown="1"; without it, "> > ### Plan" and
+# "**[name]**" reached snippets as they were written.
+HTML_CONTAINER = re.compile(r"^[ \t]*<(?:details|div|section|aside|article|figure|center)\b(?![^>]*\bmarkdown=)[^>]*(?=>[ \t]*$)", re.MULTILINE | re.IGNORECASE)
+CODE_SHORTCODE = re.compile(r"^[ \t]*\{\{[<%]\s*(/?)(?:code-toggle|code|highlight)\b([^}]*?)[>%]\}\}[ \t]*$", re.MULTILINE)
 SAFE_ID = re.compile(r"[\w.:-]+")  # an explicit id outside this is not used as it is (it could carry markup)
 ALERT_MARKER = re.compile(r"^(\s*(?:>\s*)+)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.MULTILINE | re.IGNORECASE)
 # A reference link whose reference is defined nowhere stays as its Markdown ("[where][] function"): its text is
@@ -80,6 +85,8 @@ def strip_template_tags(source: str) -> str:
     """Remove Liquid tags and Hugo shortcodes outside fenced code; keep text inside paired shortcodes."""
     source = LIQUID_HIGHLIGHT_OPEN.sub(r"```\1", source)
     source = LIQUID_HIGHLIGHT_CLOSE.sub("```", source)
+    if "{{" in source:
+        source = CODE_SHORTCODE.sub(code_fence, source)
     chunks: list[str] = []
     prose: list[str] = []
     fence = ""
@@ -102,6 +109,18 @@ def strip_template_tags(source: str) -> str:
     return "\n".join(chunks)
 
 
+def code_fence(match: re.Match[str]) -> str:
+    """A Hugo code shortcode ({{< highlight go >}}, {{< code-toggle file=x >}}) as the fence it stands for, so the
+    Go templates of its example stay as written (title = '{{ .Date }}', not title = '')."""
+    if match[1]:
+        return "```"
+    arguments = (match[2] or "").split()
+    named = re.search(r"\blang=[\"']?([\w+#-]+)", match[2] or "")
+    if named:
+        return "```" + named[1]
+    return "```" + (arguments[0].strip("\"'") if arguments and "=" not in arguments[0] else "")
+
+
 def plain_fence(line: str, opener: re.Match[str]) -> str:
     """A fence opener with only its language: Hugo's ```go {file="x"} would otherwise not open a code block."""
     info = line[opener.end() :].strip()
@@ -111,7 +130,9 @@ def plain_fence(line: str, opener: re.Match[str]) -> str:
 
 def clean_prose(text: str) -> str:
     """Remove template tags, table-of-contents markers and GitHub's alert markers ([!NOTE]) from Markdown text that
-    is not code."""
+    is not code; mark HTML containers for their Markdown to be rendered."""
+    if "<" in text:
+        text = HTML_CONTAINER.sub(r'\g<0> markdown="1"', text)
     if "TOC" in text or "{:toc}" in text:
         text = TOC_MARKER.sub("", text)
     if "[!" in text:

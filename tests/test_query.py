@@ -552,3 +552,15 @@ def test_version_numbers_and_dotted_names_are_words(make_index):
     })
     assert paths(searcher.search("jekyll 4.0 released"))[0] == "four.md"
     assert paths(searcher.search("page.title"))[0] == "liquid.md"  # the words apart only after (some words)
+
+
+def test_a_section_without_the_querys_common_words_still_holds_the_whole_query(make_index):
+    """'of' is in most sections: a section on history and rust holds "history of rust" as fully as one with 'of'
+    in it. Sorted by date, where only posts holding the whole query are listed, the newer one comes first (with
+    'of' required it was left out)."""
+    posts = {f"filler{n}.md": f"---\ntitle: Filler {n}\n---\nA lot of words of all sorts, number {n}.\n" for n in range(210)}
+    posts["short.md"] = "---\ntitle: Rust history\ndate: 2024-05-01\n---\nRust history, told briefly.\n"
+    posts["long.md"] = "---\ntitle: Notes\ndate: 2020-01-01\n---\nSome notes. History of Rust is one topic.\n"
+    searcher = make_index(posts)
+    assert paths(searcher.search("history of rust", sort="date")) == ["short.md", "long.md"]
+    assert searcher.search("of").total == 211  # still a word of the index

@@ -220,3 +220,21 @@ def test_alert_markers_and_unresolved_reference_links_leave_only_what_a_reader_s
     assert "where function" in intro.text and "the docs here" in intro.text and "x[i][j]" in intro.text
     assert "[!NOTE]" not in intro.text and "Useful note text." in intro.text
     assert "matrix[i][j] = 0" in intro.code
+
+
+def test_go_templates_in_hugo_code_shortcodes_stay_as_written(tmp_path):
+    body = ("Default archetype:\n\n{{< code-toggle file=archetypes/default.md fm=true >}}\n"
+            "title = '{{ replace .File.ContentBaseName `-` ` ` | title }}'\ndate = '{{ .Date }}'\n{{< /code-toggle >}}\n\n"
+            "{{< highlight go >}}\n{{ range .Pages }}{{ .Title }}{{ end }}\n{{< /highlight >}}\n")
+    found = sections_of(tmp_path, body)
+    assert "date = '{{ .Date }}'" in found[0].code
+    assert "{{ range .Pages }}{{ .Title }}{{ end }}" in found[0].code
+    assert found[0].text == "Default archetype:"
+
+
+def test_markdown_inside_html_containers_is_rendered(tmp_path):
+    body = ("<details>\n<summary>2 updates</summary>\n\n- **[Benno]** wrote [a comment](https://x.org)\n\n"
+            "  > We have a *plan*.\n\n</details>\n\nAfter.\n")
+    text = sections_of(tmp_path, body)[0].text
+    assert "[Benno] wrote a comment" in text and "We have a plan." in text  # [Benno] is literal: no reference defines it
+    assert not any(mark in text for mark in ("**", "](", "> ", "*plan*"))
