@@ -104,7 +104,7 @@ def reference_docs(snap, q) -> set[int]:
 
     if isinstance(q, wq.Or):
         return set().union(*(reference_docs(snap, part) for part in q.subqueries))
-    if isinstance(q, wq.And):
+    if isinstance(q, wq.And) and any(not isinstance(p, wq.Not) for p in q.subqueries):
         kept = [reference_docs(snap, p) for p in q.subqueries if not isinstance(p, wq.Not)]
         dropped = [reference_docs(snap, p.query) for p in q.subqueries if isinstance(p, wq.Not)]
         return set.intersection(*kept).difference(*dropped)
