@@ -7,7 +7,7 @@ Needs Debian's wrk. The requests mix /search (pages, sorts, filters, facets), /s
 (incremental). Reports requests, errors (must be 0), p50/p95/p99 latency, the re-index runs, and the server's
 memory and open file descriptors (all its processes) after the warm-up and at the end; exits 1 on any error, a
 failed re-index, a server that does not see the last marker, or descriptors still growing in the second half of
-the runs (each run adds a segment up to the merge policy's bound, then they stay level). Writes
+the runs (each run adds a segment up to the merge policy's bound, then they stay level but for a swap). Writes
 bench/results/soak-<corpus>.json and .md.
 """
 
@@ -164,12 +164,15 @@ def main() -> int:
     return 1 if bad or not flat(result) else 0
 
 
+SWAP_FILES = 2  # while a new generation opens, a worker holds the old one's files until its last search ends
+
+
 def flat(result: dict) -> bool:
     """Whether the server's descriptors stopped growing: each re-index adds a segment until the merge policy's
-    bound (search/index_format/writing.py), so the second half of the runs must see no new high."""
+    bound (search/index_format/writing.py), so the second half of the runs must see no new high beyond a swap."""
     counts = [run["fds"] for run in result["reindex_runs"]] + [result["end"]["fds"]]
     half = len(counts) // 2
-    return half > 0 and max(counts[half:]) <= max(counts[:half])
+    return half > 0 and max(counts[half:]) <= max(counts[:half]) + SWAP_FILES
 
 
 if __name__ == "__main__":

@@ -427,6 +427,7 @@ def write_changes(
     warnings: list[Failure] = []
     seen_languages: set[str] = set()
     index = open_for_writing(index_dir, settings.lang, full)
+    remove_leftovers_when_free(index, index_dir)
     schema = build_schema(settings.lang, settings.weights)
     writer = take_writer(index_dir, lambda: SectionWriter(index, codec=CompactCodec(), schema=schema), wait)
     try:
@@ -506,6 +507,18 @@ def apply_parsed(
     for document in parsed.documents:
         writer.add_document(**document)
     counts["updated" if previous and previous.indexed else "added"] += 1
+
+
+def remove_leftovers_when_free(index: Any, index_dir: Path) -> None:
+    """Before a run writes: delete what killed runs left (their segment files, Whoosh's temporary folders), while
+    holding the write lock for a moment, so that they cannot fill a small disk run after run (cpp-docs: 81 MB
+    grew to 483 MB after a few kills). Nothing is deleted while another run holds the lock."""
+    lock = index.lock("WRITELOCK")
+    if lock.acquire(False):
+        try:
+            remove_leftovers(index_dir)
+        finally:
+            lock.release()
 
 
 def remove_leftovers(index_dir: Path) -> None:

@@ -354,3 +354,32 @@ def test_the_default_index_folder_is_shown_as_a_path(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["stats"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: No index in ./index.")
+
+
+def test_text_output_shows_the_file_beside_the_url_and_json_on_a_terminal_is_indented(runner, posts_dir, index_dir):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    write(posts_dir, "2021-02-03-tea.md", POST)
+    run(runner, "index", posts_dir, "--index", index_dir)
+    first = run(runner, "query", "green", "--index", index_dir).output.splitlines()[0]
+    assert first.endswith("/2021/02/03/tea/  2021-02-03-tea.md")
+    piped = run(runner, "query", "green", "--index", index_dir, "--json").output
+    assert piped.count("\n") == 1  # one line for a program reading a pipe
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "search.cli", "query", "green", "--index", str(index_dir), "--json"]
+    subprocess.run(command, stdout=follower, stderr=subprocess.DEVNULL, check=True, timeout=60)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert shown.decode().startswith('{\r\n  "query": "green",')  # indented for a person at a terminal

@@ -59,3 +59,20 @@ def test_a_full_disk_leaves_the_previous_index_answering(tmp_path, small_disk):
     assert again.exit_code == 0, again.output
     with open_index(index) as searcher:
         assert searcher.search("keepme").total == 6
+
+
+def test_what_a_killed_run_left_does_not_fill_the_disk_for_the_next(tmp_path, small_disk):
+    """A killed run's uncommitted segment takes most of the disk; the next run removes it before it writes, so it
+    fits (it used to fail for want of space, freeing the space only on its way out)."""
+    posts, index = tmp_path / "posts", small_disk / "index"
+    write(posts, "a.md", "---\ntitle: A\n---\nalpha\n")
+    assert CliRunner().invoke(main, ["index", str(posts), "--index", str(index)]).exit_code == 0
+    (index / "MAIN_k1lledrun0000000.seg").write_bytes(b"x" * 1_500_000)
+    rng = random.Random(3)
+    for n in range(40):
+        write(posts, f"p{n}.md", "---\ntitle: P\n---\n" + " ".join(f"w{rng.randrange(10**6)}" for _ in range(120)) + "\n")
+    result = CliRunner().invoke(main, ["index", str(posts), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert not (index / "MAIN_k1lledrun0000000.seg").exists()
+    with open_index(index) as searcher:
+        assert searcher.stats().posts == 41

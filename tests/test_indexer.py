@@ -532,3 +532,4 @@ def test_many_incremental_runs_keep_the_segments_bounded(posts_dir, index_dir):
     with open_index(index_dir) as searcher:
         assert searcher.stats().posts == 90
         assert searcher.search("round8").total == 45 and searcher.search("gamma").total == 90
+
