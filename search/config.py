@@ -255,8 +255,11 @@ def effective_settings(
         ("index", str(index_dir), folder_source(index_arg, INDEX_ENV, config, "index")),
         ("config_file", config.name or "none", "found" if config.path else f"no {CONFIG_FILE} or [tool.postsearch]"),
     ]
+    from .index_format.schema import FIELD_BOOSTS
+
     shown = [item.name for item in fields(Settings) if item.name != "site"]
     rows += [(name, getattr(settings, name), sources[name]) for name in shown]
+    rows = [(name, {**FIELD_BOOSTS, **value}, source) if name == "weights" else (name, value, source) for name, value, source in rows]
     return rows if not posts_dir.is_dir() else [site_row(row, posts_dir, settings) for row in rows]
 
 
