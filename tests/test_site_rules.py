@@ -4,7 +4,6 @@ documentation and slugs.rs, and the options of the others that the built test si
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
