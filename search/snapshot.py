@@ -153,8 +153,10 @@ def range_terms(reader: Any, field: str, start: str, end: str, start_open: bool,
     """Up to RANGE_SCAN indexed words of a field from start to end, each with its section count."""
     counts = Counter[str]()
     for scanned, (name, found) in enumerate(reader.terms_from(field, start or "")):
+        if name != field or scanned >= RANGE_SCAN:  # the next field's terms follow: they may not even be text
+            break
         term = found.decode("utf-8") if isinstance(found, bytes) else found
-        if name != field or scanned >= RANGE_SCAN or (end and (term > end or (end_open and term == end))):
+        if end and (term > end or (end_open and term == end)):
             break
         if not (start_open and term == start):
             counts[term] = reader.doc_frequency(field, found)
