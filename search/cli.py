@@ -15,6 +15,7 @@ from . import __version__
 from .config import (
     ANCHOR_STYLES,
     DEFAULT_INDEX,
+    DEFAULT_POSTS,
     GENERATOR_NAMES,
     INDEX_ENV,
     POSTS_ENV,
@@ -69,7 +70,17 @@ def folders(posts_arg: Path | None, index_arg: Path | None) -> tuple[ConfigFile,
 
     config = load_config_file(posts_arg or Path.cwd())
     index_dir = resolve_index_dir(index_arg, config=config)
-    return config, resolve_posts_dir(posts_arg, recorded_posts_dir(index_dir), config=config), index_dir
+    posts_dir = resolve_posts_dir(posts_arg, recorded_posts_dir(index_dir), config=config)
+    if posts_dir == Path(DEFAULT_POSTS) and not posts_dir.exists() and in_site_root():
+        posts_dir = Path(".")  # `postsearch index` in a Jekyll, Hugo, ... site's root indexes that site
+    return config, posts_dir, index_dir
+
+
+def in_site_root() -> bool:
+    """Whether the current folder holds a site generator's config file."""
+    from .sites import detect_site
+
+    return detect_site(Path.cwd()) != "plain"
 
 
 def setting_options(command: Callable) -> Callable:
@@ -123,7 +134,8 @@ def index_command(
 ) -> None:
     """Index the site or folder of Markdown posts in POSTS_DIR. A Jekyll, Hugo, MkDocs, Zola or Eleventy site is
     found by its config file, and its URLs and heading ids made as that generator makes them. Without POSTS_DIR:
-    env POSTSEARCH_POSTS, else postsearch.toml's `posts`, else the folder the index was built from, else ./posts.
+    env POSTSEARCH_POSTS, else postsearch.toml's `posts`, else the folder the index was built from, else ./posts
+    (in a site's root without a posts folder: the site).
     Only changed posts are read again; a run that would delete most of the posts indexed stops unless
     --allow-mass-delete. Exits 3 under --strict when a post could not be read."""
     from .indexer import build_index

@@ -215,3 +215,16 @@ def test_check_links_without_a_built_site_says_to_build_it(tmp_path):
         f"Error: Built site folder {tmp_path / '_site'} does not exist. Build the site first (jekyll build, hugo, "
         "mkdocs build, npx @11ty/eleventy) and pass its output folder.\n"
     )
+
+
+def test_index_without_a_folder_in_a_site_root_indexes_the_site(tmp_path, monkeypatch):
+    write(tmp_path, "_config.yml", "title: x\n")
+    write(tmp_path, "_posts/2024-01-01-hello.md", "---\ntitle: Hello\n---\n## Greeting\n\nhi\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("POSTSEARCH_POSTS", raising=False)
+    monkeypatch.delenv("POSTSEARCH_INDEX", raising=False)
+    result = CliRunner().invoke(main, ["index"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "Site: Jekyll site (_config.yml)"
+    with open_index(tmp_path / "index") as searcher:
+        assert [link.url for link in searcher.links()] == ["/2024/01/01/hello.html", "/2024/01/01/hello.html#greeting"]
