@@ -97,16 +97,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_memory_mb(pid: int) -> float:
-    """Resident memory of a process and its children (the server's main process and workers), in MB."""
-    total = 0
+def server_processes(pid: int) -> list[Path]:
+    """The /proc folders of a process and its children (the server's main process and its workers)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(entry.name) == pid or int(stat[1]) == pid:
-                total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(entry.name) == pid or parent == pid:
+            found.append(entry)
+    return found
+
+
+def server_memory_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    for entry in server_processes(pid):
+        try:
+            total += int((entry / "stat").read_text().rsplit(")", 1)[1].split()[21]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, IndexError, ValueError):
             continue
     return round(total / 1e6, 1)

@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
-from bench.load import POSTSEARCH, WRK_SCRIPT, free_port, search_path, server_memory_mb, start_server
+from bench.load import POSTSEARCH, WRK_SCRIPT, free_port, search_path, server_memory_mb, server_processes, start_server
 from bench.run import CORPORA, RESULTS, corpus_parser, extract_sections, machine, make_queries
 from search.files import find_posts
 
@@ -49,14 +49,10 @@ def mixed_paths(queries: list[str], rng: random.Random) -> list[str]:
 def server_fds(pid: int) -> int:
     """Open file descriptors of a process and its children."""
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry in server_processes(pid):
         try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if int(entry.name) == pid or parent == pid:
-                total += len(os.listdir(entry / "fd"))
-        except (OSError, IndexError, ValueError):
+            total += len(os.listdir(entry / "fd"))
+        except OSError:
             continue
     return total
 

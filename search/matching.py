@@ -53,10 +53,13 @@ def docs(snap: Snapshot, q: wq.Query, deadline: Deadline | None = None) -> Any:
 
 
 def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
-    """docs() of a bounded query."""
-    found = docs_from_postings(snap, q)
-    if found is not None:
-        return found
+    """docs() of a bounded query: words (in any of several fields) and phrases from the posting lists (Whoosh's
+    matchers take one Python call per posting), the operators as set operations, other leaves from Whoosh."""
+    terms = any_of_terms(q)
+    if terms is not None:
+        return snap.scorer.docs_with_any(terms)
+    if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1 and q.fieldname in SEARCH_FIELDS:
+        return snap.scorer.phrase_docs(q.fieldname, list(q.words))
     if isinstance(q, wq.Or) and q.subqueries:
         return distinct([np.zeros(0, dtype=np.int64), *(docs_of(snap, part, deadline) for part in q.subqueries)])
     if isinstance(q, (wq.AndMaybe, wq.AndNot, wq.Require)):
@@ -107,30 +110,6 @@ def filter_terms(field: str, value: str) -> list[str]:
     if field == "author":
         return [word.lower() for word in re.findall(r"\w+", value)]
     return [value.strip() if field == "lang" else value.strip().lower()]
-
-
-def docs_from_postings(snap: Snapshot, q: wq.Query) -> Any:
-    """docs() from unions, intersections and differences of posting lists, for queries of words, phrases,
-    OR, AND and NOT (Whoosh's matchers take one Python call per posting); None for anything else."""
-    terms = any_of_terms(q)
-    if terms is not None:
-        return snap.scorer.docs_with_any(terms)
-    if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1 and q.fieldname in SEARCH_FIELDS:
-        return snap.scorer.phrase_docs(q.fieldname, list(q.words))
-    if isinstance(q, wq.Or):
-        parts = [docs_from_postings(snap, p) for p in q.subqueries]
-        return None if any(p is None for p in parts) else distinct([np.zeros(0, dtype=np.int64), *parts])
-    if isinstance(q, wq.AndNot):
-        kept, dropped = docs_from_postings(snap, q.a), docs_from_postings(snap, q.b)
-        return None if kept is None or dropped is None else np.setdiff1d(kept, dropped, assume_unique=True)
-    if isinstance(q, wq.And):
-        wanted = [docs_from_postings(snap, p) for p in q.subqueries if not isinstance(p, wq.Not)]
-        unwanted = [docs_from_postings(snap, p.query) for p in q.subqueries if isinstance(p, wq.Not)]
-        if not wanted or any(part is None for part in wanted + unwanted):
-            return None
-        found = reduce(partial(np.intersect1d, assume_unique=True), wanted)
-        return reduce(partial(np.setdiff1d, assume_unique=True), unwanted, found)
-    return None
 
 
 def bounded(snap: Snapshot, q: wq.Query) -> wq.Query:

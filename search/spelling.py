@@ -81,7 +81,7 @@ class Candidate:
 def suggest(snap: Snapshot, text: str, terms_found: frozenset[str]) -> str | None:
     """The query with each word the index does not hold replaced by its best correction, or None when there is
     nothing to correct (terms_found: terms the search already found, known without a look-up)."""
-    spots, options, context = [], [], []
+    spots, options, known = [], [], []  # known: the (field, term) pairs of each word the index holds
     for match in QUERY_WORD.finditer(text):
         word, field = match["word"], (match["field"] or "").lower()
         if word in OPERATORS or len(word) > MAX_WORD or (field and field not in WORD_FIELDS):
@@ -89,7 +89,7 @@ def suggest(snap: Snapshot, text: str, terms_found: frozenset[str]) -> str | Non
         fields = WORD_FIELDS.get(field, SEARCH_FIELDS)
         terms = query_terms(snap, word, fields)
         if not terms or terms_found.intersection(terms) or held(snap, terms, fields):
-            context.append(docs_of(snap, [(f, t) for f in fields for t in terms]))
+            known.append([(f, t) for f in fields for t in terms])
             continue
         found = candidates(snap, word, terms[0], fields)
         if found:
@@ -97,7 +97,7 @@ def suggest(snap: Snapshot, text: str, terms_found: frozenset[str]) -> str | Non
             options.append(found)
     if not options:
         return None
-    best = best_combination(snap, options, context)
+    best = best_combination(snap, options, known)
     changed = text
     for (start, end), candidate in sorted(zip(spots, best), reverse=True):
         changed = changed[:start] + written_form(candidate, text[start:end]) + changed[end:]
@@ -131,7 +131,8 @@ def candidates(snap: Snapshot, word: str, term: str, fields: tuple[str, ...]) ->
     else:
         near = near_stems(snap.vocabulary(), lowered, term, reach)
     near.pop(term, None)
-    shortlist = sorted(near, key=lambda stem: (near[stem], -sum(snap.reader.doc_frequency(f, stem) for f in fields)))
+    # nearest first; then the longer stem (it covers more of the word typed); then the more common
+    shortlist = sorted(near, key=lambda stem: (near[stem], -len(stem), -sum(snap.reader.doc_frequency(f, stem) for f in fields)))
     chosen = []
     for stem in shortlist[:SHORTLIST]:
         holding = tuple(f for f in fields if snap.reader.doc_frequency(f, stem))
@@ -158,28 +159,27 @@ def near_stems(vocabulary: Vocabulary, lowered: str, term: str, reach: int) -> d
     for probe in {lowered, term}:
         for stem, edits in vocabulary.near(probe, reach):
             near[stem] = min(edits, near.get(stem, edits))
-    for length in range(max(3, len(lowered) // 2), len(lowered)):
+    for length in range(3, len(lowered)):
         for stem, edits in vocabulary.near(lowered[:length], reach, length):
             near[stem] = min(edits + 1, near.get(stem, edits + 1))
     return near
 
 
-def best_combination(snap: Snapshot, options: list[list[Candidate]], context: list[Any]) -> tuple[Candidate, ...]:
-    """The choice of one candidate per misspelt word that finds the most sections holding every word of the
-    query (the words spelled right included), then with the fewest edits, then the most common words."""
-    combinations = itertools.islice(itertools.product(*options), 64)
+def best_combination(
+    snap: Snapshot, options: list[list[Candidate]], known: list[list[tuple[str, str]]]
+) -> tuple[Candidate, ...]:
+    """The choice of one candidate per misspelt word that finds some section holding every word of the query
+    (the words spelled right, known, included), then with the fewest edits, then the most common words."""
+    if all(len(found) == 1 for found in options) and not known:
+        return tuple(found[0] for found in options)  # nothing to choose between
+    holding = {c: snap.scorer.docs_with_any([(f, c.term) for f in c.fields]) for found in options for c in found}
+    context = [snap.scorer.docs_with_any(pairs) for pairs in known]
 
     def score(choice: tuple[Candidate, ...]) -> tuple[float, ...]:
-        sets = context + [docs_of(snap, [(field, c.term) for field in c.fields]) for c in choice]
-        together = len(reduce(np.intersect1d, sets)) if sets else 0
+        together = len(reduce(np.intersect1d, context + [holding[c] for c in choice]))
         return (-min(together, 1), sum(c.distance for c in choice), -sum(math.log1p(c.frequency) for c in choice))
 
-    return min(combinations, key=score)
-
-
-def docs_of(snap: Snapshot, pairs: list[tuple[str, str]]) -> Any:
-    """The sections holding any of the (field, term) pairs."""
-    return snap.scorer.docs_with_any(pairs)
+    return min(itertools.islice(itertools.product(*options), 64), key=score)
 
 
 def written_form(candidate: Candidate, typed: str) -> str:

@@ -117,6 +117,15 @@ def fingerprint(*texts: str) -> str:
     return hashlib.blake2b("\0".join(texts).encode(), digest_size=8).hexdigest()
 
 
+def identity(root: Path, path: Path | None, *more: str) -> dict[str, str]:
+    """The `config` (the config file, from the root) and `fingerprint` (a digest of its text and of more text the
+    rules depend on) of a site."""
+    if path is None:
+        return {"config": "", "fingerprint": fingerprint(*more) if more else ""}
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return {"config": path.relative_to(root).as_posix(), "fingerprint": fingerprint(text, *more)}
+
+
 def read_config(path: Path) -> dict[str, Any]:
     """A YAML, TOML or JSON config file as a dict; a file that cannot be read is a SettingsError naming it."""
     try:

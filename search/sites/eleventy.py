@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Page, Site, fingerprint, site_options, text_fragment
+from .base import Page, Site, identity, site_options, text_fragment
 
 CONFIG_NAMES = (
     "eleventy.config.js", "eleventy.config.mjs", "eleventy.config.cjs", "eleventy.config.ts",
@@ -38,8 +38,7 @@ class EleventySite(Site):
         input_dir = found["input"].strip("./") if found["input"] not in ("", ".", "./") else ""
         return cls(
             str(root),
-            config=path.name if path else "",
-            fingerprint=fingerprint(text, ignore_file(root)),
+            **identity(root, path, ignore_file(root)),
             input_dir=input_dir,
             output_dir=found["output"].strip("./") or "_site",
             includes_dir=found["includes"].strip("./") or "_includes",

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .base import Page, Site, dash_suffix, fingerprint, read_config, site_options, text_fragment
+from .base import Page, Site, dash_suffix, identity, read_config, site_options, text_fragment
 
 CONFIG_NAMES = tuple(f"{stem}.{suffix}" for stem in ("hugo", "config") for suffix in ("toml", "yaml", "yml", "json"))
 PLACEHOLDER = re.compile(r":([a-z]+)")
@@ -49,8 +49,7 @@ class HugoSite(Site):
             permalinks = permalinks["page"]
         return cls(
             str(root),
-            config=path.relative_to(root).as_posix() if path else "",
-            fingerprint=fingerprint(path.read_text(encoding="utf-8", errors="replace")) if path else "",
+            **identity(root, path),
             content_dir=str(config.get("contentdir") or "content").strip("/"),
             permalinks=tuple((str(k), str(v)) for k, v in permalinks.items() if isinstance(v, str)),
             ugly_urls=bool(config.get("uglyurls", False)),

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .base import Page, Site, dash_suffix, fingerprint, read_config, site_options
+from .base import Page, Site, dash_suffix, identity, kramdown_id, read_config, site_options
 
 # Jekyll's built-in permalink styles (Jekyll::Utils#permalink_style)
 STYLES = {
@@ -53,8 +53,7 @@ class JekyllSite(Site):
         excluded = tuple(str(item) for item in config.get("exclude") or ()) + DEFAULT_EXCLUDES
         return cls(
             str(root),
-            config=path.name if path else "",
-            fingerprint=fingerprint(path.read_text(encoding="utf-8", errors="replace")) if path else "",
+            **identity(root, path),
             permalink=STYLES.get(permalink, permalink),
             collections=output_collections(config.get("collections"), permalink),
             excluded=excluded,
@@ -168,9 +167,7 @@ class JekyllSite(Site):
             text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
         text = TYPOGRAPHY.sub("\u2013", text)
         if not self.gfm_ids:
-            from .base import kramdown_slug
-
-            return dash_suffix(kramdown_slug(text), used)
+            return kramdown_id(text, source, used)
         slug = re.sub(r"[^\w\- \t]", "", text.lower()).replace(" ", "-").replace("\t", "-")
         return dash_suffix(slug, used) if slug else ""
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique as toc_unique
 
-from .base import Page, PythonTag, Site, fingerprint, read_config, site_options
+from .base import Page, PythonTag, Site, identity, read_config, site_options
 
 # The slugify functions a config may name (MkDocs imports any; postsearch only these, and never runs other code)
 KNOWN_SLUGIFY_MODULES = ("markdown.extensions.toc", "pymdownx.slugs")
@@ -42,8 +42,7 @@ class MkDocsSite(Site):
             slugify_options = tuple(sorted((arguments.get("kwds") or {}).items()))
         return cls(
             str(root),
-            config=path.name if path else "",
-            fingerprint=fingerprint(path.read_text(encoding="utf-8", errors="replace")) if path else "",
+            **identity(root, path),
             docs_dir=str(config.get("docs_dir") or "docs").strip("/"),
             directory_urls=bool(config.get("use_directory_urls", True)),
             slugify=name,

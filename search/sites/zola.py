@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Page, Site, dash_suffix, fingerprint, read_config, site_options
+from .base import Page, Site, dash_suffix, identity, read_config, site_options
 
 DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?[_-]")
 UNSAFE_IN_PATHS = '<>:/|?*#()[]\n"\\\r\t'
@@ -39,8 +39,7 @@ class ZolaSite(Site):
         slugify = config.get("slugify") if isinstance(config.get("slugify"), dict) else {}
         return cls(
             str(root),
-            config=path.name if path else "",
-            fingerprint=fingerprint(path.read_text(encoding="utf-8", errors="replace")) if path else "",
+            **identity(root, path),
             paths=str(slugify.get("paths", "on")),
             anchors_strategy=str(slugify.get("anchors", "on")),
             **site_options(options, str(config.get("base_url") or "")),
