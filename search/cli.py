@@ -94,6 +94,7 @@ def setting_options(command: Callable) -> Callable:
         click.option("--lang", help="Language of posts without `lang` front matter (default en)."),
         click.option("--include", multiple=True, help="Only posts matching this glob, from the posts folder (repeatable)."),
         click.option("--exclude", multiple=True, help="Leave out posts matching this glob (repeatable)."),
+        click.option("--follow-links/--no-follow-links", default=None, help="Index posts and folders that links lead to outside the posts folder (default: report them, not followed)."),
     ]
     for option in reversed(options):
         command = option(command)

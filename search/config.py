@@ -43,6 +43,7 @@ class Settings:
     snippet_length: int = DEFAULT_SNIPPET_LENGTH  # characters of a snippet's fragment
     include: tuple[str, ...] = ()  # globs of the posts to index, from the posts folder ('*' crosses folders)
     exclude: tuple[str, ...] = ()  # globs of the posts to leave out
+    follow_links: bool = False  # index posts and folders linked from outside the posts folder
     site: str = ""  # the generator found and a digest of its config: set by the index run, not by users
 
     def __post_init__(self) -> None:
@@ -73,8 +74,9 @@ def settings_problems(settings: Settings) -> list[str]:
         problems.append(f"Unknown generator {settings.generator!r}: use one of {', '.join(GENERATOR_NAMES)}.")
     if not isinstance(settings.base_url, str):
         problems.append(f"base_url must be text such as '/blog' or 'https://example.org/blog/', not {settings.base_url!r}.")
-    if not isinstance(settings.drafts, bool):
-        problems.append(f"drafts must be true or false, not {settings.drafts!r}.")
+    for name in ("drafts", "follow_links"):
+        if not isinstance(getattr(settings, name), bool):
+            problems.append(f"{name} must be true or false, not {getattr(settings, name)!r}.")
     if not isinstance(settings.lang, str) or not LANGUAGE_CODE.fullmatch(settings.lang):
         problems.append(f"Unknown language {settings.lang!r}: give a language code such as 'en', 'de' or 'pt-BR'.")
     problems.extend(weight_problems(settings.weights))
@@ -125,7 +127,7 @@ CONFIG_FILE = "postsearch.toml"
 FOLDER_KEYS = ("posts", "index")  # paths, read from the config file's folder
 SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "url_pattern": str, "anchors": str, "drafts": bool, "lang": str, "generator": str, "base_url": str,
-    "include": list, "exclude": list, "weights": dict, "snippet_length": int,
+    "include": list, "exclude": list, "weights": dict, "snippet_length": int, "follow_links": bool,
 }
 CONFIG_KEYS = FOLDER_KEYS + tuple(SETTING_TYPES)
 KIND_NAMES = {str: "a string", bool: "true or false", dict: "a table", int: "a whole number"}

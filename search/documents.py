@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from .analysis import title_key
 from .languages import language_marker
 from .config import Settings
 from .errors import PostError
+from .files import within
 from .manifest import FileRecord, file_digest
 from .posts import Post, local_naive, read_post
 from .index_format.schema import UNDATED, post_record
@@ -27,6 +29,8 @@ EPOCH = datetime(1970, 1, 1)
 # takes longer than the time (in a process's main thread, where a timer can interrupt it) is skipped too.
 MAX_POST_BYTES = 8 * 1024 * 1024
 POST_SECONDS = 20.0
+MAX_STORED_CHARS = 2 * MAX_POST_BYTES  # text stored for one post's sections (what results can send back)
+STORED_TEXT = ("title", "heading", "heading_path", "body", "code", "tags", "categories", "author")
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,9 @@ def parse_one(
     sectioner: Sectioner, site: Site, settings: Settings, path: str, relpath: str, mtime_ns: int, size: int, digest: str
 ) -> ParsedFile:
     """Read (once: the bytes are hashed and parsed) and split one file; never raises for a bad post."""
+    if not settings.follow_links and not within(os.path.realpath(path), os.path.realpath(site.root)):
+        reason = "A link to a file outside the posts folder: not followed (--follow-links indexes it)."
+        return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=reason)
     if size > MAX_POST_BYTES:
         reason = f"The file is {size / 1048576:.1f} MB; posts over {MAX_POST_BYTES // 1048576} MB are skipped."
         return ParsedFile(relpath, FileRecord(mtime_ns, size, digest, 0, False), error=reason)
@@ -127,6 +134,7 @@ def parse_one(
             if (post.draft and not settings.drafts) or not post.url:  # no url: the site makes no page of the file
                 return ParsedFile(relpath, not_indexed, draft=True)
             documents = section_documents(post, sectioner.split(post), settings.lang)
+            check_stored_size(documents)
     except PostTimeout:  # the renderer starts afresh with the next post (render() resets it)
         return ParsedFile(relpath, not_indexed, error=f"Reading the post took over {POST_SECONDS:g} s; it is skipped.")
     except PostError as error:
@@ -135,6 +143,13 @@ def parse_one(
         return ParsedFile(relpath, not_indexed, error=f"{type(error).__name__}: {error}")
     record = FileRecord(mtime_ns, size, digest, len(documents), True)
     return ParsedFile(relpath, record, documents, lang=post.lang or "", warnings=post.warnings)
+
+
+def check_stored_size(documents: tuple[dict[str, Any], ...]) -> None:
+    """Raise PostError when a post's sections would store more text than MAX_STORED_CHARS."""
+    stored = sum(len(document[name]) for document in documents for name in STORED_TEXT if name in document)
+    if stored > MAX_STORED_CHARS:
+        raise PostError("", f"The post's text is {stored:,} characters once read; posts over {MAX_STORED_CHARS:,} are skipped.")
 
 
 class PostTimeout(Exception):

@@ -20,16 +20,18 @@ class Scan:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     not_posts: list[tuple[str, str]] = field(default_factory=list)
     folders_read: set[tuple[int, int]] = field(default_factory=set)  # (device, inode): a linked folder is read once
+    confined_to: str | None = None  # the real path of the posts folder, when links out of it are not followed
 
     def under_unreadable(self, relpath: str) -> bool:
         """Whether a post's relative path lies in a folder that could not be read (its state is unknown)."""
         return any(relpath.startswith(folder) for folder, _ in self.unreadable)
 
 
-def scan_posts(root: Path, site: Site | None = None) -> Scan:
+def scan_posts(root: Path, site: Site | None = None, follow_links: bool = False) -> Scan:
     """Every Markdown file under root that is a source of the site's pages (all of them in a plain folder), and
-    the folders below it that could not be read."""
-    scan = Scan()
+    the folders below it that could not be read. A link (to a post or a folder) whose target lies outside root
+    is reported in not_posts and not followed, unless follow_links."""
+    scan = Scan(confined_to=None if follow_links else os.path.realpath(root))
     walk(str(root), "", scan, site or Site(str(root)))
     scan.files.sort(key=lambda item: item[0])
     return scan
@@ -56,6 +58,12 @@ def walk(folder: str, prefix: str, scan: Scan, site: Site) -> None:
         except OSError:  # a link whose target cannot be checked: read_post will say why if it is a post
             is_folder = False
         is_markdown = os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES
+        if (is_folder or is_markdown) and scan.confined_to and entry.is_symlink():
+            target = os.path.realpath(entry.path)
+            if not within(target, scan.confined_to):
+                reason = f"A link to {target}, outside the posts folder: not followed (--follow-links indexes it)."
+                scan.not_posts.append((relpath + ("/" if is_folder else ""), reason))
+                continue
         if is_folder:
             if site.skip_folder(relpath + "/"):
                 continue
@@ -73,6 +81,11 @@ def walk(folder: str, prefix: str, scan: Scan, site: Site) -> None:
             except OSError:  # vanished or unreadable: read_post will report it
                 stat = os.stat_result((0,) * 10)
             scan.files.append((relpath, entry.path, stat))
+
+
+def within(path: str, folder: str) -> bool:
+    """Whether a real path is the folder or lies inside it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def find_posts(root: Path) -> list[Path]:

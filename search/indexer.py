@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -123,7 +124,7 @@ def plan_run(site: Site, settings: Settings, manifest: Manifest | None, full: bo
     first, hash only when the stat changed."""
     plan = Plan()
     known = {} if manifest is None or full else manifest.files
-    scan = scan_posts(Path(site.root), site)
+    scan = scan_posts(Path(site.root), site, settings.follow_links)
     scan.files = [item for item in scan.files if selected(item[0], settings)]
     plan.unreadable = [Failure(path or ".", reason) for path, reason in scan.unreadable + scan.not_posts]
     for relpath, path, stat in scan.files:
@@ -434,8 +435,12 @@ def write_changes(
         if not full:
             for relpath in plan.deleted:
                 writer.delete_by_term("path", relpath)
-        if workers > 1 and len(plan.to_read) >= PARALLEL_THRESHOLD:
-            parsed_files = parse_in_workers(plan, site, index_dir, settings, workers, progress, writer.segments_written)
+        # Off the main thread no timer can stop a post (signals reach only the main thread), so posts are then
+        # read in a worker process, whose main thread the per-post time limit does reach.
+        off_main_thread = threading.current_thread() is not threading.main_thread()
+        if plan.to_read and (off_main_thread or (workers > 1 and len(plan.to_read) >= PARALLEL_THRESHOLD)):
+            processes = workers if len(plan.to_read) >= PARALLEL_THRESHOLD else 1
+            parsed_files = parse_in_workers(plan, site, index_dir, settings, processes, progress, writer.segments_written)
         else:
             parsed_files = parse_serially(plan, site, settings, progress)
         with closing(parsed_files):  # a failed write ends the workers now (they hold the writer's files open)

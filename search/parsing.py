@@ -23,12 +23,20 @@ LEADING_WILDCARD = re.compile(r"(?:^|[\s(:\"])\*\w")
 NOT_WILDCARDS = re.compile(r"\?|(?<![\w*])\*+(?!\w)")
 PLAIN_WORDS = re.compile(r"\s*[^\W_]+(?:\s+[^\W_]+)*\s*")
 OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+# Whoosh's parser builds each side of ANDNOT, ANDMAYBE and REQUIRE twice (BinaryGroup.query), so a chain of n
+# costs 2^n: 18 took 8.3 s. 6 cost ~10 ms; more are refused with a query error, as are deeper brackets.
+BINARY_OPERATOR = re.compile(r"(?<!\S)(?:ANDNOT|ANDMAYBE|REQUIRE)(?!\S)")
+MAX_BINARY_OPERATORS = 6
+MAX_NESTING = 8
+MAX_QUERY_CHARS = 500  # longer text is refused (Algolia's limit is 512)
 
 
 FIELD_NAMES = ("title", "heading", "section", "body", "code", "tag", "tags", "category", "categories", "author",
                "authors", "by", "lang", "date")
 FIELD_NAME = re.compile(r"(?<![\w:/.])([A-Za-z_]\w*):(?![/:])")  # not a URL's scheme nor C++'s std::
-ONLY_EXCLUSIONS = re.compile(r'\s*(?:-(?:"[^"]*"|[^\s"]+)\s*)+')
+# Possessive quantifiers: "-a-a-a" is one exclusion, never re-split (the plain form backtracked exponentially:
+# 50 characters took 2.2 s)
+ONLY_EXCLUSIONS = re.compile(r'\s*+(?:-(?:"[^"]*+"|[^\s"]++)\s*+)++')
 EXCLUSION = re.compile(r'(?:^|(?<=\s))-(?=["\w])')
 
 
@@ -114,9 +122,25 @@ def repair(text: str) -> str:
 
 
 def check(text: str) -> None:
-    """Reject what cannot be searched, saying how to fix it."""
+    """Reject what cannot be searched, or would cost more than a request may, saying how to fix it."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(text[:80], f"The query is {len(text)} characters long; at most {MAX_QUERY_CHARS} are searched.")
+    if len(BINARY_OPERATOR.findall(text)) > MAX_BINARY_OPERATORS:
+        raise QueryError(text, f"At most {MAX_BINARY_OPERATORS} of ANDNOT, ANDMAYBE and REQUIRE in one query: use NOT words instead.")
+    if nesting(text) > MAX_NESTING:
+        raise QueryError(text, f"Brackets nest at most {MAX_NESTING} deep in a query.")
     if LEADING_WILDCARD.search(text):
         raise QueryError(text, "Leading wildcards are not supported: put the * at the end of a word, e.g. 'rust*'.")
+
+
+def nesting(text: str) -> int:
+    """How deep the query's brackets nest."""
+    depth = deepest = 0
+    for char in text:
+        if char in "()":
+            depth = max(0, depth + (1 if char == "(" else -1))
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def field_names(text: str) -> str:

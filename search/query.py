@@ -14,7 +14,7 @@ from .errors import IndexClosed, IndexNotFound, PostsearchError, QueryError, sho
 from .manifest import latest_generation, settled_stamp
 from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
-from .ranking import SECTIONS_PER_POST, Request, rank
+from .ranking import SECTIONS_PER_POST, Ranking, Request, rank
 from .results import Completions, IndexStats, Link, PostHit, SearchResults, SectionHit, plural
 from .snapshot import Snapshot
 from .snippets import to_html
@@ -166,7 +166,7 @@ def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: 
     text = repair(query)
     parsed, translated = snap.parser.parse(text), translations(snap, text)
     ranking = rank(snap, parsed, translated, request)
-    suggestion = None if request.deadline.over() else suggest(snap, text, ranking.terms_found)
+    suggestion = spelling(snap, text, ranking, request.deadline)
     corrected = False
     if suggestion and not ranking.complete:  # nothing matched the whole query: the corrected one, if it does
         fixed_parsed, fixed_translated = snap.parser.parse(suggestion), translations(snap, suggestion)
@@ -181,6 +181,12 @@ def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: 
     return SearchResults(
         query, ranking.total, page, pages, suggestion, corrected, hits, snap.generation, request.deadline.passed, counted
     )
+
+
+def spelling(snap: Snapshot, text: str, ranking: Ranking, deadline: Deadline) -> str | None:
+    """The did-you-mean of a query, looked for while there is time: a misspelt word left uncorrected for want
+    of it marks the answer partial."""
+    return suggest(snap, text, ranking.terms_found, deadline.expired)
 
 
 def post_hit(snap: Snapshot, score: float, sections: list[tuple[float, int]], terms: HighlightTerms) -> PostHit:

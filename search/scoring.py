@@ -217,8 +217,10 @@ class BM25FScorer:
                 continue
             holding = reduce(partial(np.intersect1d, assume_unique=True), [p[0] for p in postings])
             holding = holding[segment.live[holding]]
-            spots = [positions_in([(ids, values) for ids, _, values in p[2]], holding, decode) for p in postings]
-            kept = [doc for doc in holding.tolist() if in_a_row([found_in[doc] for found_in in spots])]
+            # each distinct word's positions decoded once ("a a a ... a" decoded a's 40 times: 1.1 s on rust-blog)
+            by_word = dict(zip(words, postings))
+            spots = {w: positions_in([(ids, values) for ids, _, values in p[2]], holding, decode) for w, p in by_word.items()}
+            kept = [doc for doc in holding.tolist() if in_a_row([spots[word][doc] for word in words])]
             found.append(segment.offset + np.array(kept, dtype=np.int64))
         return np.concatenate(found)
 

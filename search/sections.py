@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from importlib import import_module
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from xml.etree.ElementTree import HTML_EMPTY, Element
 
 import markdown
@@ -19,24 +19,28 @@ from markdown.util import AtomicString
 from .posts import Post
 from .sites.base import ANCHOR_STYLES, HeadingId
 
+# Every pattern here runs on post text anyone may write, so each is linear in it: no repetition that can cross a
+# line where the next line may start the same match again, and no lazy run searched for from many starts (Liquid
+# tags and shortcodes are cut with str.find instead: LIQUID_TAG over 80 KB of "{{" took 5 s). Checked by
+# tests/test_hostile.py on long runs of every character these patterns name.
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.DOTALL)
-LIQUID_HIGHLIGHT_OPEN = re.compile(r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%\}")
-LIQUID_HIGHLIGHT_CLOSE = re.compile(r"\{%-?\s*endhighlight\s*-?%\}")
-LIQUID_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+SHORTCODE = (("{{<", "{{%"), (">}}", "%}}"))  # Hugo's {{< x >}} and {{% x %}}: (openers, closers)
+LIQUID_TAGS = ((("{%",), ("%}",)), (("{{",), ("}}",)))
+LIQUID_HIGHLIGHT_OPEN = re.compile(r"\{%-?[ \t]*highlight[ \t]+([\w+#.-]+)[^%\n]{0,200}%\}")
+LIQUID_HIGHLIGHT_CLOSE = re.compile(r"\{%-?[ \t]*endhighlight[ \t]*-?%\}")
 # Python-Markdown's [TOC], kramdown's "* TOC" + "{:toc}": where a renderer puts a table of contents.
 TOC_MARKER = re.compile(r"^[ \t]*(?:\[TOC\]|(?:[*-][ \t]+TOC[ \t]*\n[ \t]*)?\{:toc\})[ \t]*$", re.MULTILINE)
 # A container element alone on its line (<details>, <div class="note">): CommonMark renders the Markdown inside it
 # (after a blank line), Python-Markdown only when the tag says markdown="1"; without it, "> > ### Plan" and
 # "**[name]**" reached snippets as they were written.
-HTML_CONTAINER = re.compile(r"^[ \t]*<(?:details|div|section|aside|article|figure|center)\b(?![^>]*\bmarkdown=)[^>]*(?=>[ \t]*$)", re.MULTILINE | re.IGNORECASE)
-CODE_SHORTCODE = re.compile(r"^[ \t]*\{\{[<%]\s*(/?)(?:code-toggle|code|highlight)\b([^}]*?)[>%]\}\}[ \t]*$", re.MULTILINE)
+HTML_CONTAINER = re.compile(r"^[ \t]*<(?:details|div|section|aside|article|figure|center)\b(?![^>\n]*\bmarkdown=)[^>\n]*+(?=>[ \t]*$)", re.MULTILINE | re.IGNORECASE)
+CODE_SHORTCODE = re.compile(r"^[ \t]*\{\{[<%][ \t]*(/?)(?:code-toggle|code|highlight)\b([^}\n]{0,500}?)[>%]\}\}[ \t]*$", re.MULTILINE)
 SAFE_ID = re.compile(r"[\w.:-]+")  # an explicit id outside this is not used as it is (it could carry markup)
-ALERT_MARKER = re.compile(r"^(\s*(?:>\s*)+)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.MULTILINE | re.IGNORECASE)
+ALERT_MARKER = re.compile(r"^([ \t]*+(?:>[ \t]*+)++)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.MULTILINE | re.IGNORECASE)
 # A reference link whose reference is defined nowhere stays as its Markdown ("[where][] function"): its text is
 # what a reader of the page sees
 UNRESOLVED_REFERENCE = re.compile(r"(?<![\w\])])\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")  # not x[i][j]
-ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?=[ \t]|$)(.*)$")  # the text: atx_text()
 SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCK_TAGS = HEADING_TAGS | {
@@ -53,7 +57,6 @@ INLINE_TRIGGERS = {
     "footnote": ("[^",),
 }
 SPACE_RUNS = re.compile(r"[ \t\r\f\v]{2,}|[\t\r\f\v]")  # single spaces need no replacing
-LINE_BREAKS = re.compile(r"\s*\n\s*")
 # Markdown steps that change nothing in a post without this text, by registry (names repeat across them): raw
 # HTML blocks (md_in_html's extractor reads the whole post with an HTML parser); {: attribute lists} and the
 # restoring of characters escaped with a backslash (each walks every element); and the block parsers tried on
@@ -139,7 +142,38 @@ def clean_prose(text: str) -> str:
         text = ALERT_MARKER.sub(r"\1", text)
     if "{" not in text:
         return text
-    return LIQUID_TAG.sub("", SHORTCODE.sub("", text))
+    return remove_spans(remove_spans(text, [SHORTCODE]), LIQUID_TAGS)
+
+
+def remove_spans(text: str, kinds: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]) -> str:
+    """The text without each span from an opener to the nearest closer of its kind after it (what the lazy
+    regex `opener.*?closer` removes, leftmost first), in one pass: each opener and closer is looked for once
+    from each place, and an opener with no closer after it is never looked for again."""
+    closer_of = {opener: closers for openers, closers in kinds for opener in openers}
+    next_at: dict[str, int] = {}  # where each opener or closer occurs next (-1: nowhere further)
+
+    def find(needle: str, start: int) -> int:
+        at = next_at.get(needle)
+        if at is None or 0 <= at < start:
+            at = next_at[needle] = text.find(needle, start)
+        return at
+
+    kept, position = [], 0
+    while closer_of:
+        starts = {opener: at for opener in closer_of if (at := find(opener, position)) >= 0}
+        if not starts:
+            break
+        opener = min(starts, key=starts.__getitem__)
+        begin = starts[opener]
+        ends = [at + len(closer) for closer in closer_of[opener] if (at := find(closer, begin + len(opener))) >= 0]
+        if not ends:
+            for other in [o for o, closers in closer_of.items() if closers == closer_of[opener]]:
+                del closer_of[other]  # no closer of this kind after here: no opener of it can match further on
+            continue
+        kept.append(text[position:begin])
+        position = min(ends)
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 def headings_as_written(source: str) -> list[str]:
@@ -155,11 +189,20 @@ def headings_as_written(source: str) -> list[str]:
         elif opener:
             fence = opener[1]
         elif (atx := ATX_HEADING.match(line)) and not line.startswith("    "):
-            found.append((atx[1] or "").strip())
+            found.append(atx_text(atx[1]))
         elif previous.strip() and SETEXT_UNDERLINE.match(line) and not previous.startswith(("    ", "\t")):
             found.append(previous.strip())
         previous = "" if fence or opener else line
     return found
+
+
+def atx_text(rest: str) -> str:
+    """An ATX heading's text from what follows its opening #s: without its closing #s (those after a space)."""
+    text = rest.strip(" \t")
+    unclosed = text.rstrip("#")
+    if unclosed != text and (not unclosed or unclosed[-1] in " \t"):
+        return unclosed.rstrip(" \t")
+    return text
 
 
 # --- HTML to sections ---
@@ -366,7 +409,8 @@ def within_section_limit(drafts: list[SectionDraft]) -> list[SectionDraft]:
 
 def tidy(parts: list[str]) -> str:
     """Join text parts, collapsing runs of spaces and blank lines."""
-    return LINE_BREAKS.sub("\n", SPACE_RUNS.sub(" ", "".join(parts))).strip()
+    lines = (line.strip() for line in SPACE_RUNS.sub(" ", "".join(parts)).split("\n"))
+    return "\n".join(line for line in lines if line)  # each run of white space holding a line break: one
 
 
 class Sectioner:

@@ -2,7 +2,7 @@
 
 Queries are CPU-bound Python, so threads in one process share one core under the GIL: granian runs one worker
 process per core, each calling the app from one thread (more would only wait for the GIL, and their turns made
-p95 at 8 connections 38 ms instead of 5 ms), and holds at most two requests per worker in Python at a time.
+p95 at 8 connections 38 ms instead of 5 ms), and runs one request per worker in Python at a time (others wait in granian, in turn).
 Every worker opens the index itself: its files are memory-mapped, and the pages of a mapped file are one copy
 in the kernel's page cache, however many processes map them. A commit is picked up on each worker's next request.
 
@@ -14,13 +14,20 @@ connection at p50 2.8 ms (1.25 ms above the same work in-process) and 8 connecti
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .config import INDEX_ENV
 
 CORS_ENV = "POSTSEARCH_CORS_ORIGINS"  # origins, one per line, handed to the worker processes
-ACCESS_LOG_FORMAT = '%(addr)s - - [%(time)s] "%(method)s %(path)s?%(query_string)s %(protocol)s" %(status)d - %(dt_ms).3fms'
+ACCESS_LOG_ENV = "POSTSEARCH_ACCESS_LOG"  # "1": the workers write the access log
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+# granian's backpressure bounds the connections a worker holds, not the requests in Python (blocking_threads=1
+# does that): at 2, keep-alive clients held both places and a new connection waited until they closed (/health
+# 10 s under 32 wrk clients); at 128 it is queued with the others' requests and answered in turn.
+CONNECTIONS_PER_WORKER = 128
 
 
 def application() -> Any:
@@ -28,7 +35,39 @@ def application() -> Any:
     from .web import create_app
 
     origins = [origin for origin in os.environ.get(CORS_ENV, "").splitlines() if origin]
-    return create_app(os.environ[INDEX_ENV], cors_origins=origins)
+    app = create_app(os.environ[INDEX_ENV], cors_origins=origins)
+    return AccessLog(app) if os.environ.get(ACCESS_LOG_ENV) == "1" else app
+
+
+class AccessLog:
+    """WSGI middleware writing one line a request to stderr, in the common log format with the time taken. The
+    path and query are written escaped: granian's own log wrote them decoded, so %0D%0A forged a log line and
+    %1B reached the operator's terminal."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started, status = time.perf_counter(), ["-"]
+
+        def recording(line: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            status[0] = line.split(" ", 1)[0]
+            return start_response(line, headers, *exc_info)
+
+        try:
+            return self.app(environ, recording)
+        finally:
+            target = log_escaped(environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", ""))
+            request = f"{log_escaped(environ.get('REQUEST_METHOD', ''))} {target} {log_escaped(environ.get('SERVER_PROTOCOL', ''))}"
+            moment = time.strftime("%Y-%m-%d %H:%M:%S %z")
+            elapsed = (time.perf_counter() - started) * 1000
+            sys.stderr.write(f'{environ.get("REMOTE_ADDR", "-")} - - [{moment}] "{request}" {status[0]} - {elapsed:.3f}ms\n')
+            sys.stderr.flush()
+
+
+def log_escaped(text: str) -> str:
+    """Text for a log line: control characters, quotes, backslashes and bytes past ASCII as \\xNN."""
+    return "".join(char if " " <= char <= "~" and char not in '"\\' else f"\\x{ord(char):02x}" for char in text)
 
 
 def worker_count() -> int:
@@ -42,6 +81,15 @@ def logging_to_stderr() -> dict[str, Any]:
     return {"handlers": {"console": {**stream, "formatter": "generic"}, "access": {**stream, "formatter": "access"}}}
 
 
+def serve_message(index_dir: Path, posts: int, sections: int, host: str, port: int) -> list[str]:
+    """What `postsearch serve` says on start: what it serves where, and a warning when every interface listens."""
+    shown_host = f"[{host}]" if ":" in host else host
+    lines = [f"Serving {index_dir} ({posts:,} posts, {sections:,} sections) at http://{shown_host}:{port}/ (Ctrl-C stops)"]
+    if host not in LOOPBACK_HOSTS:
+        lines.append(f"Warning: listening on {host}: anyone who can reach this machine on port {port} can search the index.")
+    return lines
+
+
 def serve(
     index_dir: Path, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
     cors_origins: Iterable[str] = (), access_log: bool = True,
@@ -49,24 +97,31 @@ def serve(
     """Serve the index over HTTP until interrupted."""
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
+    from granian.log import LogLevels
 
     from .web import create_app
 
-    create_app(index_dir).close()  # a missing or unreadable index is said here, before any worker starts
+    app = create_app(index_dir)  # a missing or unreadable index is said here, before any worker starts
+    stats = app.index().stats()
+    app.close()
+    for line in serve_message(Path(index_dir), stats.posts, stats.sections, host, port):
+        print(line, file=sys.stderr, flush=True)
     os.environ[INDEX_ENV] = str(Path(index_dir).resolve())
     os.environ[CORS_ENV] = "\n".join(cors_origins)
+    os.environ[ACCESS_LOG_ENV] = "1" if access_log else "0"
     Granian(
         "search.serving:application",
         factory=True,
         address=host,
         port=port,
         interface=Interfaces.WSGI,
+        websockets=False,  # WSGI has none: granian said so on every start
+        log_level=LogLevels.warning,  # its start-up lines say nothing a user needs: serve_message() does
         workers=workers or worker_count(),
         blocking_threads=1,
-        backpressure=2,
+        backpressure=CONNECTIONS_PER_WORKER,
         runtime_mode=RuntimeModes.st,
         log_dictconfig=logging_to_stderr(),
-        log_access=access_log,
-        log_access_format=ACCESS_LOG_FORMAT,
+        log_access=False,  # written by AccessLog, escaped
         respawn_failed_workers=True,
     ).serve()

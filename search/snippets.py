@@ -208,7 +208,8 @@ def escape(text: str) -> str:
     return text
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # tab and newline are left
+# tab and newline are left; bidirectional overrides and isolates (U+202E ...) would reorder what a terminal shows
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:

@@ -190,14 +190,17 @@ class SearchApp:
         headers = {"Content-Type": kind, "Cache-Control": "public, max-age=300", "ETag": etag}
         if path == "/":
             headers.update({"Content-Security-Policy": PAGE_POLICY, "Referrer-Policy": "same-origin"})
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+        if etag_matches(environ, etag):
             return Response(304, headers=headers)
         return Response(200, body, headers)
 
     def cors_headers(self, environ: Environ) -> dict[str, str]:
-        """CORS headers for an allowed origin (none for others)."""
+        """CORS headers for an allowed origin (none for others). `*` allows every page to read the API without
+        credentials: the header is then `*` itself, never the caller's origin echoed (which `null` included)."""
+        if "*" in self.cors_origins:
+            return {"Access-Control-Allow-Origin": "*"}
         origin = environ.get("HTTP_ORIGIN", "")
-        if origin.rstrip("/") in self.cors_origins or "*" in self.cors_origins:
+        if origin and origin != "null" and origin.rstrip("/") in self.cors_origins:
             return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         return {"Vary": "Origin"} if self.cors_origins else {}
 
@@ -250,9 +253,18 @@ def not_modified(index: Any, environ: Environ) -> Response | None:
     """A 304 when the client's copy was answered by the index generation that would answer it now, else None."""
     index.refresh()
     tag = etag(index.generation, environ)
-    if tag in environ.get("HTTP_IF_NONE_MATCH", ""):
+    if etag_matches(environ, tag):
         return Response(304, headers={"ETag": tag, "Cache-Control": "no-cache"})
     return None
+
+
+def etag_matches(environ: Environ, tag: str) -> bool:
+    """Whether the request's If-None-Match names the tag (compared whole, weak or strong, as RFC 9110 says for
+    GET) or is *."""
+    header = environ.get("HTTP_IF_NONE_MATCH", "").strip()
+    if header == "*":
+        return True
+    return any(candidate.strip().removeprefix("W/") == tag for candidate in header.split(","))
 
 
 def etag(generation: int, environ: Environ) -> str:

@@ -21,10 +21,10 @@ blocks through CompactLeafMatcher.
 
 from __future__ import annotations
 
-import shutil
-
 import os
 import pickle
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,14 @@ from ..errors import IndexVersionMismatch
 
 INDEX_NAME = "MAIN"
 POSTS_FILE_PREFIX = "postsearch-posts-"  # + generation + .npy: see posts.py
+# The names the writer itself makes (Whoosh's random names: 16 or 28 of [0-9a-z]); only these are ever deleted,
+# whatever else a user keeps in the folder (Whoosh's own clean-up deleted MAIN_x.seg, MAIN_dir.tmp/, ...)
+OWN_TOC = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
+OWN_SEGMENT = re.compile(rf"^{INDEX_NAME}_[0-9a-z]{{16}}\.seg$")
+OWN_TEMPORARY = re.compile(r"^[0-9a-z]{28}\.ctmp$")  # a compound segment being assembled
+OWN_POSTS_FILE = re.compile(rf"^{POSTS_FILE_PREFIX}\d+\.npy(?:\.tmp)?$")
+TEMPORARY_FOLDER = f"{INDEX_NAME}.tmp"  # Whoosh's temporary storage, holding segment parts only
+OWN_TEMPORARY_PART = re.compile(rf"^{INDEX_NAME}_[0-9a-z]{{16}}\.\w+$")
 
 
 def open_whoosh_index(index_dir: Path) -> Any:
@@ -82,9 +90,20 @@ def remove_unfinished_files(index_dir: Path) -> None:
     if generation < 0:
         return
     segments = whoosh_index.TOC.read(storage, INDEX_NAME, generation).segments
-    whoosh_index.clean_files(storage, INDEX_NAME, generation, segments)
-    for leftover in [*index_dir.glob(f"{INDEX_NAME}*.tmp"), *index_dir.glob("*.ctmp")]:  # a pool's folder, a
-        if leftover.is_dir():  # compound segment being assembled
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
+    remove_old_files(index_dir, generation, segments)
+
+
+def remove_old_files(index_dir: Path, generation: int, segments: list[Any]) -> None:
+    """Delete the writer's own files that the generation does not use: older tables of contents, segments it
+    does not list, temporary files. Files of any other name are left alone."""
+    current = {segment.make_filename(segment.COMPOUND_EXT) for segment in segments}
+    for name in os.listdir(index_dir):
+        toc = OWN_TOC.match(name)
+        if (toc and int(toc[1]) < generation) or (OWN_SEGMENT.match(name) and name not in current) or OWN_TEMPORARY.match(name):
+            try:
+                (index_dir / name).unlink()
+            except OSError:  # a reader on a system that cannot delete open files: the next run tries again
+                pass
+    temporary = index_dir / TEMPORARY_FOLDER
+    if temporary.is_dir() and not temporary.is_symlink() and all(map(OWN_TEMPORARY_PART.match, os.listdir(temporary))):
+        shutil.rmtree(temporary, ignore_errors=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import POSTS_FILE_PREFIX
+from . import OWN_POSTS_FILE, POSTS_FILE_PREFIX
 
 POSTS_FILE = POSTS_FILE_PREFIX + "{generation}.npy"
 
@@ -61,7 +61,7 @@ class PostArrays:
             os.fsync(file.fileno())
         os.replace(temporary, target)
         for name in os.listdir(index_dir):
-            if name.startswith(POSTS_FILE_PREFIX) and name != target.name:
+            if OWN_POSTS_FILE.match(name) and name != target.name:
                 (index_dir / name).unlink(missing_ok=True)
 
     @classmethod

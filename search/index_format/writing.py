@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.structfile import StructFile
+from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
-from . import sync_file
+from . import remove_old_files, sync_file
 from .codec import FieldLengths
 
 Posting = tuple[bytes, int, float, bytes]  # term, frequency, weight, encoded value: what a field's index() gives
@@ -172,7 +173,8 @@ class SectionWriter(SegmentWriter):
         for segment in segments:
             sync_file(folder / segment.make_filename(segment.COMPOUND_EXT))
         sync_file(folder)
-        super()._commit_toc(segments)
+        TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
+        remove_old_files(folder, self.generation, segments)  # Whoosh's clean_files deleted names it did not make
         sync_file(folder / f"_{self.indexname}_{self.generation}.toc")
         sync_file(folder)
 

@@ -23,8 +23,9 @@
 
   // A link only to a page path or an http(s) address: never javascript:, data: or the like.
   function safeUrl(url) {
-    if (typeof url !== "string") return null;
-    if (/^\/(?!\/)/.test(url) || /^#/.test(url) || /^https?:\/\//i.test(url)) return url;
+    // browsers drop tabs and line breaks from a URL and read "\\" as "/": "/\\evil.example" and "/\t/evil" leave the site
+    if (typeof url !== "string" || /[\u0000-\u001f\u007f-\u009f]/.test(url)) return null;
+    if (/^\/(?![\/\\])/.test(url) || /^#/.test(url) || /^https?:\/\//i.test(url)) return url;
     return null;
   }
 
