@@ -317,6 +317,18 @@ def print_results(results: Any, color: bool) -> None:
 
 
 
+@main.command("switch")
+@click.argument("link", type=click.Path(path_type=Path))
+@click.argument("build", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def switch_command(link: Path, build: Path) -> None:
+    """Point LINK (what `serve --index LINK` reads) at the index folder BUILD, built elsewhere and copied here,
+    with one atomic rename, once BUILD is checked whole. Servers answer from it at their next request."""
+    from .deploy import switch
+
+    manifest = switch(link, build)
+    click.echo(f"{link} -> {build.resolve()} (build {manifest.build_id}, {manifest.posts} posts, {manifest.sections} sections)")
+
+
 @main.command("stats")
 @index_option
 @json_option
@@ -334,7 +346,7 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
     click.echo(f"Posts:      {stats.posts}")
     click.echo(f"Sections:   {stats.sections}")
     click.echo(f"Size:       {readable_size(stats.size_bytes)}")
-    click.echo(f"Last build: {stats.built_at}")
+    click.echo(f"Last build: {stats.built_at} (build {stats.build_id}, generation {stats.generation})")
     click.echo("Settings:   " + ", ".join(f"{k}={v}" for k, v in stats.settings.items()))
 
 

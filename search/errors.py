@@ -88,6 +88,18 @@ class MassDelete(PathError):
     exit_code = 4
 
 
+class IndexSwapped(PathError):
+    """The index folder was replaced (renamed, its link switched) while a generation was being opened."""
+
+    http_status = 503
+
+
+class IncompleteBuild(PathError):
+    """An index folder to deploy that is not whole (a copy stopped half-way, a build still running)."""
+
+    hint = "Copy the whole folder again (rsync resumes), then switch; the link still names the build it did."
+
+
 class IndexClosed(PathError):
     """A search on an index object after close()."""
 

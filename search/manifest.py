@@ -50,6 +50,7 @@ class Manifest:
     files: dict[str, FileRecord] = field(default_factory=dict)
     languages: tuple[str, ...] = ()  # of posts whose language is not the site's
     segment_files: dict[str, int] = field(default_factory=dict)  # each segment file of the generation: its size
+    build_id: str = ""  # made anew at each commit: what a generation is, whatever its number (see new_build_id)
 
     @property
     def sections(self) -> int:
@@ -74,6 +75,18 @@ class IndexState:
     languages: tuple[str, ...]
     posts: int
     sections: int
+    build_id: str = ""
+
+    @property
+    def build(self) -> str:
+        """The build that wrote this state: its id, or for an index written before ids, its generation."""
+        return self.build_id or f"generation-{self.generation}"
+
+
+def new_build_id() -> str:
+    """An id for a commit, unique across machines and runs (two independent builds of a site share generation
+    numbers: a folder swapped for another of the same number was never picked up). Sorts by time."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + os.urandom(6).hex()
 
 
 def file_digest(data: bytes) -> str:
@@ -132,6 +145,7 @@ def load_manifest(index_dir: Path, schema_version: int) -> Manifest | None:
         files={rel: FileRecord(*record) for rel, record in data.get("files", {}).items()},
         languages=tuple(data.get("languages", ())),
         segment_files={name: int(size) for name, size in data.get("segment_files", {}).items()},
+        build_id=str(data.get("build_id", "")),
     )
 
 
@@ -169,7 +183,9 @@ def read_checked(index_dir: Path, path: Path, schema_version: int) -> dict[str, 
 def save_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Write the manifest, then the state a query reads, each atomically (a temporary file renamed over the old)."""
     manifest.built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest.build_id = new_build_id()
     data = {
+        "build_id": manifest.build_id,
         "schema_version": manifest.schema_version,
         "settings": manifest.settings.to_dict(),
         "generation": manifest.generation,
@@ -224,7 +240,7 @@ def require_state(index_dir: Path, schema_version: int) -> IndexState:
         manifest = require_index(index_dir, schema_version)
         return IndexState(
             manifest.schema_version, manifest.settings, manifest.generation, manifest.built_at, manifest.posts_dir,
-            manifest.languages, manifest.posts, manifest.sections,
+            manifest.languages, manifest.posts, manifest.sections, manifest.build_id,
         )
     data = read_checked(index_dir, path, schema_version)
     return IndexState(
@@ -236,7 +252,31 @@ def require_state(index_dir: Path, schema_version: int) -> IndexState:
         languages=tuple(data.get("languages", ())),
         posts=int(data.get("posts", 0)),
         sections=int(data.get("sections", 0)),
+        build_id=str(data.get("build_id", "")),
     )
+
+
+def folder_identity(index_dir: Path) -> tuple[int, int, int] | None:
+    """The folder as the path now names it (device, inode) and its modification time, when that time is settled
+    (see settled_stamp); None when the folder is gone or its time is too recent to trust. A folder renamed into
+    place, or a `current` link switched to another, has another inode."""
+    try:
+        found = os.stat(index_dir)
+    except OSError:
+        return None
+    settled = time.time_ns() - found.st_mtime_ns > SETTLED_NS
+    return (found.st_dev, found.st_ino, found.st_mtime_ns) if settled else None
+
+
+def current_build(index_dir: Path) -> tuple[str, int] | None:
+    """The build the folder holds now and its newest generation, read from its state file and its listing; None
+    when it cannot be read (gone, half-copied, another version)."""
+    try:
+        data = json.loads((index_dir / STATE_NAME).read_text(encoding="utf-8"))
+        build = str(data.get("build_id") or f"generation-{int(data.get('generation', -1))}")
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return build, latest_generation(index_dir)
 
 
 def require_index(index_dir: Path, schema_version: int) -> Manifest:

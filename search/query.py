@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .config import SORTS
-from .errors import IndexClosed, IndexNotFound, PostsearchError, QueryError, shown
-from .manifest import latest_generation, settled_stamp
+from .errors import IndexClosed, IndexNotFound, IndexSwapped, PostsearchError, QueryError, shown
+from .manifest import current_build, folder_identity
 from .matching import Deadline, filter_docs, translations
 from .parsing import check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Ranking, Request, rank
@@ -31,10 +31,10 @@ class SearchIndex:
 
     def __init__(self, index_dir: Path | str = "index") -> None:
         self.index_dir = Path(index_dir)
-        self.current = Snapshot(self.index_dir)
+        self.current = open_snapshot(self.index_dir)
         self.swap = threading.Lock()  # guards `current` and `closed`: a snapshot is acquired and replaced under it
         self.refreshing = threading.Lock()  # one thread at a time opens a newer generation
-        self.checked_stamp: int | None = None  # the folder's time at the last look, once settled
+        self.checked_stamp: tuple[int, int, int] | None = None  # the folder (device, inode, time) at the last look, once settled
         self.closed = False
 
     def __enter__(self) -> "SearchIndex":
@@ -56,6 +56,12 @@ class SearchIndex:
         """The index generation new searches run on."""
         return self.current.generation
 
+    @property
+    def build_id(self) -> str:
+        """The build new searches run on: made anew by each commit, so another folder swapped in is told apart
+        from this one whatever its generation number."""
+        return self.current.key[0]
+
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
         """The newest generation, held open while the caller uses it."""
@@ -70,23 +76,25 @@ class SearchIndex:
             snap.release()
 
     def refresh(self) -> None:
-        """Pick up a newer index generation if one was committed. While one thread opens it, the others go on
-        with the current one; if it cannot be opened yet (a commit under way), the current one keeps answering."""
+        """Pick up what the folder holds now if it is not what the current snapshot was opened from: a newer
+        commit, or another build swapped in (a folder renamed into place, a link switched, a copy restored),
+        whatever its generation number. While one thread opens it, the others go on with the current one; if it
+        cannot be opened (a commit under way, a folder gone or half-copied), the current one keeps answering."""
         if not self.refreshing.acquire(blocking=False):
             return
         try:
-            stamp = settled_stamp(self.index_dir)
-            if stamp is not None and stamp == self.checked_stamp:
-                return  # no file added to the folder since the last look (a stat, not a listing of it)
-            if latest_generation(self.index_dir) != self.current.generation:
+            seen = folder_identity(self.index_dir)
+            if seen is not None and seen == self.checked_stamp:
+                return  # the same folder, no file added since the last look (a stat, not a listing of it)
+            if current_build(self.index_dir) not in (None, self.current.key):
                 try:
                     fresh = Snapshot(self.index_dir)
-                except (PostsearchError, OSError, EOFError):
-                    return  # files of a newer commit replaced while opening: try again at the next search
+                except (PostsearchError, OSError, EOFError, ValueError):
+                    return  # replaced or half-written while opening: try again at the next search
                 with self.swap:
                     stale, self.current = self.current, fresh
                 stale.retire()
-            self.checked_stamp = stamp
+            self.checked_stamp = seen
         finally:
             self.refreshing.release()
 
@@ -149,6 +157,8 @@ class SearchIndex:
             index_dir=str(self.index_dir),
             posts_dir=state.posts_dir,
             settings=state.settings.to_dict(),
+            build_id=self.current.key[0],
+            generation=self.current.generation,
         )
 
 
@@ -179,7 +189,8 @@ def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: 
     hits = tuple(post_hit(snap, score, sections, terms) for score, sections in ranking.posts)
     counted = snap.facet_table().count(ranking.matched) if facets else None
     return SearchResults(
-        query, ranking.total, page, pages, suggestion, corrected, hits, snap.generation, request.deadline.passed, counted
+        query, ranking.total, page, pages, suggestion, corrected, hits, snap.generation, request.deadline.passed, counted,
+        snap.key[0],
     )
 
 
@@ -222,6 +233,16 @@ def section_hit(snap: Snapshot, score: float, fields: dict[str, Any], post_url: 
         fragments=fragments,
         score=score,
     )
+
+
+def open_snapshot(index_dir: Path, attempts: int = 5) -> Snapshot:
+    """The folder's current generation, opened again when the folder was swapped while it was being opened."""
+    for _ in range(attempts - 1):
+        try:
+            return Snapshot(index_dir)
+        except IndexSwapped:
+            continue
+    return Snapshot(index_dir)
 
 
 def open_index(index_dir: Path | str = "index") -> SearchIndex:

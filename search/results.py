@@ -53,6 +53,7 @@ class SearchResults:
     generation: int = -1  # the index generation that answered
     partial: bool = False  # the query ran out of time: what it found by then
     facets: Facets | None = None  # when asked for
+    build_id: str = ""  # the build that answered (see SearchIndex.build_id)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `postsearch query --json` prints."""
@@ -125,6 +126,8 @@ class IndexStats:
     index_dir: str
     posts_dir: str
     settings: dict[str, Any]
+    build_id: str = ""  # the build that answers (made anew by each commit)
+    generation: int = -1
 
 
 @dataclass(frozen=True)

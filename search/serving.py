@@ -106,7 +106,7 @@ def serve(
     app.close()
     for line in serve_message(Path(index_dir), stats.posts, stats.sections, host, port):
         print(line, file=sys.stderr, flush=True)
-    os.environ[INDEX_ENV] = str(Path(index_dir).resolve())
+    os.environ[INDEX_ENV] = os.path.abspath(index_dir)  # not resolved: a `current` link must stay a link
     os.environ[CORS_ENV] = "\n".join(cors_origins)
     os.environ[ACCESS_LOG_ENV] = "1" if access_log else "0"
     Granian(

@@ -7,6 +7,7 @@ snapshot it started with (acquire/release), and a replaced snapshot closes its f
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import threading
 from collections import Counter
@@ -15,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import index_terms
-from .errors import IndexDamaged, IndexVersionMismatch, PostsearchError, shown
+from .errors import IndexDamaged, IndexSwapped, IndexVersionMismatch, PostsearchError, shown
 from .facets import FacetTable
 from .spelling import Vocabulary
 from .index_format import open_whoosh_index
 from .index_format.posts import PostArrays
 from .index_format.schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
 from .languages import strip_marker
-from .manifest import IndexState, require_state
+from .manifest import IndexState, current_build, require_state
 from .parsing import Parser, literal_start
 from .scoring import BM25FScorer
 from .snippets import Highlighter
@@ -37,6 +38,7 @@ class Snapshot:
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
+        folder = folder_key(index_dir)
         self.state: IndexState = require_state(index_dir, SCHEMA_VERSION)
         index = open_whoosh_index(index_dir)
         if set(index.schema.names()) != set(build_schema().names()):
@@ -62,6 +64,11 @@ class Snapshot:
         self.guard = threading.Lock()
         self.users = 0
         self.retired = False
+        self.key = (self.state.build, index.latest_generation())  # what the folder held when this was opened
+        stale_state = self.state.generation != self.key[1]  # a commit whose state file is not written yet
+        if stale_state or folder_key(index_dir) != folder or current_build(index_dir) != self.key:
+            self.searcher.close()  # another folder (or build) took the path's place while this one was read
+            raise IndexSwapped(index_dir, f"The index in {shown(index_dir)} changed while it was being opened.")
 
     def acquire(self) -> "Snapshot":
         """Mark the snapshot in use by one more query."""
@@ -147,6 +154,15 @@ class Snapshot:
         on cpp-docs). Call range_expansions(), which remembers them."""
         counts = range_terms(self.reader, field, start, end, start_open, end_open)
         return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
+
+
+def folder_key(index_dir: Path) -> tuple[int, int] | None:
+    """The folder the path names now: its device and inode."""
+    try:
+        found = os.stat(index_dir)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def range_terms(reader: Any, field: str, start: str, end: str, start_open: bool, end_open: bool) -> Counter[str]:

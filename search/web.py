@@ -158,7 +158,7 @@ class SearchApp:
         )
         # the generation that answered (a commit may have come in since the check above); none for a partial
         # answer, which may be complete next time
-        headers = {} if results.partial else {"ETag": etag(results.generation, environ)}
+        headers = {} if results.partial else {"ETag": etag(results.build_id, environ)}
         return json_response(200, results.to_dict(), **headers)
 
     def suggest(self, params: "Parameters", environ: Environ) -> Response:
@@ -170,7 +170,7 @@ class SearchApp:
         if unchanged:
             return unchanged
         completions = index.suggest(text, limit)
-        return json_response(200, completions.to_dict(), ETag=etag(completions.generation, environ))
+        return json_response(200, completions.to_dict(), ETag=etag(index.build_id, environ))
 
     def health(self, params: "Parameters", environ: Environ) -> Response:
         """GET /health: whether the index answers, its size and generation."""
@@ -180,8 +180,8 @@ class SearchApp:
             stats = index.stats()
         except IndexNotFound as error:
             return json_response(503, {"status": "no index", "error": str(error)})
-        data = {"status": "ok", "generation": index.generation, "posts": stats.posts, "sections": stats.sections,
-                "size_bytes": stats.size_bytes, "built_at": stats.built_at}
+        data = {"status": "ok", "generation": stats.generation, "build_id": stats.build_id, "posts": stats.posts,
+                "sections": stats.sections, "size_bytes": stats.size_bytes, "built_at": stats.built_at}
         return json_response(200, data)
 
     def asset(self, path: str, environ: Environ) -> Response:
@@ -252,7 +252,7 @@ class Parameters:
 def not_modified(index: Any, environ: Environ) -> Response | None:
     """A 304 when the client's copy was answered by the index generation that would answer it now, else None."""
     index.refresh()
-    tag = etag(index.generation, environ)
+    tag = etag(index.build_id, environ)
     if etag_matches(environ, tag):
         return Response(304, headers={"ETag": tag, "Cache-Control": "no-cache"})
     return None
@@ -267,10 +267,11 @@ def etag_matches(environ: Environ, tag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") == tag for candidate in header.split(","))
 
 
-def etag(generation: int, environ: Environ) -> str:
-    """An ETag for a request: its parameters and the index generation that answers it."""
-    digest = hashlib.blake2b(environ.get("QUERY_STRING", "").encode(), digest_size=8).hexdigest()
-    return f'"g{generation}-{digest}"'
+def etag(build_id: str, environ: Environ) -> str:
+    """An ETag for a request: its parameters and the index build that answers it (not its generation number,
+    which another build swapped in may share)."""
+    digest = hashlib.blake2b((build_id + "?" + environ.get("QUERY_STRING", "")).encode(), digest_size=8).hexdigest()
+    return f'"b{digest}"'
 
 
 def read_asset(name: str, kind: str) -> tuple[bytes, str, str]:
