@@ -60,7 +60,7 @@ def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
     if terms is not None:
         return snap.scorer.docs_with_any(terms)
     if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1 and q.fieldname in SEARCH_FIELDS:
-        return snap.scorer.phrase_docs(q.fieldname, list(q.words))
+        return snap.scorer.phrase_docs(q.fieldname, list(q.words), deadline.expired)
     if isinstance(q, wq.Or) and q.subqueries:
         return distinct([np.zeros(0, dtype=np.int64), *(docs_of(snap, part, deadline) for part in q.subqueries)])
     if isinstance(q, (wq.AndMaybe, wq.AndNot, wq.Require)):

@@ -13,7 +13,7 @@ from .config import SORTS
 from .errors import IndexClosed, IndexNotFound, IndexSwapped, PostsearchError, QueryError, shown
 from .manifest import current_build, folder_identity
 from .matching import Deadline, filter_docs, translations
-from .parsing import check, highlight_terms, repair
+from .parsing import as_typed, check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Ranking, Request, rank
 from .results import Completions, IndexStats, Link, PostHit, SearchResults, SectionHit, plural
 from .snapshot import Snapshot
@@ -108,13 +108,16 @@ class SearchIndex:
         filters: Mapping[str, str | Iterable[str]] | None = None,
         facets: bool = False,
         time_limit: float | None = None,
+        typing: bool = False,
     ) -> SearchResults:
         """The given page of posts matching the query, best first (or newest first with sort='date').
 
         recent_boost gently favours newer posts: up to 25% more for a post of today, half that after a year.
         filters keeps posts with the given tag, category, author or lang ({"tag": "rust"}); facets counts the
         tags, categories, authors and years of all matching posts; time_limit (seconds) stops a query that runs
-        longer with what it found by then, marked partial."""
+        longer with what it found by then, marked partial. typing: the query is being typed (a search box that
+        searches on every keystroke): its last word, unless a space follows it, is the start of a word, and is
+        never spell-corrected."""
         if sort not in SORTS:
             raise QueryError(query, f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
         page, per_page = positive_number(query, "page", page), positive_number(query, "per_page", per_page)
@@ -122,7 +125,7 @@ class SearchIndex:
         deadline = Deadline(time_limit)
         with self.snapshot() as snap:
             request = Request(sort, (page - 1) * per_page, per_page, recent_boost, filter_docs(snap, filters), deadline)
-            return run_search(snap, query, page, request, facets)
+            return run_search(snap, query, page, request, facets, typing)
 
     def suggest(self, text: str, limit: int = 8) -> Completions:
         """Completions for a query being typed: post titles, section headings and words, the last word taken as
@@ -171,15 +174,21 @@ def positive_number(query: str, name: str, value: Any) -> int:
     return max(1, number)
 
 
-def run_search(snap: Snapshot, query: str, page: int, request: Request, facets: bool) -> SearchResults:
+def run_search(
+    snap: Snapshot, query: str, page: int, request: Request, facets: bool, typing: bool = False
+) -> SearchResults:
     """A page of results from one snapshot; the whole query, auto-correction included, in one place."""
     text = repair(query)
-    parsed, translated = snap.parser.parse(text), translations(snap, text)
+    searched, settled = as_typed(text) if typing else (text, text)  # settled: the part spelling may correct
+    parsed, translated = snap.parser.parse(searched), translations(snap, searched)
     ranking = rank(snap, parsed, translated, request)
-    suggestion = spelling(snap, text, ranking, request.deadline)
+    suggestion = spelling(snap, settled, ranking, request.deadline)
+    if suggestion and settled != text:
+        suggestion += text[len(settled) :]  # the word being typed, as typed
     corrected = False
     if suggestion and not ranking.complete:  # nothing matched the whole query: the corrected one, if it does
-        fixed_parsed, fixed_translated = snap.parser.parse(suggestion), translations(snap, suggestion)
+        fixed_text = as_typed(suggestion)[0] if typing else suggestion
+        fixed_parsed, fixed_translated = snap.parser.parse(fixed_text), translations(snap, fixed_text)
         fixed = rank(snap, fixed_parsed, fixed_translated, request)
         if fixed.complete:
             parsed, translated, ranking, corrected = fixed_parsed, fixed_translated, fixed, True

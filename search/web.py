@@ -153,8 +153,10 @@ class SearchApp:
         unchanged = not_modified(index, environ)
         if unchanged:
             return unchanged
+        typing = params.choice("typing", ("0", "1")) == "1"
         results = index.search(
-            query, page=page, per_page=per_page, sort=sort, filters=filters, facets=True, time_limit=self.time_limit
+            query, page=page, per_page=per_page, sort=sort, filters=filters, facets=True, time_limit=self.time_limit,
+            typing=typing,
         )
         # the generation that answered (a commit may have come in since the check above); none for a partial
         # answer, which may be complete next time

@@ -487,11 +487,12 @@ def test_an_unreadable_date_filter_is_an_error_showing_the_accepted_forms(make_i
         searcher.search(f"soup {dates}")
 
 
-def test_field_names_are_case_insensitive_and_an_unknown_field_is_an_error(make_index):
-    searcher = make_index({"v.md": "---\ntitle: Vim macros\ntags: [Editors]\n---\nRecord keys.\n"})
+def test_field_names_are_case_insensitive_and_a_word_before_a_colon_naming_no_field_is_text(make_index):
+    searcher = make_index({"v.md": "---\ntitle: Vim macros\ntags: [Editors]\n---\nRecord keys.\n",
+                           "w.md": "---\ntitle: \"Walkthrough: Using MSBuild\"\n---\nSteps.\n"})
     assert paths(searcher.search("Title:vim")) == paths(searcher.search("TAG:editors")) == ["v.md"]
-    with pytest.raises(QueryError, match="Unknown field 'foo'.*title:"):
-        searcher.search("foo:bar")
+    assert paths(searcher.search("Walkthrough: Using MSBuild")) == ["w.md"]  # a title pasted in, colon and all
+    assert paths(searcher.search("vim record:keys")) == ["v.md"]
     assert searcher.search('"foo:bar"').total == 0  # quoted: text, not a field
     assert searcher.search("see http://example.com/vim").total >= 0  # a URL is not a field
 
@@ -564,3 +565,18 @@ def test_a_section_without_the_querys_common_words_still_holds_the_whole_query(m
     searcher = make_index(posts)
     assert paths(searcher.search("history of rust", sort="date")) == ["short.md", "long.md"]
     assert searcher.search("of").total == 211  # still a word of the index
+
+
+def test_while_typing_the_last_word_is_the_start_of_a_word_and_is_never_corrected(make_index):
+    searcher = make_index({
+        "borrow.md": "---\ntitle: The borrow checker\n---\nThe borrow checker rejects this.\n",
+        "other.md": "---\ntitle: Borrowing the mower\n---\nWe borrow the neighbour's mower.\n",
+        "kube.md": "---\ntitle: Küber\n---\nKüber is a name.\n",
+    })
+    typed = searcher.search("borrow che", typing=True)
+    assert paths(typed)[0] == "borrow.md" and typed.suggestion is None and not typed.corrected
+    assert searcher.search("kubern", typing=True).suggestion is None  # never "küber" for a word half-typed
+    assert searcher.search("borrw che", typing=True).suggestion == "borrow che"  # the words before it are
+    finished = searcher.search("borrow che ", typing=True)  # a space after the word: it is a whole word again
+    assert finished.total == 0 or finished.suggestion is not None
+    assert searcher.search("borrow che").suggestion is not None  # not typing: "che" is a word like any other

@@ -274,3 +274,10 @@ def test_serve_indexes_the_posts_first_when_there_is_no_index(tmp_path):
         assert "No index in" in running.log.read_text()
     finally:
         running.stop()
+
+
+def test_typing_searches_the_last_word_as_the_start_of_a_word(server):
+    _, typed = get_json(server.base + "/search?q=git+bise&typing=1")
+    assert typed["hits"][0]["title"] == "Git bisect finds the commit that broke it" and typed["suggestion"] is None
+    status, _ = get_json(server.base + "/search?q=git&typing=yes")
+    assert status == 400

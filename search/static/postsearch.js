@@ -144,12 +144,14 @@
     }, 120);
 
     // --- results ---
-    function search(page) {
-      var q = input.value.trim();
+    // typing: searched on a keystroke, so the last word is the start of a word (unless a space follows it)
+    function search(page, typing) {
+      var q = typing ? input.value.replace(/^\s+/, "") : input.value.trim();
       state.page = page;
-      if (!q) { results.textContent = ""; pages.textContent = ""; filters.textContent = ""; status.textContent = ""; return; }
+      if (!q.trim()) { results.textContent = ""; pages.textContent = ""; filters.textContent = ""; status.textContent = ""; return; }
       var asked = ++state.asked;
       var params = { q: q, page: page, per_page: 10 };
+      if (typing) params.typing = 1;
       Object.keys(state.filters).forEach(function (key) { params[key] = state.filters[key]; });
       get("search", params).then(function (data) {
         if (asked === state.asked) render(data);
@@ -158,7 +160,7 @@
       });
     }
 
-    var searchSoon = debounce(function () { search(1); }, 250);
+    var searchSoon = debounce(function () { search(1, true); }, 250);
 
     function render(data) {
       state.q = data.query;
