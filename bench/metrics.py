@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 
 def ndcg_at(k: int, ranked: Sequence[str], relevant: Mapping[str, int]) -> float:

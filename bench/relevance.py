@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.metrics import mrr_at, ndcg_at, recall_at
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "published_bm25_test": PUBLISHED,
         "index_seconds": round(built, 1),
         "search_seconds": round(searched, 1),
-        "taken": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "taken": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

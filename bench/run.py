@@ -19,17 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 from search.config import Settings
 from search.documents import section_documents
 from search.files import find_posts
+from search.index_format.schema import FIELD_BOOSTS
 from search.posts import read_post
 from search.query import open_index
-from search.index_format.schema import FIELD_BOOSTS
 from search.sections import Sectioner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -184,7 +184,7 @@ def latency(values: list[float]) -> dict[str, float]:
 def machine() -> dict[str, object]:
     cpu = platform.processor()
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     libraries = ("whoosh-reloaded", "markdown", "python-frontmatter", "click", "numpy", "lz4", "pystemmer")
@@ -248,7 +248,7 @@ def measure(
             },
             "fts5_or": latency(theirs_or),
             "machine": machine(),
-            "taken": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "taken": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from whoosh import highlight
 from whoosh import index as whoosh_index
@@ -139,7 +139,7 @@ def measure(corpus: str, query_count: int, passes: int) -> dict[str, object]:
         },
         "passes": passes,
         "machine": machine(),
-        "taken": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "taken": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

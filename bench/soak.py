@@ -23,8 +23,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.load import POSTSEARCH, WRK_SCRIPT, free_port, search_path, server_memory_mb, server_processes, start_server
 from bench.run import CORPORA, RESULTS, corpus_parser, extract_sections, machine, make_queries

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
+from functools import cache, lru_cache
 
 import Stemmer
 from whoosh.analysis import Filter, LowercaseFilter, Token, Tokenizer
@@ -117,7 +117,7 @@ class LanguageFilter(Filter):
             yield token
 
 
-@lru_cache(maxsize=None)
+@cache
 def language_rules(lang: str) -> tuple[frozenset[str], Callable[[str], str]]:
     """A language's stop words (none: every word is indexed, and BM25's IDF weighs common words down, as Lucene's
     standard analyzer has done since 2015; "to be or not to be" and "the who" are searchable) and its stemmer,

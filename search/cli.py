@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -28,12 +29,13 @@ from .config import (
 from .errors import PostsearchError, shown
 from .snippets import printable
 
+
 class LibraryError(click.ClickException):
     """A library error as one `Error:` line, with the error's own exit code."""
 
     def __init__(self, error: PostsearchError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it from the instance too
 
 
 class Group(click.Group):
@@ -390,7 +392,7 @@ def readable_setting(value: Any) -> str:
 def config_command(posts_dir: Path | None, index_dir: Path | None, as_json: bool, **settings: Any) -> None:
     """Print the settings an index run of POSTS_DIR would use, and where each comes from: the command line, the
     environment, postsearch.toml (or pyproject.toml's [tool.postsearch]), the index, or the defaults."""
-    from .config import effective_settings
+    from .settings_report import effective_settings
 
     config, posts, index = folders(posts_dir, index_dir)
     rows = effective_settings(config, posts, index, posts_dir, index_dir, **setting_overrides(**settings))

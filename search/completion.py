@@ -30,7 +30,7 @@ def complete(snap: Snapshot, text: str, limit: int = 8) -> Completions:
         return Completions(text, (), snap.generation)
     finished = text[-1:].isspace()  # "rust " has no unfinished word
     last = "" if finished else typed[-1]
-    words = [(stem,) for word in (typed if finished else typed[:-1]) for stem in snap.terms(word)]
+    words: list[tuple[str, ...]] = [(stem,) for word in (typed if finished else typed[:-1]) for stem in snap.terms(word)]
     if last:
         words.append(tuple(dict.fromkeys([*snap.expansions(last + "*")[:PREFIX_WORDS], snap.stem(last)])))
     if not words:
@@ -97,10 +97,10 @@ def pick(items: list[Completion], limit: int) -> list[Completion]:
     queues: list[Any] = [iter(by_kind[kind]) for kind in ("title", "heading", "word")]
     while queues and len(picked) < limit:
         for queue in list(queues):
-            item = next(queue, None)
-            if item is None:
+            taken: Completion | None = next(queue, None)
+            if taken is None:
                 queues.remove(queue)
             elif len(picked) < limit:
-                picked.append(item)
+                picked.append(taken)
     order = {"title": 0, "heading": 1, "word": 2}
     return sorted(picked, key=lambda item: order[item.kind])

@@ -7,9 +7,10 @@ import fnmatch
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, cast
 
 from .errors import SettingsError
 
@@ -55,12 +56,13 @@ class Settings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Settings from a stored dict, ignoring keys this version does not know."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
 
-    def merged(self, **overrides: Any) -> "Settings":
+    def merged(self, **overrides: Any) -> Settings:
         """A copy with the overrides that are not None."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -125,7 +127,7 @@ def url_pattern_problems(pattern: Any) -> list[str]:
 
 CONFIG_FILE = "postsearch.toml"
 FOLDER_KEYS = ("posts", "index")  # paths, read from the config file's folder
-SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
+SETTING_TYPES: dict[str, type] = {
     "url_pattern": str, "anchors": str, "drafts": bool, "lang": str, "generator": str, "base_url": str,
     "include": list, "exclude": list, "weights": dict, "snippet_length": int, "follow_links": bool,
 }
@@ -153,7 +155,7 @@ def load_config_file(folder: Path | str) -> ConfigFile:
     """The postsearch.toml in folder, else the [tool.postsearch] table of its pyproject.toml, else none. An
     unknown key or a wrong type is a SettingsError that names the key and the file."""
     folder = Path(folder)
-    path, section = folder / CONFIG_FILE, ()
+    path, section = folder / CONFIG_FILE, cast(tuple[str, ...], ())
     if not path.is_file():
         path, section = folder / "pyproject.toml", ("tool", "postsearch")
         if not path.is_file():
@@ -199,21 +201,6 @@ def resolve_settings(stored: Settings | None, config: ConfigFile | None = None, 
     return base.merged(**(config.settings() if config else {})).merged(**overrides)
 
 
-def setting_sources(stored: Settings | None, config: ConfigFile, **overrides: Any) -> dict[str, str]:
-    """Where each setting's effective value comes from."""
-    sources = {}
-    for item in fields(Settings):
-        if overrides.get(item.name) is not None:
-            sources[item.name] = "command line"
-        elif item.name in config.values:
-            sources[item.name] = config.name
-        elif stored is not None and not config.path and getattr(stored, item.name) != item.default:
-            sources[item.name] = "the index (as it was built)"
-        else:
-            sources[item.name] = "default"
-    return sources
-
-
 def resolve_index_dir(
     explicit: Path | str | None, environ: Mapping[str, str] = os.environ, config: ConfigFile = ConfigFile()
 ) -> Path:
@@ -230,52 +217,3 @@ def resolve_posts_dir(
     """The posts folder (or site root): the explicit one, else POSTSEARCH_POSTS, else the config file's, else
     the one the index was built from (recorded), else ./posts."""
     return Path(explicit or environ.get(POSTS_ENV) or config.values.get("posts") or recorded or DEFAULT_POSTS)
-
-
-def folder_source(explicit: Any, env_name: str, config: ConfigFile, key: str, recorded: str | None = None) -> str:
-    """Where a folder setting (posts, index) comes from."""
-    if explicit:
-        return "command line"
-    if os.environ.get(env_name):
-        return f"environment ({env_name})"
-    if key in config.values:
-        return config.name
-    return "the index (as it was built)" if recorded else "default"
-
-
-def effective_settings(
-    config: ConfigFile, posts_dir: Path, index_dir: Path, posts_arg: Any, index_arg: Any, **overrides: Any
-) -> list[tuple[str, Any, str]]:
-    """(name, value, where it comes from) of each setting an index run would use, folders first."""
-    from .manifest import load_manifest_settings, recorded_posts_dir
-
-    stored = load_manifest_settings(index_dir)
-    settings = resolve_settings(stored, config, **overrides)
-    sources = setting_sources(stored, config, **overrides)
-    rows = [
-        ("posts", str(posts_dir), folder_source(posts_arg, POSTS_ENV, config, "posts", recorded_posts_dir(index_dir))),
-        ("index", str(index_dir), folder_source(index_arg, INDEX_ENV, config, "index")),
-        ("config_file", config.name or "none", "found" if config.path else f"no {CONFIG_FILE} or [tool.postsearch]"),
-    ]
-    from .index_format.schema import FIELD_BOOSTS
-
-    shown = [item.name for item in fields(Settings) if item.name != "site"]
-    rows += [(name, getattr(settings, name), sources[name]) for name in shown]
-    rows = [(name, {**FIELD_BOOSTS, **value}, source) if name == "weights" else (name, value, source) for name, value, source in rows]
-    return rows if not posts_dir.is_dir() else [site_row(row, posts_dir, settings) for row in rows]
-
-
-def site_row(row: tuple[str, Any, str], posts_dir: Path, settings: Settings) -> tuple[str, Any, str]:
-    """A row of effective_settings with the generator's own value where the setting leaves it to the generator."""
-    from .sites import site_for
-
-    name, value, source = row
-    if value or name not in ("generator", "base_url", "anchors"):
-        return row
-    site = site_for(posts_dir, settings)
-    found = f"the {site.label} config {site.config}" if site.config else "no site config found"
-    if name == "generator":
-        return name, site.name, f"detected: {found}"
-    if name == "base_url":
-        return name, site.base_path or "/", found if site.base_path else "default"
-    return name, "the generator's", "default"

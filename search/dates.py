@@ -43,7 +43,7 @@ def span_of(value: str, query: str) -> Span:
     ranged = RANGE.fullmatch(value)
     dotted = DOTS.fullmatch(value)
     if ranged or (dotted and (dotted[1] or dotted[2])):
-        low, high = (ranged[1], ranged[2] or ranged[3]) if ranged else (dotted[1], dotted[2])
+        low, high = (ranged[1], ranged[2] or ranged[3]) if ranged else (dotted[1], dotted[2]) if dotted else ("", "")
         return (period(low)[0] if low else OPEN_START), (period(high)[1] if high else OPEN_END)
     compared = COMPARED.fullmatch(value)
     if compared:
@@ -56,7 +56,8 @@ def period(value: str) -> Span:
     """The year, month or day a date of that precision names."""
     parts = [int(part) for part in value.split("-")]
     try:
-        start = datetime(parts[0], *(parts[1:] + [1, 1])[:2])
+        month, day = (parts[1:] + [1, 1])[:2]
+        start = datetime(parts[0], month, day)
         if len(parts) == 1:
             end = datetime(parts[0] + 1, 1, 1)
         elif len(parts) == 2:

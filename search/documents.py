@@ -6,20 +6,22 @@ import hashlib
 import os
 import signal
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .analysis import title_key
-from .languages import language_marker
 from .config import Settings
+from .datetimes import local_naive
 from .errors import PostError
 from .files import within
-from .manifest import FileRecord, file_digest
-from .posts import Post, local_naive, read_post
 from .index_format.schema import UNDATED, post_record
+from .languages import language_marker
+from .manifest import FileRecord, file_digest
+from .posts import Post, read_post
 from .sections import Section, Sectioner
 from .sites import Site
 
@@ -68,7 +70,7 @@ def section_documents(post: Post, sections: Iterable[Section], site_lang: str = 
     shared["date_order"] = int((when - EPOCH).total_seconds()) if when else UNDATED
     if when is not None:
         shared["date"] = when
-    documents = []
+    documents: list[dict[str, Any]] = []
     for section in sections:
         first = {"post": post_fields(post, when)} if not documents else {}
         body = section.text

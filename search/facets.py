@@ -7,8 +7,9 @@ numbers in flat arrays, so a query's counts are one gather and one np.bincount o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class FacetColumn:
     value_ids: Any
 
     @classmethod
-    def build(cls, per_post: list[tuple[str, ...]]) -> "FacetColumn":
+    def build(cls, per_post: list[tuple[str, ...]]) -> FacetColumn:
         numbers: dict[str, int] = {}
         ids = [numbers.setdefault(value, len(numbers)) for values in per_post for value in dict.fromkeys(values)]
         lengths = [len(dict.fromkeys(values)) for values in per_post]
@@ -58,7 +59,7 @@ class FacetTable:
     years: Any  # each post's year, -1 when undated
 
     @classmethod
-    def build(cls, post_count: int, first_sections: Any, post_dates: Any, record: Callable[[int], dict[str, Any]]) -> "FacetTable":
+    def build(cls, post_count: int, first_sections: Any, post_dates: Any, record: Callable[[int], dict[str, Any]]) -> FacetTable:
         """Read each post's record (record: a docnum's post record) once."""
         records = [record(int(docnum)) for docnum in first_sections.tolist()] if post_count else []
         columns = {

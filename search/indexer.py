@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigFile, Settings, load_config_file, resolve_settings, selected
 from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError, shown
 from .files import scan_posts
-from .sites import Site, site_for
 from .index_format import INDEX_NAME
 from .index_format.schema import SCHEMA_VERSION
 from .languages import base_language
@@ -27,6 +27,7 @@ from .manifest import (
     segment_files,
     segments_changed,
 )
+from .sites import Site, site_for
 
 if TYPE_CHECKING:
     from .documents import ParsedFile
@@ -443,7 +444,7 @@ def write_changes(
             parsed_files = parse_in_workers(plan, site, index_dir, settings, processes, progress, writer.segments_written)
         else:
             parsed_files = parse_serially(plan, site, settings, progress)
-        with closing(parsed_files):  # a failed write ends the workers now (they hold the writer's files open)
+        with closing(parsed_files):  # type: ignore[type-var]  # a generator has close(): a failed write ends the workers
             for parsed in parsed_files:
                 apply_parsed(writer, parsed, old_files, files, counts, failures, not full, warnings)
                 if parsed.record.indexed:

@@ -8,7 +8,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +182,7 @@ def read_checked(index_dir: Path, path: Path, schema_version: int) -> dict[str, 
 
 def save_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Write the manifest, then the state a query reads, each atomically (a temporary file renamed over the old)."""
-    manifest.built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
     manifest.build_id = new_build_id()
     data = {
         "build_id": manifest.build_id,

@@ -5,32 +5,24 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, SafeLoader, YAMLHandler
 
 from .config import Settings
+from .datetimes import as_datetime
 from .errors import PostError
 from .sites.base import Page, Site
 from .sites.plain import PlainSite
 
 JEKYLL_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[-_]")  # Jekyll's and Zola's
 PATH_DATE = re.compile(r"(?:^|/)(\d{4})[/-](\d{2})[/-](\d{2})(?:[/-]|$)")
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y-%m-%d %H:%M %z",
-    "%Y-%m-%d %H:%M:%S.%f %z",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%B %d, %Y",
-    "%b %d, %Y",
-)
+
 
 
 # Front matter is bounded by what it stands for, not by its bytes: YAML aliases repeat a value without repeating
@@ -186,27 +178,6 @@ def as_not_bool(value: Any) -> bool:
     return not as_bool(value)
 
 
-def as_datetime(value: Any) -> datetime | None:
-    """A datetime from the date forms real sites use; None when it cannot be read."""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, time())
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
-
-
 # Front matter key -> (Post field, converter). Earlier keys win for scalar fields; lists merge.
 FIELD_TABLE: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("title", "title", as_text),
@@ -279,7 +250,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     handler = choose_handler(text)
     if handler is None:
         return {}, text
-    if len(handler.FM_BOUNDARY.findall(text, 0)) < 2:
+    boundary = handler.FM_BOUNDARY
+    if boundary is None or len(boundary.findall(text, 0)) < 2:
         if isinstance(handler, JSONHandler):
             raise ValueError("JSON front matter must open with a line holding only { and close with a line holding only }")
         raise ValueError(f"front matter opened with {handler.START_DELIMITER} is never closed")
@@ -303,7 +275,7 @@ def decode(data: bytes) -> str:
 
 
 def read_post(
-    path: Path, root: Path, settings: Settings = Settings(), data: bytes | None = None, site: Site | None = None
+    path: Path, root: Path, settings: Settings = Settings(), data: bytes | None = None, site: Site | None = None  # noqa: B008 (frozen)
 ) -> Post:
     """Read (or take the bytes already read of) one Markdown file and normalise it, its URL made by the site's
     rules (a plain folder's by default); raises PostError."""
@@ -425,8 +397,3 @@ def json_safe(value: Any, budget: list[int] | None = None) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return json.loads(json.dumps(value, default=str))
-
-
-def local_naive(moment: datetime | None) -> datetime | None:
-    """A datetime as the author's wall-clock time without zone, as sites show it and build urls from it."""
-    return moment.replace(tzinfo=None) if moment is not None else None

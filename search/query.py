@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from .config import SORTS
 from .errors import IndexClosed, IndexNotFound, IndexSwapped, PostsearchError, QueryError, shown
@@ -37,7 +38,7 @@ class SearchIndex:
         self.checked_stamp: tuple[int, int, int] | None = None  # the folder (device, inode, time) at the last look, once settled
         self.closed = False
 
-    def __enter__(self) -> "SearchIndex":
+    def __enter__(self) -> SearchIndex:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,9 +4,10 @@ proximity rewards, an optional recency boost, one score a post, and a stable ord
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from whoosh import query as wq

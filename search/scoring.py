@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial, reduce
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-from .index_format.schema import SEARCH_FIELDS
 from .index_format.posts import PostArrays
+from .index_format.schema import SEARCH_FIELDS
 from .index_format.segments import SegmentData, open_segments
 
 # BM25F parameters: length normalisation and term-frequency saturation (see README, Ranking).
@@ -52,7 +53,7 @@ def tightness(spots: list[list[int]]) -> float:
     return (len(found) - 1) / max(best, len(found) - 1) * len(found) / len(spots)
 
 
-def closest_pair(first: list[int], second: list[int]) -> int:
+def closest_pair(first: list[int], second: list[int]) -> float:
     """The smallest distance between a position in one sorted list and one in the other: each position of the
     shorter list looked up in the longer (most words stand once or twice in a section, some dozens of times)."""
     if len(first) > len(second):
@@ -67,7 +68,7 @@ def closest_pair(first: list[int], second: list[int]) -> int:
     return best
 
 
-def smallest_window(found: list[list[int]]) -> int:
+def smallest_window(found: list[list[int]]) -> float:
     """The span of the smallest window holding a position from each of the sorted lists."""
     events = sorted((pos, which) for which, positions in enumerate(found) for pos in positions)
     counts, have, best, left = [0] * len(found), 0, math.inf, 0
@@ -104,7 +105,7 @@ def positions_in(blocks: Iterable[tuple[Any, Any]], docnums: Any, decode: Callab
 def places_in(blocks: Iterable[tuple[Any, Any]], docnums: Any) -> dict[int, tuple[Any, int]]:
     """Where the positions of each of the (ascending) docnums found in the blocks' (docnums, values) are: its
     block's values and its index there (decoding them is the costly part)."""
-    places = {}
+    places: dict[int, tuple[Any, int]] = {}
     for ids, values in blocks:
         low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
         if low == high:
@@ -215,8 +216,9 @@ class BM25FScorer:
         found = [np.zeros(0, dtype=np.int64)]
         decode = self.decoders[field]
         for segment in self.segments:
-            postings = {word: segment.postings(field, word) for word in words}
-            if any(p is None for p in postings.values()):
+            found_postings = {word: segment.postings(field, word) for word in words}
+            postings = {word: p for word, p in found_postings.items() if p is not None}
+            if len(postings) < len(found_postings):
                 continue
             holding = reduce(partial(np.intersect1d, assume_unique=True), [p[0] for p in postings.values()])
             holding = holding[segment.live[holding]]

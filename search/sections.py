@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from importlib import import_module
-from typing import Any, Callable, Sequence
+from typing import Any
 from xml.etree.ElementTree import HTML_EMPTY, Element
 
 import markdown

@@ -18,7 +18,6 @@ from typing import Any
 from .analysis import index_terms
 from .errors import IndexDamaged, IndexSwapped, IndexVersionMismatch, PostsearchError, shown
 from .facets import FacetTable
-from .spelling import Vocabulary
 from .index_format import open_whoosh_index
 from .index_format.posts import PostArrays
 from .index_format.schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
@@ -27,6 +26,7 @@ from .manifest import IndexState, current_build, require_state
 from .parsing import Parser, literal_start
 from .scoring import BM25FScorer
 from .snippets import Highlighter
+from .vocabulary import Vocabulary
 
 MAX_EXPANSIONS = 64  # words a prefix* query or a [a TO b] range stands for: those in most sections
 RANGE_SCAN = 2000  # words of a field a range looks at, from its start: [a TO z] holds most of a site's words
@@ -70,7 +70,7 @@ class Snapshot:
             self.searcher.close()  # another folder (or build) took the path's place while this one was read
             raise IndexSwapped(index_dir, f"The index in {shown(index_dir)} changed while it was being opened.")
 
-    def acquire(self) -> "Snapshot":
+    def acquire(self) -> Snapshot:
         """Mark the snapshot in use by one more query."""
         with self.guard:
             self.users += 1

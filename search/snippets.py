@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left, bisect_right
-from itertools import islice
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, NamedTuple, Sequence
+from itertools import islice
+from typing import NamedTuple
 
 from .analysis import CJK_RUN, split_words
 
@@ -94,7 +95,8 @@ class Highlighter:
             at = lowered.find(start)
             while at != -1:
                 if at == 0 or not is_word_char(text[at - 1]):
-                    spans.append((at, WORD_REST.match(text, at + len(start)).end()))
+                    rest = WORD_REST.match(text, at + len(start))  # \w* always matches
+                    spans.append((at, rest.end() if rest else at + len(start)))
                 at = lowered.find(start, at + 1)
         return sorted(set(spans)) if len(starts) > 1 else spans
 

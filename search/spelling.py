@@ -5,18 +5,19 @@ SymSpell and of Lucene's DirectSpellChecker, on the index's own terms). Words th
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import math
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from .index_format.schema import SEARCH_FIELDS
+from .vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -36,34 +37,6 @@ MAX_MISSPELT = 8  # misspelt words corrected in one query (each costs ~10-30 ms 
 
 
 @dataclass(frozen=True)
-class Vocabulary:
-    """A generation's indexed words (stems) in the searched fields, in memory and grouped by length: rapidfuzz
-    compares a word with all of them in C (~1 ms for rust-blog's 15,000; Whoosh's automaton over the on-disk term
-    tables took ~80 ms for each of a word's look-ups)."""
-
-    terms: tuple[str, ...]
-    by_length: dict[int, tuple[str, ...]]
-
-    @classmethod
-    def read(cls, reader: Any, fields: tuple[str, ...]) -> "Vocabulary":
-        found: set[str] = set()
-        for field in fields:
-            found.update(term.decode("utf-8") if isinstance(term, bytes) else term for term in reader.lexicon(field))
-        terms = tuple(sorted(found))
-        by_length: dict[int, list[str]] = {}
-        for term in terms:
-            by_length.setdefault(len(term), []).append(term)
-        return cls(terms, {length: tuple(group) for length, group in by_length.items()})
-
-    def near(self, word: str, edits: int, length: int | None = None) -> list[tuple[str, int]]:
-        """(term, edits) of the terms (of one length, when given) within `edits` edits of the word (a swap of
-        two neighbours counting one)."""
-        pool = self.terms if length is None else self.by_length.get(length, ())
-        matches = process.extract(word, pool, scorer=OSA.distance, score_cutoff=edits, limit=None)
-        return [(term, int(distance)) for term, distance, _ in matches]
-
-
-@dataclass(frozen=True)
 class Candidate:
     """An indexed term that a misspelt word may stand for."""
 
@@ -73,7 +46,7 @@ class Candidate:
     frequency: int
     written: str = ""  # the candidate as posts write it
 
-    def rank(self) -> tuple[float, ...]:
+    def rank(self) -> tuple[float, float, str]:
         """Fewer edits first, then the more common word (log scale: a word 10x as common outweighs a letter of
         difference only at equal distance)."""
         return (self.distance, -math.log1p(self.frequency), self.term)
@@ -85,7 +58,9 @@ def suggest(
     """The query with each word the index does not hold replaced by its best correction, or None when there is
     nothing to correct (terms_found: terms the search already found, known without a look-up). Misspelt words
     after the first MAX_MISSPELT, or once out_of_time() says so (asked only before correcting one), stay as typed."""
-    spots, options, known = [], [], []  # known: the (field, term) pairs of each word the index holds
+    spots: list[tuple[int, int]] = []
+    options: list[list[Candidate]] = []
+    known: list[list[tuple[str, str]]] = []  # the (field, term) pairs of each word the index holds
     for match in QUERY_WORD.finditer(text):
         word, field = match["word"], (match["field"] or "").lower()
         if word in OPERATORS or len(word) > MAX_WORD or (field and field not in WORD_FIELDS):

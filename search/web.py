@@ -17,10 +17,11 @@ import hashlib
 import sys
 import threading
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
@@ -142,7 +143,7 @@ class SearchApp:
             return json_response(404, {"error": f"No such page: {path}. Try /search?q=..., /suggest?q=... or /."})
         return routes[path](Parameters.of(environ), environ)
 
-    def search(self, params: "Parameters", environ: Environ) -> Response:
+    def search(self, params: Parameters, environ: Environ) -> Response:
         """GET /search: a page of results with facets."""
         query = params.text("q", required=True)
         page = params.number("page", 1, 1, MAX_PAGE)
@@ -163,7 +164,7 @@ class SearchApp:
         headers = {} if results.partial else {"ETag": etag(results.build_id, environ)}
         return json_response(200, results.to_dict(), **headers)
 
-    def suggest(self, params: "Parameters", environ: Environ) -> Response:
+    def suggest(self, params: Parameters, environ: Environ) -> Response:
         """GET /suggest: completions for what has been typed."""
         text = params.text("q", required=False)
         limit = params.number("limit", 8, 1, MAX_COMPLETIONS)
@@ -174,7 +175,7 @@ class SearchApp:
         completions = index.suggest(text, limit)
         return json_response(200, completions.to_dict(), ETag=etag(index.build_id, environ))
 
-    def health(self, params: "Parameters", environ: Environ) -> Response:
+    def health(self, params: Parameters, environ: Environ) -> Response:
         """GET /health: whether the index answers, its size and generation."""
         try:
             index = self.index()
@@ -214,7 +215,7 @@ class Parameters:
     values: dict[str, list[str]]
 
     @classmethod
-    def of(cls, environ: Environ) -> "Parameters":
+    def of(cls, environ: Environ) -> Parameters:
         raw = environ.get("QUERY_STRING", "")
         try:
             return cls(parse_qs(raw, keep_blank_values=True, max_num_fields=100, errors="strict"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

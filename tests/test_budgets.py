@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from conftest import write
 
 from search import documents, open_index
 from search.cli import main
-
-from conftest import write
 
 
 def index(posts, index_dir) -> dict:

@@ -2,11 +2,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import write
 
 from search import __version__
 from search.cli import main
-
-from conftest import write
 
 POST = "---\ntitle: Tea brewing\ndate: 2021-02-03\ntags: [tea]\n---\nGreen tea wants cooler water.\n\n## Black tea\n\nBoiling water.\n"
 

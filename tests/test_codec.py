@@ -14,9 +14,18 @@ from whoosh.fields import COLUMN, ID, STORED, Schema
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.query import Phrase
 
+from search.index_format.codec import (
+    CRC32_HASH,
+    CompactCodec,
+    CompactPositions,
+    PackedValues,
+    PickledColumn,
+    TermTable,
+    pack_postings,
+    pack_values,
+    unpack_postings,
+)
 from search.index_format.fields import ProseField
-from search.index_format.codec import CRC32_HASH, CompactCodec, CompactPositions, PackedValues, pack_postings, pack_values
-from search.index_format.codec import PickledColumn, TermTable, unpack_postings
 from search.index_format.segments import read_postings
 
 

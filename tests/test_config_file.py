@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import write
 
 from search import open_index
 from search.cli import main
-
-from conftest import write
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
+from conftest import corpus
 
 from search.cli import main
 from search.config import Settings
@@ -13,8 +14,6 @@ from search.files import find_posts
 from search.posts import read_post
 from search.query import SearchIndex
 from search.sections import Sectioner
-
-from conftest import corpus
 
 CORPORA = ["rust-blog", "jekyll-posts", "hugo-docs"]
 

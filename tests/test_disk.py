@@ -6,16 +6,15 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
+from conftest import write
 
 from search import open_index
 from search.cli import main
-
-from conftest import write
 
 
 @pytest.fixture

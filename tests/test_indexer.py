@@ -2,22 +2,21 @@ import json
 import multiprocessing
 import os
 import signal
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
+from conftest import bulk_post, write
 
 from search import indexer
-from search.index_format import writing
+from search.cli import main
 from search.errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsDirNotFound, PostsearchError
+from search.index_format import writing
 from search.indexer import build_index
 from search.manifest import MANIFEST_NAME
-from search.cli import main
 from search.query import SearchIndex
-
-from conftest import bulk_post, write
 
 POSTS = {
     "alpha.md": "---\ntitle: Alpha post\n---\nApples grow on trees.\n\n## Pears\n\nPears too.\n",

@@ -1,14 +1,13 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import write
 
 from search.config import Settings
 from search.errors import PostError
 from search.files import find_posts
 from search.posts import as_datetime, as_list, read_post
-
-from conftest import write
 
 
 def read(folder: Path, name: str, text: str, **settings: object):
@@ -79,7 +78,7 @@ def test_bom_and_crlf_do_not_hide_front_matter(tmp_path):
     [
         ("2020-11-22", datetime(2020, 11, 22)),
         ("2020-11-22 19:00:00 +0530", datetime(2020, 11, 22, 19, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
-        ("2016-06-03T13:21:02Z", datetime(2016, 6, 3, 13, 21, 2, tzinfo=timezone.utc)),
+        ("2016-06-03T13:21:02Z", datetime(2016, 6, 3, 13, 21, 2, tzinfo=UTC)),
         ("March 5, 2021", datetime(2021, 3, 5)),
         ("not a date", None),
     ],

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from search.config import Settings
 from search.documents import parse_one
-from search.sites.plain import PlainSite
 from search.errors import QueryError
 from search.indexer import build_index
 from search.query import SearchIndex, open_index
 from search.sections import Sectioner
+from search.sites.plain import PlainSite
 
 QUERY_PIECES = st.sampled_from(
     ["AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO", "(", ")", '"', "*", "?", "~", "^", "-", "+", ":", "[", "]", "{",

@@ -1,5 +1,4 @@
 import pytest
-
 from conftest import bulk_post
 
 from search.errors import QueryError
@@ -144,6 +143,7 @@ def test_sort_by_date_and_pagination(searcher):
 def test_sort_by_date_follows_an_updated_date(make_index, posts_dir, index_dir):
     """A post whose date changed sorts by its new date, though its old sections still sit deleted in the index."""
     from conftest import write
+
     from search.indexer import build_index
     from search.query import SearchIndex
 
@@ -216,8 +216,9 @@ def test_unknown_sort_is_an_error(searcher):
 
 
 def test_searcher_sees_a_newer_generation(searcher, posts_dir, index_dir):
-    from search.indexer import build_index
     from conftest import write
+
+    from search.indexer import build_index
 
     write(posts_dir, "new.md", "---\ntitle: New\n---\nKumquat arrives.\n")
     build_index(posts_dir, index_dir)
@@ -227,8 +228,10 @@ def test_searcher_sees_a_newer_generation(searcher, posts_dir, index_dir):
 def test_searcher_sees_a_newer_generation_of_a_folder_long_unchanged(searcher, posts_dir, index_dir):
     """Once the folder's time is settled, a search only stats it; a commit still shows, as a new time."""
     import os
-    from search.indexer import build_index
+
     from conftest import write
+
+    from search.indexer import build_index
 
     past = os.stat(index_dir).st_mtime - 60
     os.utime(index_dir, (past, past))
@@ -379,6 +382,7 @@ def test_results_show_their_posts_fields_after_updates_deletions_and_merges(make
     """A post's path, URL, title, date and tags are stored once, with its first section: a match in a later
     section shows them, also after runs that change and delete posts and merge the index's segments."""
     from conftest import write
+
     from search.config import Settings
     from search.indexer import build_index
     from search.posts import read_post

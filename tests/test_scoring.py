@@ -7,8 +7,8 @@ import pytest
 from conftest import bulk_post
 
 from search.index_format.schema import SEARCH_FIELDS
-from search.query import SearchIndex
 from search.index_format.segments import column_array
+from search.query import SearchIndex
 from search.scoring import B, closest_pair, distinct, positions_in, smallest_window, tightness
 
 

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-import pytest
-
 import markdown
+import pytest
+from conftest import corpus, write
 
 from search.files import find_posts
 from search.posts import read_post
@@ -14,8 +14,6 @@ from search.sections import (
     tidy,
 )
 from search.sites.base import github_slug, kramdown_slug, python_markdown_id
-
-from conftest import corpus, write
 
 
 def sections_of(tmp_path: Path, body: str, anchors: str = "github", title: str = "Post"):

@@ -7,14 +7,13 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
+from conftest import write
 
 from search import open_index
 from search.cli import main
 from search.sites import Page, detect_site, open_site
 from search.sites.hugo import goldmark_slug
 from search.sites.jekyll import slugify
-
-from conftest import write
 
 
 def page(relpath: str, **front) -> Page:

@@ -10,20 +10,19 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
+from conftest import corpus
 
 from search import open_index
 from search.cli import main
 from search.links import check_links
 from search.results import Link
-
-from conftest import corpus
 
 SITES = Path(__file__).parent / "sites"
 REPO = Path(__file__).parent.parent

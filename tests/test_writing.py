@@ -6,20 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write
 from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
-from search.index_format.codec import CompactCodec
 from search.config import Settings
 from search.documents import parse_one
-from search.sites.plain import PlainSite
+from search.index_format.codec import CompactCodec
 from search.index_format.schema import build_schema
-from search.sections import Sectioner
 from search.index_format.writing import SectionWriter
-
-from conftest import write
+from search.sections import Sectioner
+from search.sites.plain import PlainSite
 
 
 def section_documents(folder: Path) -> list[dict[str, Any]]:

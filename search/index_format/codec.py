@@ -16,9 +16,9 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import accumulate
-from typing import Any, Iterator
+from typing import Any
 
 import lz4.block
 import numpy as np
@@ -39,9 +39,9 @@ from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filetables import HashWriter, OrderedHashWriter
 from whoosh.filedb.structfile import BufferFile
-from whoosh.util.numlists import GrowableArray
 from whoosh.formats import Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numlists import GrowableArray
 
 # Postings per block: Whoosh's 128 suits skipping one posting at a time; the scorer decodes whole lists, and
 # 1024 halves its time on cpp-docs (fewer blocks to decode) with a slightly smaller index.
@@ -183,7 +183,7 @@ class TermTable:
     def __init__(self, terms: Any) -> None:
         self.table = terms._tindex
         self.postfile = terms._postfile
-        self.buffer = getattr(self.table.dbfile, "_buf", None)  # None when the file is not in memory
+        self.buffer: Any = getattr(self.table.dbfile, "_buf", None)  # None when the file is not in memory
         self.prefixes = {name: struct.pack("!H", number) for name, number in terms._fieldmap.items()}
         # The small segment of the last updates misses most words a query looks up: a dict says so fastest
         small = self.buffer is not None and self.buffer.nbytes <= self.LOADED_SIZE
@@ -389,11 +389,16 @@ class CompactFieldWriter(W3FieldWriter):
 
     def __init__(self, codec: Any, storage: Any, segment: Any) -> None:  # W3FieldWriter's, but for the hash
         self._codec, self._storage, self._segment = codec, storage, segment
-        self._fieldname = self._fieldid = self._btext = self._fieldobj = self._format = None
+        self._fieldname: Any = None
+        self._fieldid: Any = None
+        self._btext: Any = None
+        self._fieldobj: Any = None
+        self._format: Any = None
         self._tindex = CrcTermsWriter(self._create_file(W3Codec.TERMS_EXT))
-        self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._fieldmap: dict[str, Any] = {}
+        self._tindex.extras["fieldmap"] = self._fieldmap
         self._postfile = self._create_file(W3Codec.POSTS_EXT)
-        self._postwriter = None
+        self._postwriter: Any = None
         self._infield = False
         self.is_closed = False
 
@@ -467,6 +472,9 @@ def fixed_column_array(column: Any, size: int, dtype: Any) -> Any:
 
 
 class CompactPostingsWriter(W3PostingsWriter):
+    _terminfo: Any  # Whoosh's, set by its start_postings()
+    _format: Any
+
     """Writes posting blocks with docnums and weights as plain arrays and positions apart (see the module's
     docstring), and keeps lists of up to INLINE_POSTINGS postings in the term dictionary."""
 
@@ -601,28 +609,28 @@ class PackedValues(Sequence):
     """A block's value strings, cut from the packed bytes when asked for."""
 
     def __init__(self, data: bytes, count: int) -> None:
-        self.data, self.count = data, count
+        self.data, self.size = data, count
         self.bounds: Any = None  # where each value starts, and where the last ends
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     def __getitem__(self, index: Any) -> Any:
         bounds = self.bounds if self.bounds is not None else self.unpack()
-        if type(index) is int and 0 <= index < self.count:  # the scorer's case: one value, by its place
+        if type(index) is int and 0 <= index < self.size:  # the scorer's case: one value, by its place
             return self.data[bounds[index] : bounds[index + 1]]
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self.count))]
-        if not 0 <= index < self.count:
-            if not -self.count <= index < 0:
+            return [self[i] for i in range(*index.indices(self.size))]
+        if not 0 <= index < self.size:
+            if not -self.size <= index < 0:
                 raise IndexError(index)
-            index += self.count
+            index += self.size
         return self.data[bounds[index] : bounds[index + 1]]
 
     def unpack(self) -> Any:
         width = self.data[0]
-        lengths = np.frombuffer(self.data, np.uint8 if width == 1 else "<u4", self.count, 1)
-        self.bounds = running_totals(1 + width * self.count, lengths)
+        lengths = np.frombuffer(self.data, np.uint8 if width == 1 else "<u4", self.size, 1)
+        self.bounds = running_totals(1 + width * self.size, lengths)
         return self.bounds
 
 

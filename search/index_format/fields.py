@@ -15,7 +15,8 @@ class ProseField(TEXT):
         # a query word the analyzer splits (4.0, page.title, C++) is a phrase of its parts, not each part anywhere
         kwargs.setdefault("multitoken_query", "phrase")
         super().__init__(analyzer=text_analyzer(lang), **kwargs)
-        self.format = CompactPositions(field_boost=self.format.field_boost)
+        boost = self.format.field_boost  # type: ignore[has-type]  # set by Whoosh's TEXT.__init__ above
+        self.format = CompactPositions(field_boost=boost)
         self.lang = lang
 
     def index(self, value: str, **kwargs: object) -> list[tuple[bytes, int, float, bytes]]:

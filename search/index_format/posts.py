@@ -36,7 +36,7 @@ class PostArrays:
         return len(self.numbers) == sections
 
     @classmethod
-    def compute(cls, segments: list[Any]) -> "PostArrays":
+    def compute(cls, segments: list[Any]) -> PostArrays:
         """The arrays of an open index's segments (segments.SegmentColumns, or SegmentData that holds them)."""
         keys = np.concatenate([s.post_keys for s in segments] or [np.zeros(0, np.int64)])
         dates = np.concatenate([s.dates for s in segments] or [np.zeros(0, np.int64)])
@@ -65,7 +65,7 @@ class PostArrays:
                 (index_dir / name).unlink(missing_ok=True)
 
     @classmethod
-    def load(cls, index_dir: Path, generation: int) -> "PostArrays | None":
+    def load(cls, index_dir: Path, generation: int) -> PostArrays | None:
         """The arrays written for a generation, memory-mapped; None when there are none (or they are damaged)."""
         try:
             # a plain array over the map: numpy's memmap subclass costs a few µs on every operation on it

@@ -8,7 +8,6 @@ the compact codec writes a term's list in blocks. The segment's files are the sa
 from __future__ import annotations
 
 import io
-
 from array import array
 from pathlib import Path
 from typing import Any
@@ -98,6 +97,8 @@ class SectionWriter(SegmentWriter):
 
     schema: the schema to write and commit, when it is not the index's (a full build in another language).
     max_postings: postings held in memory before they are written out as a segment of their own."""
+
+    is_closed: bool  # Whoosh's, set by SegmentWriter.__init__
 
     def __init__(self, index: Any, schema: Any = None, max_postings: int | None = None, **kwargs: Any) -> None:
         super().__init__(index, **kwargs)

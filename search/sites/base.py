@@ -6,10 +6,11 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import yaml
@@ -69,7 +70,7 @@ class Site:
         return next((root / name for name in cls.config_names if (root / name).is_file()), None)
 
     @classmethod
-    def load(cls, root: Path, **options: str) -> "Site":
+    def load(cls, root: Path, **options: str) -> Site:
         """The site at root with its config read (each generator reads its own keys)."""
         return cls(str(root), **site_options(options))
 
@@ -124,6 +125,12 @@ def identity(root: Path, path: Path | None, *more: str) -> dict[str, str]:
         return {"config": "", "fingerprint": fingerprint(*more) if more else ""}
     text = path.read_text(encoding="utf-8", errors="replace")
     return {"config": path.relative_to(root).as_posix(), "fingerprint": fingerprint(text, *more)}
+
+
+def table(config: dict[str, Any], key: str) -> dict[str, Any]:
+    """A table of a site's config (kramdown:, [permalinks]), or {} when it is missing or not a table."""
+    found = config.get(key)
+    return found if isinstance(found, dict) else {}
 
 
 def read_config(path: Path) -> dict[str, Any]:

@@ -31,7 +31,7 @@ class EleventySite(Site):
     ignored: tuple[str, ...] = ()
 
     @classmethod
-    def load(cls, root: Path, **options: str) -> "EleventySite":
+    def load(cls, root: Path, **options: str) -> EleventySite:
         path = cls.config_file(root)
         text = path.read_text(encoding="utf-8", errors="replace") if path else ""
         found = {name: option(text, name) for name in ("input", "output", "includes", "data")}

@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .base import Page, Site, dash_suffix, identity, read_config, site_options, text_fragment
+from ..datetimes import as_datetime, local_naive
+from .base import Page, Site, dash_suffix, identity, read_config, site_options, table, text_fragment
 
 CONFIG_NAMES = tuple(f"{stem}.{suffix}" for stem in ("hugo", "config") for suffix in ("toml", "yaml", "yml", "json"))
 PLACEHOLDER = re.compile(r":([a-z]+)")
@@ -40,11 +41,11 @@ class HugoSite(Site):
         return path if "base_url" not in keys and (root / "content").is_dir() else None
 
     @classmethod
-    def load(cls, root: Path, **options: str) -> "HugoSite":
+    def load(cls, root: Path, **options: str) -> HugoSite:
         path = cls.config_file(root)
         config = {str(k).lower(): v for k, v in (read_config(path) if path else {}).items()}
         parser = nested(config, "markup", "goldmark", "parser")
-        permalinks = config.get("permalinks") if isinstance(config.get("permalinks"), dict) else {}
+        permalinks = table(config, "permalinks")
         if isinstance(permalinks.get("page"), dict):  # Hugo 0.115's [permalinks.page]
             permalinks = permalinks["page"]
         return cls(
@@ -169,7 +170,6 @@ def urlize(text: str) -> str:
 
 def as_date(value: Any) -> datetime | None:
     """A front matter date as a naive datetime (None when it is not one)."""
-    from ..posts import as_datetime, local_naive
 
     return local_naive(as_datetime(value))
 

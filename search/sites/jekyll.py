@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .base import Page, Site, dash_suffix, identity, kramdown_id, read_config, site_options
+from .base import Page, Site, dash_suffix, identity, kramdown_id, read_config, site_options, table
 
 # Jekyll's built-in permalink styles (Jekyll::Utils#permalink_style)
 STYLES = {
@@ -45,10 +45,10 @@ class JekyllSite(Site):
     timezone: str = ""  # Jekyll's `timezone` (IANA name); '' : the machine's, as a build here would use
 
     @classmethod
-    def load(cls, root: Path, **options: str) -> "JekyllSite":
+    def load(cls, root: Path, **options: str) -> JekyllSite:
         path = cls.config_file(root)
         config = read_config(path) if path else {}
-        kramdown = config.get("kramdown") if isinstance(config.get("kramdown"), dict) else {}
+        kramdown = table(config, "kramdown")
         permalink = str(config.get("permalink") or "date")
         excluded = tuple(str(item) for item in config.get("exclude") or ()) + DEFAULT_EXCLUDES
         return cls(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique as toc_unique
@@ -30,7 +31,7 @@ class MkDocsSite(Site):
     separator: str = "-"
 
     @classmethod
-    def load(cls, root: Path, **options: str) -> "MkDocsSite":
+    def load(cls, root: Path, **options: str) -> MkDocsSite:
         path = cls.config_file(root)
         config = read_config(path) if path else {}
         toc = toc_options(config.get("markdown_extensions"))

@@ -22,7 +22,7 @@ class PlainSite(Site):
     url_pattern: str = DEFAULT_URL_PATTERN
 
     @classmethod
-    def load(cls, root: Path, **options: str) -> "PlainSite":
+    def load(cls, root: Path, **options: str) -> PlainSite:
         return cls(str(root), url_pattern=options.get("url_pattern") or DEFAULT_URL_PATTERN, **site_options(options))
 
     def url(self, page: Page) -> str:

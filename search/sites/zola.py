@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Page, Site, dash_suffix, identity, read_config, site_options
+from .base import Page, Site, dash_suffix, identity, read_config, site_options, table
 
 DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?[_-]")
 UNSAFE_IN_PATHS = '<>:/|?*#()[]\n"\\\r\t'
@@ -33,10 +33,10 @@ class ZolaSite(Site):
         return path if path is not None and "base_url" in read_config(path) else None
 
     @classmethod
-    def load(cls, root: Path, **options: str) -> "ZolaSite":
+    def load(cls, root: Path, **options: str) -> ZolaSite:
         path = cls.config_file(root)
         config = read_config(path) if path else {}
-        slugify = config.get("slugify") if isinstance(config.get("slugify"), dict) else {}
+        slugify = table(config, "slugify")
         return cls(
             str(root),
             **identity(root, path),
