@@ -14,17 +14,17 @@ import click
 
 from . import __version__
 from .config import (
-    ANCHOR_STYLES,
     DEFAULT_INDEX,
     DEFAULT_POSTS,
-    GENERATOR_NAMES,
     INDEX_ENV,
     POSTS_ENV,
+    SETTINGS,
     SORTS,
     ConfigFile,
     load_config_file,
     resolve_index_dir,
     resolve_posts_dir,
+    value_kind,
 )
 from .errors import PostsearchError, shown
 from .snippets import printable
@@ -86,21 +86,22 @@ def in_site_root() -> bool:
 
 
 def setting_options(command: Callable) -> Callable:
-    """The options that override the config file's and the index's settings."""
-    options = [
-        click.option("--drafts/--no-drafts", default=None, help="Index drafts too (default: skip them)."),
-        click.option("--generator", type=click.Choice(GENERATOR_NAMES), help="The site's generator (default: found from its config file)."),
-        click.option("--base-url", help="The URL the site is served under, e.g. /blog (default: the generator's config)."),
-        click.option("--url-pattern", help="Plain folders: url of posts without one, e.g. '/:year/:month/:day/:slug/'."),
-        click.option("--anchors", type=click.Choice(ANCHOR_STYLES), help="Whose heading ids to link to (default: the generator's; github)."),
-        click.option("--lang", help="Language of posts without `lang` front matter (default en)."),
-        click.option("--include", multiple=True, help="Only posts matching this glob, from the posts folder (repeatable)."),
-        click.option("--exclude", multiple=True, help="Leave out posts matching this glob (repeatable)."),
-        click.option("--follow-links/--no-follow-links", default=None, help="Index posts and folders that links lead to outside the posts folder (default: report them, not followed)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
+    """The options that override the config file's and the index's settings: one for each setting declared with a
+    flag (config.Settings), in the order declared."""
+    for item in reversed([item for item in SETTINGS if item.metadata["option"]]):
+        command = setting_option(item)(command)
     return command
+
+
+def setting_option(item: Any) -> Callable:
+    """The click option of a setting: --x/--no-x for true or false, repeatable for a list, a choice for names."""
+    flag, kind, help_text = item.metadata["option"], value_kind(item), item.metadata["help"]
+    if kind is bool:
+        return click.option(f"{flag}/--no-{flag[2:]}", item.name, default=None, help=help_text)
+    if kind is tuple:
+        return click.option(flag, item.name, multiple=True, help=help_text)
+    choices = item.metadata["choices"]
+    return click.option(flag, item.name, type=click.Choice(choices) if choices else None, help=help_text)
 
 
 def setting_overrides(**values: Any) -> dict[str, Any]:
@@ -349,7 +350,9 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
     click.echo(f"Sections:   {stats.sections}")
     click.echo(f"Size:       {readable_size(stats.size_bytes)}")
     click.echo(f"Last build: {stats.built_at} (build {stats.build_id}, generation {stats.generation})")
-    click.echo("Settings:   " + ", ".join(f"{k}={v}" for k, v in stats.settings.items()))
+    from .settings_report import settings_in_effect
+
+    click.echo("Settings:   " + ", ".join(f"{name}={value}" for name, value in settings_in_effect(stats.settings)))
 
 
 @main.command("serve")

@@ -7,9 +7,10 @@ import fnmatch
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
+from string import ascii_uppercase
 from typing import Any, cast
 
 from .errors import SettingsError
@@ -28,24 +29,67 @@ DEFAULT_POSTS = "posts"
 DEFAULT_INDEX = "index"
 POSTS_ENV, INDEX_ENV = "POSTSEARCH_POSTS", "POSTSEARCH_INDEX"
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")  # BCP 47 style: en, de-AT, pt_BR
+KIND_NAMES = {str: "a string", bool: "true or false", dict: "a table", int: "a whole number", tuple: "a list of strings"}
+
+
+def setting(
+    default: Any, help: str, option: str | None = None, choices: tuple[str, ...] = (),
+    check: Callable[[Any], list[str]] | None = None, in_file: bool = True, label: str = "",
+) -> Any:
+    """A Settings field with all that is said of it, in one place: its default, its help (the flag's and `postsearch
+    config`'s), its command-line flag (None: none), the values it may take, its check (what is wrong with a
+    value, each problem said so that it can be fixed), whether a config file may set it and what messages call
+    it. The TOML type, the click option, the checks, `postsearch config` and `postsearch stats` are all read
+    from here."""
+    metadata = {"help": help, "option": option, "choices": choices, "check": check, "in_file": in_file, "label": label}
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def language_problems(value: Any) -> list[str]:
+    if isinstance(value, str) and LANGUAGE_CODE.fullmatch(value):
+        return []
+    return [f"Unknown language {value!r}: give a language code such as 'en', 'de' or 'pt-BR'."]
+
+
+def snippet_length_problems(value: Any) -> list[str]:
+    low, high = SNIPPET_LENGTHS
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return []
+    return [f"snippet_length must be a whole number of characters from {low} to {high}, not {value!r}."]
+
+
+def globs_problems(value: Any) -> list[str]:
+    if isinstance(value, tuple) and all(isinstance(glob, str) and glob for glob in value):
+        return []
+    return [f"must be a list of globs such as ['blog/**/*.md'], not {value!r}."]
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How posts are read and indexed; stored in the index so later runs agree."""
+    """How posts are read and indexed; stored in the index so later runs agree. Each field is declared once, with
+    setting(); the rest of the program reads them from there (SETTINGS)."""
 
-    url_pattern: str = DEFAULT_URL_PATTERN
-    anchors: str = ""  # '': the generator's ids (GitHub's for a plain folder)
-    drafts: bool = False
-    lang: str = "en"
-    generator: str = ""  # '': the one whose config file the site root holds
-    base_url: str = ""  # '': the generator's (Jekyll's baseurl, Hugo's baseURL, ...)
-    weights: dict[str, float] = field(default_factory=dict)  # field -> weight, over the defaults (title 2, ...)
-    snippet_length: int = DEFAULT_SNIPPET_LENGTH  # characters of a snippet's fragment
-    include: tuple[str, ...] = ()  # globs of the posts to index, from the posts folder ('*' crosses folders)
-    exclude: tuple[str, ...] = ()  # globs of the posts to leave out
-    follow_links: bool = False  # index posts and folders linked from outside the posts folder
-    site: str = ""  # the generator found and a digest of its config: set by the index run, not by users
+    url_pattern: str = setting(
+        DEFAULT_URL_PATTERN, "Plain folders: url of posts without one, e.g. '/:year/:month/:day/:slug/'.", "--url-pattern",
+        check=lambda value: url_pattern_problems(value),
+    )
+    anchors: str = setting(
+        "", "Whose heading ids to link to (default: the generator's; github).", "--anchors", ANCHOR_STYLES, label="anchor style"
+    )
+    drafts: bool = setting(False, "Index drafts too (default: skip them).", "--drafts")
+    lang: str = setting("en", "Language of posts without `lang` front matter (default en).", "--lang", check=language_problems)
+    generator: str = setting("", "The site's generator (default: found from its config file).", "--generator", GENERATOR_NAMES)
+    base_url: str = setting("", "The URL the site is served under, e.g. /blog (default: the generator's config).", "--base-url")
+    weights: dict[str, float] = setting({}, "Field weights over the defaults (title 2, ...), e.g. {title = 3.0}.", check=lambda value: weight_problems(value))
+    snippet_length: int = setting(DEFAULT_SNIPPET_LENGTH, "Characters of a snippet's fragment.", check=snippet_length_problems)
+    include: tuple[str, ...] = setting((), "Only posts matching this glob, from the posts folder (repeatable).", "--include", check=globs_problems)
+    exclude: tuple[str, ...] = setting((), "Leave out posts matching this glob (repeatable).", "--exclude", check=globs_problems)
+    follow_links: bool = setting(
+        False, "Index posts and folders that links lead to outside the posts folder (default: report them, not followed).", "--follow-links"
+    )
+    site: str = setting("", "The generator found and a digest of its config: set by the index run.", in_file=False)
 
     def __post_init__(self) -> None:
         for problem in settings_problems(self):
@@ -67,29 +111,27 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+SETTINGS = fields(Settings)  # the declarations: name, default, and the metadata setting() gives each
+
+
+def value_kind(item: Any) -> type:
+    """The kind of value a setting holds, from its default: str, bool, int, dict or tuple."""
+    default = {} if item.default is MISSING else item.default
+    return type(default)
+
+
 def settings_problems(settings: Settings) -> list[str]:
     """What is wrong with the settings, each said so that it can be fixed."""
     problems = []
-    if settings.anchors and settings.anchors not in ANCHOR_STYLES:
-        problems.append(f"Unknown anchor style {settings.anchors!r}: use one of {', '.join(ANCHOR_STYLES)}.")
-    if settings.generator and settings.generator not in GENERATOR_NAMES:
-        problems.append(f"Unknown generator {settings.generator!r}: use one of {', '.join(GENERATOR_NAMES)}.")
-    if not isinstance(settings.base_url, str):
-        problems.append(f"base_url must be text such as '/blog' or 'https://example.org/blog/', not {settings.base_url!r}.")
-    for name in ("drafts", "follow_links"):
-        if not isinstance(getattr(settings, name), bool):
-            problems.append(f"{name} must be true or false, not {getattr(settings, name)!r}.")
-    if not isinstance(settings.lang, str) or not LANGUAGE_CODE.fullmatch(settings.lang):
-        problems.append(f"Unknown language {settings.lang!r}: give a language code such as 'en', 'de' or 'pt-BR'.")
-    problems.extend(weight_problems(settings.weights))
-    low, high = SNIPPET_LENGTHS
-    if isinstance(settings.snippet_length, bool) or not isinstance(settings.snippet_length, int) or not low <= settings.snippet_length <= high:
-        problems.append(f"snippet_length must be a whole number of characters from {low} to {high}, not {settings.snippet_length!r}.")
-    for name in ("include", "exclude"):
-        globs = getattr(settings, name)
-        if not isinstance(globs, tuple) or not all(isinstance(glob, str) and glob for glob in globs):
-            problems.append(f"{name} must be a list of globs such as ['blog/**/*.md'], not {globs!r}.")
-    problems.extend(url_pattern_problems(settings.url_pattern))
+    for item in SETTINGS:
+        value, kind = getattr(settings, item.name), value_kind(item)
+        choices, check = item.metadata["choices"], item.metadata["check"]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            problems.append(f"{item.name} must be {KIND_NAMES[kind]}, not {value!r}.")
+        elif choices and value and value not in choices:
+            problems.append(f"Unknown {item.metadata['label'] or item.name} {value!r}: use one of {', '.join(choices)}.")
+        elif check:
+            problems.extend(problem if problem.startswith((item.name, *ascii_uppercase)) else f"{item.name} {problem}" for problem in check(value))
     return problems
 
 
@@ -127,12 +169,10 @@ def url_pattern_problems(pattern: Any) -> list[str]:
 
 CONFIG_FILE = "postsearch.toml"
 FOLDER_KEYS = ("posts", "index")  # paths, read from the config file's folder
-SETTING_TYPES: dict[str, type] = {
-    "url_pattern": str, "anchors": str, "drafts": bool, "lang": str, "generator": str, "base_url": str,
-    "include": list, "exclude": list, "weights": dict, "snippet_length": int, "follow_links": bool,
+SETTING_TYPES: dict[str, type] = {  # as TOML writes them: a tuple setting is a list
+    item.name: list if value_kind(item) is tuple else value_kind(item) for item in SETTINGS if item.metadata["in_file"]
 }
 CONFIG_KEYS = FOLDER_KEYS + tuple(SETTING_TYPES)
-KIND_NAMES = {str: "a string", bool: "true or false", dict: "a table", int: "a whole number"}
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,23 @@ def site_row(row: tuple[str, Any, str], posts_dir: Path, settings: Settings) -> 
     if name == "base_url":
         return name, site.base_path or "/", found if site.base_path else "default"
     return name, "the generator's", "default"
+
+
+def settings_in_effect(stored: dict[str, Any]) -> list[tuple[str, Any]]:
+    """An index's stored settings as `postsearch config` shows them: the field weights with their defaults, the
+    generator the run found and the anchors left to it said so, not as empty values."""
+    settings = Settings.from_dict(stored)
+    generator = settings.generator or settings.site.split(":", 1)[0] or "plain"
+    shown: list[tuple[str, Any]] = []
+    for item in fields(Settings):
+        value = getattr(settings, item.name)
+        if item.name == "site":
+            continue
+        if item.name == "weights":
+            value = {**FIELD_BOOSTS, **value}
+        elif item.name == "generator":
+            value = generator
+        elif item.name == "anchors" and not value:
+            value = f"the generator's ({generator})"
+        shown.append((item.name, value))
+    return shown

@@ -56,7 +56,7 @@ def test_pyproject_tool_table_is_read(blog):
     "text, message",
     [
         ('indx = "x"\n', "Unknown key 'indx' in {file}: use one of posts, index, url_pattern, anchors, drafts, lang, "
-         "generator, base_url, include, exclude, weights, snippet_length, follow_links."),
+         "generator, base_url, weights, snippet_length, include, exclude, follow_links."),
         ('drafts = "yes"\n', "drafts in {file} must be true or false, not 'yes'."),
         ("exclude = [1]\n", "exclude in {file} must be a list of strings, not [1]."),
         ('anchors = "nope"\n', "Unknown anchor style 'nope': use one of github, kramdown, python-markdown, "

@@ -69,3 +69,32 @@ def test_no_module_imports_one_that_imports_it_back():
     assert len(graph) > 30 and graph["search.query"]  # the walk sees the package and its imports
     circles = [circle for module in sorted(graph) if (circle := circle_from(module, graph))]
     assert not circles, " ; ".join(" -> ".join(circle) for circle in circles)
+
+
+def test_each_setting_declared_once_reaches_the_file_check_the_flags_config_and_stats(tmp_path):
+    """Settings are declared once (config.Settings, with setting()); the config file's types, the command-line
+    flags, `postsearch config` and `postsearch stats` all follow from the declaration, and the names a setting
+    may take are the sites' own."""
+    import json
+
+    from click.testing import CliRunner
+
+    from search.cli import main
+    from search.config import ANCHOR_STYLES, GENERATOR_NAMES, SETTING_TYPES, SETTINGS
+    from search.sites import GENERATORS
+    from search.sites.base import ANCHOR_STYLES as ANCHOR_FUNCTIONS
+
+    runner = CliRunner()
+    index_help = runner.invoke(main, ["index", "--help"]).output
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("---\ntitle: A\n---\nbody\n")
+    assert runner.invoke(main, ["index", str(tmp_path / "posts"), "--index", str(tmp_path / "index")]).exit_code == 0
+    config_rows = json.loads(runner.invoke(main, ["config", str(tmp_path / "posts"), "--index", str(tmp_path / "index"), "--json"]).output)
+    stats = runner.invoke(main, ["stats", "--index", str(tmp_path / "index")]).output
+    for item in SETTINGS:
+        if item.name == "site":  # set by the index run, never by users
+            continue
+        assert item.name in SETTING_TYPES and f"{item.name}=" in stats and item.name in json.dumps(config_rows)
+        if item.metadata["option"]:
+            assert item.metadata["option"] in index_help
+    assert set(GENERATOR_NAMES) == set(GENERATORS) and set(ANCHOR_STYLES) == set(ANCHOR_FUNCTIONS)
