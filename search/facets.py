@@ -7,6 +7,7 @@ numbers in flat arrays, so a query's counts are one gather and one np.bincount o
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,11 +31,22 @@ class FacetColumn:
 
     @classmethod
     def build(cls, per_post: list[tuple[str, ...]]) -> FacetColumn:
+        """Values that differ only in case are one (dirtyf and DirtyF), shown as most posts write it."""
         numbers: dict[str, int] = {}
-        ids = [numbers.setdefault(value, len(numbers)) for values in per_post for value in dict.fromkeys(values)]
-        lengths = [len(dict.fromkeys(values)) for values in per_post]
+        written: list[Counter[str]] = []
+        ids, lengths = [], []
+        for values in per_post:
+            distinct = {value.casefold(): value for value in reversed(values)}  # each value's first writing
+            for key, form in distinct.items():
+                number = numbers.setdefault(key, len(numbers))
+                if number == len(written):
+                    written.append(Counter())
+                written[number][form] += 1
+                ids.append(number)
+            lengths.append(len(distinct))
         starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64)
-        return cls(tuple(numbers), starts, np.array(ids, dtype=np.int64))
+        shown = tuple(forms.most_common(1)[0][0] for forms in written)
+        return cls(shown, starts, np.array(ids, dtype=np.int64))
 
     def counts(self, posts: Any) -> FacetCounts:
         """The values of the given posts with how many of them have each, most first, then by value."""

@@ -359,11 +359,23 @@ def wait_for_writer(index_dir: Path, wait: float) -> None:
 
     lock = FileStorage(str(index_dir)).lock(f"{INDEX_NAME}_WRITELOCK")
     deadline = time.monotonic() + wait
-    while not lock.acquire(blocking=False):
+    while writer_busy(index_dir, lock):
         if time.monotonic() >= deadline:
             return  # take_writer says who holds it
         time.sleep(LOCK_POLL_SECONDS)
+
+
+def writer_busy(index_dir: Path, lock: Any) -> bool:
+    """Whether another run holds the write lock, or has committed but not yet saved its manifest (its process
+    id is still in WRITER_FILE): planning before that would read the manifest of the run before it."""
+    if not lock.acquire(blocking=False):
+        return True
     lock.release()
+    try:
+        holder = (index_dir / WRITER_FILE).read_text().strip()
+    except OSError:
+        return False
+    return holder.isdigit() and holder != str(os.getpid()) and process_alive(holder)
 
 
 def process_alive(pid: str) -> bool:
@@ -417,7 +429,6 @@ def write_changes(
     """Apply a plan to the Whoosh index in one commit, then record it in the manifest."""
     from whoosh import writing
 
-    from .index_format import segment_file_names
     from .index_format.codec import CompactCodec
     from .index_format.schema import build_schema
     from .index_format.writing import SectionWriter, merge_small_segments
@@ -455,9 +466,23 @@ def write_changes(
             writer.cancel()
         finally:
             remove_leftovers(index_dir)
+            (index_dir / WRITER_FILE).unlink(missing_ok=True)
         raise
+    try:  # the run is not done until its manifest is saved: a run waiting for it (--wait) plans from that
+        return record_run(index, index_dir, site, manifest, plan, settings, full, files, counts, failures, warnings, seen_languages)
     finally:
         (index_dir / WRITER_FILE).unlink(missing_ok=True)
+
+
+def record_run(
+    index: Any, index_dir: Path, site: Site, manifest: Manifest | None, plan: Plan, settings: Settings, full: bool,
+    files: dict[str, FileRecord], counts: dict[str, int], failures: list[Failure], warnings: list[Failure],
+    seen_languages: set[str],
+) -> IndexSummary:
+    """After the commit: the per-post arrays and the manifest saved, and the run's summary."""
+    from .index_format import segment_file_names
+
+    old_files = manifest.files if manifest else {}
     languages = set(manifest.languages if manifest and not full else ()) | seen_languages
     languages.discard(base_language(settings.lang))
     generation = index.latest_generation()

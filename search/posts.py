@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import tomllib
@@ -304,6 +305,9 @@ def build_post(
     slug = fields.pop("slug", "") or slug_from_path(relpath)
     fields.setdefault("date", date_from_path(relpath, fields.get("url", "")))
     fields.setdefault("title", first_h1(body) or readable_name(slug))
+    for name in ("title", "description"):  # "Entities &amp; raw" is shown as "Entities & raw" by every generator
+        if "&" in fields.get(name, ""):
+            fields[name] = html.unescape(fields[name])
     fields["url"] = site.url(replace(page, fields={**fields, "slug": slug})) or ""
     check_url(fields["url"])
     if "/_drafts/" in f"/{relpath}":

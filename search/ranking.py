@@ -27,6 +27,7 @@ PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words st
 PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
 PROXIMITY_MAX_WORDS = 4  # a longer query is a pasted sentence: how close its words stand says little (SciFact: -0.03)
 HEADING_WEIGHT = 1.0  # a section whose heading and title hold every query word scores double
+TITLE_WEIGHT = 1.5  # a section of a post whose title alone holds every query word: more (a digest post's heading less)
 RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x ...
 RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 
@@ -97,7 +98,8 @@ def candidates(
         keep = within(posts.dates[docnums], parsed.dates)
         docnums, tiers = docnums[keep], tiers[keep]
     scores = totals[docnums]
-    if words:  # the heading, read with the post title, holds every word
+    if words:  # where the words are before how often: the post's title holds them all, the heading read with it does
+        scores[found.in_title[docnums] == len(words)] *= 1 + TITLE_WEIGHT  # every section of the post alike
         scores[(found.in_context[docnums] == len(words)) & found.in_heading[docnums]] *= 1 + HEADING_WEIGHT
     reward_proximity(snap, docnums, scores, words, matched[docnums], found)
     if request.recent_boost:

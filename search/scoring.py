@@ -150,6 +150,7 @@ class WordScores:
     required: int  # how many words a document holding the whole query holds (see score_all)
     in_context: Any  # how many of them its heading or the post title holds
     in_heading: Any  # whether its heading holds any
+    in_title: Any  # how many of them the post's title holds
     body_blocks: dict[str, list[tuple[Any, Any]]]  # each term's body blocks (global docnums, values), for proximity
     terms_found: frozenset[str]  # the terms some live document holds
 
@@ -254,6 +255,7 @@ class BM25FScorer:
         matched = np.zeros(self.total, dtype=np.int16)
         in_context = np.zeros(self.total, dtype=np.int16)
         in_heading = np.zeros(self.total, dtype=bool)
+        in_title = np.zeros(self.total, dtype=np.int16)
         body_blocks: dict[str, list[tuple[Any, Any]]] = {}
         found: set[str] = set()
         holders: list[tuple[Any, bool]] = []  # for each word: the documents holding it, and whether it is common
@@ -267,13 +269,14 @@ class BM25FScorer:
             common = self.doc_count >= COMMON_FROM and np.count_nonzero(holding) > COMMON_SHARE * self.doc_count
             holders.append((holding, common))
             in_heading |= fields["heading"]
+            in_title += fields["title"]
             in_context += np.logical_or(fields["heading"], fields["title"], out=fields["title"])
         # The whole query is its rarer words: a section need not hold "the" or "of" to hold all of a query's
         # words (they still score); a query of common words only ("the who") needs them all.
         required = [holding for holding, common in holders if not common] or [holding for holding, _ in holders]
         for holding in required:
             matched += holding
-        return WordScores(totals, matched, len(required), in_context, in_heading, body_blocks, frozenset(found))
+        return WordScores(totals, matched, len(required), in_context, in_heading, in_title, body_blocks, frozenset(found))
 
     def term_scores(self, term: str, seen: dict[str, Any], body_blocks: dict[str, Any], found: set[str]) -> Any:
         """One term's saturated BM25F score for every document (zero where absent); marks in `seen` the

@@ -27,6 +27,8 @@ from .sites.base import ANCHOR_STYLES, HeadingId
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SHORTCODE = (("{{<", "{{%"), (">}}", "%}}"))  # Hugo's {{< x >}} and {{% x %}}: (openers, closers)
 LIQUID_TAGS = ((("{%",), ("%}",)), (("{{",), ("}}",)))
+RAW_OPEN = re.compile(r"\{%-?[ \t]*raw[ \t]*-?%\}")  # Liquid's {% raw %}: what follows is text, not tags
+RAW_CLOSE = re.compile(r"\{%-?[ \t]*endraw[ \t]*-?%\}")
 LIQUID_HIGHLIGHT_OPEN = re.compile(r"\{%-?[ \t]*highlight[ \t]+([\w+#.-]+)[^%\n]{0,200}%\}")
 LIQUID_HIGHLIGHT_CLOSE = re.compile(r"\{%-?[ \t]*endhighlight[ \t]*-?%\}")
 # Python-Markdown's [TOC], kramdown's "* TOC" + "{:toc}": where a renderer puts a table of contents.
@@ -143,7 +145,19 @@ def clean_prose(text: str) -> str:
         text = ALERT_MARKER.sub(r"\1", text)
     if "{" not in text:
         return text
-    return remove_spans(remove_spans(text, [SHORTCODE]), LIQUID_TAGS)
+    kept, position = [], 0
+    while opener := RAW_OPEN.search(text, position):  # {% raw %}...{% endraw %}: kept as written, tags and all
+        closer = RAW_CLOSE.search(text, opener.end())
+        if not closer:
+            break
+        kept += [without_template_tags(text[position : opener.start()]), text[opener.end() : closer.start()]]
+        position = closer.end()
+    return "".join(kept) + without_template_tags(text[position:])
+
+
+def without_template_tags(text: str) -> str:
+    """Text without Hugo shortcodes and Liquid tags."""
+    return remove_spans(remove_spans(text, [SHORTCODE]), LIQUID_TAGS) if "{" in text else text
 
 
 def remove_spans(text: str, kinds: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]) -> str:

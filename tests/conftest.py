@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from search.indexer import build_index
-from search.query import SearchIndex
+from search.query import SearchIndex, open_index
 
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = REPO.parent / "shared" / "corpora"
@@ -92,6 +92,17 @@ def site(tmp_path_factory) -> Path:
     write(root / "posts", "hostile.md", HOSTILE)
     build_index(root / "posts", root / "index")
     return root
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory) -> Iterator[SearchIndex]:
+    """The sample posts, indexed and opened, shared by a module's tests."""
+    root = tmp_path_factory.mktemp("sample")
+    shutil.copytree(REPO / "posts", root / "posts")
+    build_index(root / "posts", root / "index")
+    index = open_index(root / "index")
+    yield index
+    index.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, write
+from conftest import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.errors import QueryError
 from search.indexer import build_index
-from search.query import SearchIndex, open_index
+from search.query import open_index
 
 POSTSEARCH = str(Path(sys.executable).parent / "postsearch")
 QUERY_LIMIT = 1.0  # the server's time limit
@@ -46,33 +45,23 @@ HOSTILE_QUERIES = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> SearchIndex:
-    root = tmp_path_factory.mktemp("hostile")
-    shutil.copytree(REPO / "posts", root / "posts")
-    build_index(root / "posts", root / "index")
-    index = open_index(root / "index")
-    yield index
-    index.close()
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(HOSTILE_QUERIES)
-def test_every_hostile_query_shape_ends_within_its_budget(sample, text):
+def test_every_hostile_query_shape_ends_within_its_budget(sample_index, text):
     started = time.monotonic()
     try:
-        sample.search(text[:500], time_limit=QUERY_LIMIT)
+        sample_index.search(text[:500], time_limit=QUERY_LIMIT)
     except QueryError as error:
         assert str(error)  # refused with a reason (too many ANDNOTs, brackets too deep)
     assert time.monotonic() - started < WALL_BOUND
 
 
-def test_an_exclusion_chain_and_an_operator_chain_are_answered_or_refused_at_once(sample):
-    assert sample.search("-a" * 200 + " x", time_limit=QUERY_LIMIT).total >= 0
+def test_an_exclusion_chain_and_an_operator_chain_are_answered_or_refused_at_once(sample_index):
+    assert sample_index.search("-a" * 200 + " x", time_limit=QUERY_LIMIT).total >= 0
     with pytest.raises(QueryError, match="ANDNOT, ANDMAYBE and REQUIRE"):
-        sample.search(" ANDNOT ".join("abcdefghijklmnopqrst"))
+        sample_index.search(" ANDNOT ".join("abcdefghijklmnopqrst"))
     with pytest.raises(QueryError, match="at most 500"):
-        sample.search("git " * 200)
+        sample_index.search("git " * 200)
 
 
 # Post text shaped against each pattern of ours that reads it; each ran quadratic or worse (5-20 s at 20-80 KB)
@@ -208,11 +197,11 @@ def request(port: int, path: str, headers: dict[str, str] | None = None, connect
 
 
 @pytest.fixture(scope="module")
-def hostile_server(sample, tmp_path_factory):
+def hostile_server(sample_index, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("log") / "serve.log"
     with open(log, "w") as output:
-        process = subprocess.Popen([POSTSEARCH, "serve", "--index", str(sample.index_dir), "--port", str(port),
+        process = subprocess.Popen([POSTSEARCH, "serve", "--index", str(sample_index.index_dir), "--port", str(port),
                                     "--host", "0.0.0.0", "--workers", "2", "--cors-origin", "*"], stderr=output, stdout=output)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

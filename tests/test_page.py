@@ -56,6 +56,24 @@ def open_page(driver, server: Server) -> object:
     return wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "input.ps-input"))
 
 
+def hit_of(driver, query: str):
+    """The first hit's title, marked words and section links once the page shows the results of query, else None."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        if driver.execute_script("return document.querySelector('input').value") != query:
+            return None
+        first = driver.find_elements(By.CSS_SELECTOR, ".ps-hit")[0]
+        marks = [mark.text.lower() for mark in first.find_elements(By.CSS_SELECTOR, ".ps-snippet mark")]
+        if "bisect" not in marks:
+            return None
+        links = [link.get_attribute("href") for link in first.find_elements(By.CSS_SELECTOR, ".ps-section a")]
+        return first.find_element(By.CSS_SELECTOR, "h3 a").text, marks, links
+    except (StaleElementReferenceException, IndexError):
+        return None
+
+
 def test_typing_shows_completions_then_grouped_results_with_marks(browser, page_server):
     from selenium.webdriver.common.by import By
 
@@ -64,12 +82,11 @@ def test_typing_shows_completions_then_grouped_results_with_marks(browser, page_
     options = wait(browser, lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, ".ps-option") if o.is_displayed()])
     assert any("Git bisect" in option.text for option in options)
     box.send_keys("ect")
-    wait(browser, lambda d: any(m.text.lower() == "bisect" for m in d.find_elements(By.CSS_SELECTOR, ".ps-hit mark")))
-    first = browser.find_elements(By.CSS_SELECTOR, ".ps-hit")[0]
-    assert first.find_element(By.CSS_SELECTOR, "h3 a").text == "Git bisect finds the commit that broke it"
-    marks = first.find_elements(By.CSS_SELECTOR, ".ps-snippet mark")
-    assert marks and {mark.text.lower() for mark in marks} <= {"git", "bisect"}
-    crumbs = [link.get_attribute("href") for link in first.find_elements(By.CSS_SELECTOR, ".ps-section a")]
+    # "git bis" already shows results (the word being typed is a prefix): wait for those of "git bisect"
+    first_hit = wait(browser, lambda d: hit_of(d, "git bisect"))
+    title, marks, crumbs = first_hit
+    assert title == "Git bisect finds the commit that broke it"
+    assert marks and set(marks) <= {"git", "bisect"}
     assert crumbs and all("#" in href for href in crumbs)
     assert "matching post" in browser.find_element(By.CSS_SELECTOR, ".ps-status").text
 

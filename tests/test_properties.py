@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-from conftest import REPO
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from search.config import Settings
 from search.documents import parse_one
 from search.errors import QueryError
-from search.indexer import build_index
-from search.query import SearchIndex, open_index
 from search.sections import Sectioner
 from search.sites.plain import PlainSite
 
@@ -27,16 +21,6 @@ QUERIES = st.one_of(
     st.lists(st.one_of(QUERY_PIECES, st.text(max_size=8)), max_size=30).map(" ".join),
     st.lists(st.one_of(QUERY_PIECES, st.text(max_size=8)), max_size=30).map("".join),
 )
-
-
-@pytest.fixture(scope="module")
-def sample_index(tmp_path_factory) -> SearchIndex:
-    root = tmp_path_factory.mktemp("properties")
-    shutil.copytree(REPO / "posts", root / "posts")
-    build_index(root / "posts", root / "index")
-    index = open_index(root / "index")
-    yield index
-    index.close()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

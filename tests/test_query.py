@@ -584,3 +584,14 @@ def test_while_typing_the_last_word_is_the_start_of_a_word_and_is_never_correcte
     finished = searcher.search("borrow che ", typing=True)  # a space after the word: it is a whole word again
     assert finished.total == 0 or finished.suggestion is not None
     assert searcher.search("borrow che").suggestion is not None  # not typing: "che" is a word like any other
+
+
+def test_what_readers_see_liquid_raw_text_entities_in_titles_and_authors_in_any_case(make_index):
+    searcher = make_index({
+        "a.md": "---\ntitle: Tips &amp; tricks\nauthor: DirtyF\n---\nWrite `{% raw %}{{ site.url }}{% endraw %}` in a layout.\n",
+        "b.md": "---\ntitle: More\nauthor: dirtyf\n---\nA layout again.\n",
+        "c.md": "---\ntitle: Third\nauthor: DirtyF\n---\nLayout notes.\n",
+    })
+    found = searcher.search("site url layout", facets=True)
+    assert found.hits[0].title == "Tips & tricks" and "{{ <mark>site</mark>.<mark>url</mark> }}" in found.hits[0].sections[0].snippet
+    assert searcher.search("layout", facets=True).facets.authors == (("DirtyF", 3),)  # as most posts write it
