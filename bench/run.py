@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from search.config import Settings
 from search.documents import section_documents
@@ -140,18 +141,68 @@ def fts_answerer(connection: sqlite3.Connection, joiner: str) -> Callable[[str],
     return answer
 
 
-def time_engines(index_dir: Path, database: Path, queries: list[str], passes: int) -> dict[str, list[float]]:
-    """Per-query seconds of postsearch (top-10 posts with snippets, through the public API) and of FTS5 with
-    AND and with OR, warm and in-process."""
+def build_tantivy(documents: list[dict], folder: Path) -> tuple[Any, float] | None:
+    """The same sections in a tantivy index (PyPI's tantivy, when installed; its English stemmer), and the
+    seconds the insert took; None without tantivy."""
+    try:
+        import tantivy
+    except ImportError:
+        return None
+    builder = tantivy.SchemaBuilder()
+    for name in ("title", "heading", "body", "code"):
+        builder.add_text_field(name, stored=name == "body", tokenizer_name="en_stem")
+    builder.add_text_field("path", stored=True, tokenizer_name="raw")
+    index = tantivy.Index(builder.build(), path=str(folder))
+    started = time.perf_counter()
+    writer = index.writer()
+    for d in documents:
+        writer.add_document(tantivy.Document(title=d["title"], heading=d["heading"], body=d["body"], code=d["code"], path=d["path"]))
+    writer.commit()
+    seconds = time.perf_counter() - started
+    index.reload()
+    return index, seconds
+
+
+def tantivy_answerer(index: Any) -> Callable[[str], None]:
+    """tantivy's answer to a query: the words OR'ed over the four fields, the best sections grouped into the top
+    10 posts, a snippet of each post's best three sections."""
+    import tantivy
+
+    searcher, schema = index.searcher(), index.schema
+
+    def answer(query: str) -> None:
+        words = re.sub(r"[^\w\s]", " ", query).split()
+        if not words:
+            return
+        parsed = index.parse_query(" ".join(words), ["title", "heading", "body", "code"])
+        shown: dict[str, list[Any]] = {}
+        for _, address in searcher.search(parsed, 100).hits:
+            document = searcher.doc(address)
+            sections = shown.setdefault(document["path"][0], [])
+            if len(sections) < 3 and (len(shown) <= 10 or sections):
+                sections.append(document)
+        snippets = tantivy.SnippetGenerator.create(searcher, parsed, schema, "body")
+        for sections in list(shown.values())[:10]:
+            for document in sections:
+                snippets.snippet_from_doc(document).to_html()
+
+    return answer
+
+
+def time_engines(index_dir: Path, database: Path, queries: list[str], passes: int, tantivy_index: Any = None) -> dict[str, list[float]]:
+    """Per-query seconds of postsearch (top-10 posts with snippets, through the public API), of FTS5 with AND and
+    with OR and of tantivy (when installed), warm and in-process."""
     connection = sqlite3.connect(database)
     connection.execute(f"INSERT INTO sections(sections, rank) VALUES('rank', 'bm25({FTS_WEIGHTS})')")  # rank: weighted
     try:
         with open_index(index_dir) as index:
-            engines = {
+            engines: dict[str, Callable[[str], object]] = {
                 "postsearch": lambda query: index.search(query, per_page=10),
                 "fts5": fts_answerer(connection, "AND"),
                 "fts5_or": fts_answerer(connection, "OR"),
             }
+            if tantivy_index is not None:
+                engines["tantivy"] = tantivy_answerer(tantivy_index)
             return interleaved_timings(engines, queries, passes)
     finally:
         connection.close()
@@ -218,8 +269,10 @@ def measure(
             one_runs.append(run_child(index)[0])
         documents = extract_sections(posts)
         fts_seconds = build_fts(documents, database)
+        (Path(work) / "tantivy").mkdir()
+        tantivy = build_tantivy(documents, Path(work) / "tantivy")
         queries = make_queries(documents, query_count)
-        timings = time_engines(index_dir, database, queries, passes)
+        timings = time_engines(index_dir, database, queries, passes, tantivy[0] if tantivy else None)
         ours, theirs, theirs_or = timings["postsearch"], timings["fts5"], timings["fts5_or"]
         query = postsearch + ["query", "--index", str(index_dir), "--"]
         cold = [run_child(query + [queries[i]], ok=(0, 1))[0] for i in range(cold_runs)]  # 1: nothing found
@@ -247,6 +300,7 @@ def measure(
                 **latency(theirs),
             },
             "fts5_or": latency(theirs_or),
+            **({"tantivy": {"full_build_s": round(tantivy[1], 2), **latency(timings["tantivy"])}} if tantivy else {}),
             "machine": machine(),
             "taken": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -274,6 +328,10 @@ def table(result: dict) -> str:
     for label, key in (("query p50 (ms)", "p50_ms"), ("query p95 (ms)", "p95_ms")):
         other = result["fts5_or"][key]
         lines.append(f"| {label}, FTS5 with OR | {ours[key]} | {other} | {ours[key] / other:.2f}x |")
+    if "tantivy" in result:
+        for label, key in (("query p50 (ms)", "p50_ms"), ("query p95 (ms)", "p95_ms"), ("full build (s)", "full_build_s")):
+            other = result["tantivy"][key]
+            lines.append(f"| {label}, tantivy | {ours[key]} | {other} | {ours[key] / other:.2f}x |")
     for label, key in (("peak RSS, build (MB)", "peak_rss_mb"), ("one post changed (s)", "one_changed_s"),
                        ("nothing changed (s)", "nothing_changed_s"), ("cold `postsearch query` (s)", "cold_query_s")):
         lines.append(f"| {label} | {ours[key]} | | |")

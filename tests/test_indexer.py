@@ -40,12 +40,16 @@ def site_of_another_user(posts: dict[str, str]) -> Iterator[tuple[Path, Path, li
     `postsearch index` command to run on them: as user nobody when this is root (root reads and writes any
     folder, so permissions could not be tested), else as this user."""
     import shutil
+    import subprocess
     import sys
     import tempfile
 
     as_nobody = os.geteuid() == 0
     if as_nobody and not shutil.which("setpriv"):
         pytest.skip("running as root without setpriv to drop to another user")
+    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if as_nobody and subprocess.run([*drop, sys.executable, "-c", "import search"], capture_output=True).returncode:
+        pytest.skip(f"user nobody cannot run {sys.executable} with postsearch (a clone in a folder only root may enter)")
     site = Path(tempfile.mkdtemp(prefix="postsearch-permissions-"))
     try:
         posts_dir, index_dir = site / "posts", site / "index"
@@ -53,7 +57,7 @@ def site_of_another_user(posts: dict[str, str]) -> Iterator[tuple[Path, Path, li
             write(posts_dir, name, text)
         for path in [site, *site.rglob("*")]:
             path.chmod(0o777 if path.is_dir() else 0o666)
-        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []
+        prefix = drop if as_nobody else []
         command = prefix + [str(Path(sys.executable).parent / "postsearch"), "index", str(posts_dir), "--index", str(index_dir)]
         yield posts_dir, index_dir, command
     finally:

@@ -104,3 +104,31 @@ def test_every_server_worker_answers_from_a_switched_build(tmp_path, processes):
     assert all(answer["build_id"] != first["build_id"] and answer["posts"] == first["posts"] + 1 for answer in answers)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q=zeppelin", timeout=10) as response:
         assert json.loads(response.read())["total"] == 1
+
+
+def test_two_replicas_each_switched_by_the_recipe_answer_from_the_new_build(tmp_path, processes):
+    """Two replicas on one machine (two ports, each with its own copy and link, as on two hosts): the build is
+    copied beside each one's builds and each link switched; both answer from it, the old copies deleted."""
+    old, new = two_builds(tmp_path)
+    replicas = []
+    for name in ("a", "b"):
+        home, port = tmp_path / f"replica-{name}", free_port()
+        shutil.copytree(old, home / "builds" / "old")
+        subprocess.run([POSTSEARCH, "switch", str(home / "live"), str(home / "builds" / "old")], check=True, capture_output=True)
+        processes.append(subprocess.Popen([POSTSEARCH, "serve", "--index", str(home / "live"), "--port", str(port), "--workers", "1"],
+                                          stderr=subprocess.DEVNULL))
+        replicas.append((home, port))
+    for home, port in replicas:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                before = health(port)
+                break
+            except OSError:
+                time.sleep(0.2)
+        shutil.copytree(new, home / "builds" / "new")  # the deploy's copy (rsync on another host)
+        subprocess.run([POSTSEARCH, "switch", str(home / "live"), str(home / "builds" / "new")], check=True, capture_output=True)
+        shutil.rmtree(home / "builds" / "old")
+        after = health(port)
+        assert after["build_id"] != before["build_id"] and after["posts"] == before["posts"] + 1
+    assert len({health(port)["build_id"] for _, port in replicas}) == 1  # both serve the one build
