@@ -78,9 +78,15 @@ def test_typing_shows_completions_then_grouped_results_with_marks(browser, page_
     from selenium.webdriver.common.by import By
 
     box = open_page(browser, page_server)
+    # the list shows while typing and closes once results are shown: record every completion it showed
+    browser.execute_script(
+        "window.seen = []; var list = document.querySelector('.ps-completions');"
+        "new MutationObserver(function () { if (!list.hidden) list.querySelectorAll('.ps-option')"
+        ".forEach(function (o) { window.seen.push(o.textContent); }); }).observe(list, {childList: true});"
+    )
     box.send_keys("git bis")
-    options = wait(browser, lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, ".ps-option") if o.is_displayed()])
-    assert any("Git bisect" in option.text for option in options)
+    shown = wait(browser, lambda d: d.execute_script("return window.seen.length ? window.seen : null"))
+    assert any("Git bisect" in option for option in shown)
     box.send_keys("ect")
     # "git bis" already shows results (the word being typed is a prefix): wait for those of "git bisect"
     first_hit = wait(browser, lambda d: hit_of(d, "git bisect"))
@@ -100,7 +106,7 @@ def test_keyboard_slash_arrows_escape_and_enter_follow_a_section_link(browser, p
     assert browser.switch_to.active_element == box
     box.send_keys("readiness probe")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-hit"))
-    box.send_keys(Keys.ESCAPE)  # closes the completions
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".ps-completions").get_attribute("hidden"))  # closed by the results
     box.send_keys(Keys.ARROW_DOWN)  # into the results: the first post's title
     title = browser.switch_to.active_element
     assert title.get_attribute("class").startswith("ps-nav") and "#" not in title.get_attribute("href")
@@ -143,3 +149,26 @@ def test_hostile_posts_show_their_text_and_run_nothing(browser, page_server):
     assert "#<script>window.__pwned=1</script>" in hit.find_element(By.CSS_SELECTOR, ".ps-meta").text
     assert hit.find_elements(By.CSS_SELECTOR, "img, script, b") == []
     assert browser.execute_script("return window.__pwned;") is None
+
+
+def test_the_address_holds_the_query_and_back_restores_the_previous_one(browser, page_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = open_page(browser, page_server)
+    box.send_keys("bisect")
+    wait(browser, lambda d: "q=bisect" in d.current_url)  # replaced while typing
+    box.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-hit"))
+    assert browser.find_element(By.CSS_SELECTOR, ".ps-completions").get_attribute("hidden")  # results shown: list closed
+    box.clear()
+    box.send_keys("vim", Keys.ENTER)
+    wait(browser, lambda d: "q=vim" in d.current_url)
+    browser.back()
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "input.ps-input").get_attribute("value") == "bisect")
+    wait(browser, lambda d: hit_of(d, "bisect"))
+    browser.get(browser.current_url)  # the address alone brings the same results back
+    wait(browser, lambda d: hit_of(d, "bisect"))
+    box = browser.find_element(By.CSS_SELECTOR, "input.ps-input")
+    box.send_keys(Keys.ESCAPE)  # no list open: Escape clears the query and the results
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, ".ps-hit") and box.get_attribute("value") == "")

@@ -66,7 +66,7 @@
     var list = el("ul", { id: id + "-list", class: "ps-completions", role: "listbox", "aria-label": "Suggestions" });
     list.hidden = true;
     var status = el("p", { class: "ps-status", role: "status", "aria-live": "polite" });
-    var filters = el("div", { class: "ps-filters", role: "group", "aria-label": "Filter by tag or category" });
+    var filters = el("div", { class: "ps-filters", role: "group", "aria-label": "Filter by tag, category or author" });
     var results = el("ol", { class: "ps-results", "aria-label": "Results" });
     var pages = el("nav", { class: "ps-pages", "aria-label": "Result pages" });
     var form = el("form", { class: "ps", role: "search", action: "" }, [
@@ -153,6 +153,7 @@
       var params = { q: q, page: page, per_page: 10 };
       if (typing) params.typing = 1;
       Object.keys(state.filters).forEach(function (key) { params[key] = state.filters[key]; });
+      syncAddress(q.trim(), page, !typing);
       get("search", params).then(function (data) {
         if (asked === state.asked) render(data);
       }).catch(function (error) {
@@ -162,8 +163,32 @@
 
     var searchSoon = debounce(function () { search(1, true); }, 250);
 
+    // --- the address: the query, page and filters live in it, so results can be shared, kept and reached with
+    // Back (replaced while typing, a new entry on Enter, a filter or a page) ---
+    var ownsAddress = root.getAttribute("data-read-url") !== "false";
+    function syncAddress(q, page, push) {
+      if (!ownsAddress || !window.history || !history.replaceState) return;
+      var params = new URLSearchParams();
+      params.set("q", q);
+      if (page > 1) params.set("page", String(page));
+      Object.keys(state.filters).forEach(function (key) { params.set(key, state.filters[key]); });
+      var address = "?" + params.toString();
+      if (address === window.location.search) return;
+      if (push) history.pushState(null, "", address); else history.replaceState(null, "", address);
+    }
+    function readAddress() {
+      var params = new URLSearchParams(window.location.search);
+      state.filters = {};
+      ["tag", "category", "author"].forEach(function (key) { if (params.get(key)) state.filters[key] = params.get(key); });
+      input.value = params.get("q") || "";
+      var page = parseInt(params.get("page") || "1", 10);
+      if (input.value) { ownsAddress = false; search(page > 0 ? page : 1); ownsAddress = true; }
+      else { results.textContent = ""; pages.textContent = ""; filters.textContent = ""; status.textContent = ""; }
+    }
+
     function render(data) {
       state.q = data.query;
+      closeCompletions();  // the first results are what the reader looks for now: the list must not hide them
       status.textContent = "";
       if (data.suggestion) {
         var fix = el("button", { type: "button", class: "ps-fix", text: data.suggestion });
@@ -202,7 +227,7 @@
 
     function renderFilters(facets) {
       filters.textContent = "";
-      [["tag", facets.tags || []], ["category", facets.categories || []]].forEach(function (pair) {
+      [["tag", facets.tags || []], ["category", facets.categories || []], ["author", facets.authors || []]].forEach(function (pair) {
         var name = pair[0];
         pair[1].slice(0, 12).forEach(function (facet) {
           var on = state.filters[name] === facet.value;
@@ -267,8 +292,10 @@
       if (event.key === "/" && !typing) { event.preventDefault(); input.focus(); input.select(); }
     });
 
-    var initial = new URLSearchParams(window.location.search).get("q");
-    if (initial && root.getAttribute("data-read-url") !== "false") { input.value = initial; search(1); }
+    if (ownsAddress) {
+      window.addEventListener("popstate", readAddress);
+      if (new URLSearchParams(window.location.search).get("q")) readAddress();
+    }
   }
 
   function apiBase(root) {
