@@ -37,6 +37,11 @@ class Deadline:
         """Whether the time is up."""
         return self.passed or (self.end is not None and time.monotonic() >= self.end)
 
+    def cut(self) -> bool:
+        """Mark the query cut short (a step skipped for want of time) and say so."""
+        self.passed = True
+        return True
+
     def expired(self) -> bool:
         """Whether the time is up, remembering that the query cut something short."""
         self.passed = self.over()

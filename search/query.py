@@ -206,7 +206,10 @@ def run_search(
 
 def spelling(snap: Snapshot, text: str, ranking: Ranking, deadline: Deadline) -> str | None:
     """The did-you-mean of a query, looked for while there is time: a misspelt word left uncorrected for want
-    of it marks the answer partial."""
+    of it (or of the generation's vocabulary, read in the background on a query with a time limit) marks the
+    answer partial."""
+    if deadline.end is not None and snap.vocabulary_soon() is None:
+        return suggest(snap, text, ranking.terms_found, deadline.cut)  # a misspelt word: cut, none corrected
     return suggest(snap, text, ranking.terms_found, deadline.expired)
 
 

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -154,10 +154,13 @@ def best_combination(
     if all(len(found) == 1 for found in options) and not known:
         return tuple(found[0] for found in options)  # nothing to choose between
     holding = {c: snap.scorer.docs_with_any([(f, c.term) for f in c.fields]) for found in options for c in found}
-    context = [snap.scorer.docs_with_any(pairs) for pairs in known]
+    # the words spelled right, intersected once (docs_with_any gives each list sorted and distinct: 64 choices
+    # each intersecting them all again, uniqueness checked each time, took 0.95 s on cpp-docs)
+    intersect = partial(np.intersect1d, assume_unique=True)
+    context = [reduce(intersect, [snap.scorer.docs_with_any(pairs) for pairs in known])] if known else []
 
     def score(choice: tuple[Candidate, ...]) -> tuple[float, ...]:
-        together = len(reduce(np.intersect1d, context + [holding[c] for c in choice]))
+        together = len(reduce(intersect, context + [holding[c] for c in choice]))
         return (-min(together, 1), sum(c.distance for c in choice), -sum(math.log1p(c.frequency) for c in choice))
 
     return min(itertools.islice(itertools.product(*options), 64), key=score)
