@@ -86,19 +86,25 @@ def health(port: int) -> dict:
         return json.loads(response.read())
 
 
+def serve(link: Path, port: int, workers: int, processes: list) -> dict:
+    """Start `postsearch serve` on the link and return its first /health answer."""
+    processes.append(subprocess.Popen([POSTSEARCH, "serve", "--index", str(link), "--port", str(port), "--workers", str(workers)],
+                                      stderr=subprocess.DEVNULL))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return health(port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_every_server_worker_answers_from_a_switched_build(tmp_path, processes):
     old, new = two_builds(tmp_path)
     link, port = tmp_path / "live", free_port()
     subprocess.run([POSTSEARCH, "switch", str(link), str(old)], check=True, capture_output=True)
-    processes.append(subprocess.Popen([POSTSEARCH, "serve", "--index", str(link), "--port", str(port), "--workers", "2"],
-                                      stderr=subprocess.DEVNULL))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            first = health(port)
-            break
-        except OSError:
-            time.sleep(0.2)
+    first = serve(link, port, 2, processes)
     subprocess.run([POSTSEARCH, "switch", str(link), str(new)], check=True, capture_output=True)
     answers = [health(port) for _ in range(40)]  # over both workers
     assert all(answer["build_id"] != first["build_id"] and answer["posts"] == first["posts"] + 1 for answer in answers)
@@ -115,20 +121,11 @@ def test_two_replicas_each_switched_by_the_recipe_answer_from_the_new_build(tmp_
         home, port = tmp_path / f"replica-{name}", free_port()
         shutil.copytree(old, home / "builds" / "old")
         subprocess.run([POSTSEARCH, "switch", str(home / "live"), str(home / "builds" / "old")], check=True, capture_output=True)
-        processes.append(subprocess.Popen([POSTSEARCH, "serve", "--index", str(home / "live"), "--port", str(port), "--workers", "1"],
-                                          stderr=subprocess.DEVNULL))
-        replicas.append((home, port))
-    for home, port in replicas:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                before = health(port)
-                break
-            except OSError:
-                time.sleep(0.2)
+        replicas.append((home, port, serve(home / "live", port, 1, processes)))
+    for home, port, before in replicas:
         shutil.copytree(new, home / "builds" / "new")  # the deploy's copy (rsync on another host)
         subprocess.run([POSTSEARCH, "switch", str(home / "live"), str(home / "builds" / "new")], check=True, capture_output=True)
         shutil.rmtree(home / "builds" / "old")
         after = health(port)
         assert after["build_id"] != before["build_id"] and after["posts"] == before["posts"] + 1
-    assert len({health(port)["build_id"] for _, port in replicas}) == 1  # both serve the one build
+    assert len({health(port)["build_id"] for _, port, _ in replicas}) == 1  # both serve the one build
