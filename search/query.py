@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -208,7 +209,7 @@ def spelling(snap: Snapshot, text: str, ranking: Ranking, deadline: Deadline) ->
     """The did-you-mean of a query, looked for while there is time: a misspelt word left uncorrected for want
     of it (or of the generation's vocabulary, read in the background on a query with a time limit) marks the
     answer partial."""
-    if deadline.end is not None and snap.vocabulary_soon() is None:
+    if deadline.end is not None and snap.vocabulary_within(deadline.end - time.monotonic()) is None:
         return suggest(snap, text, ranking.terms_found, deadline.cut)  # a misspelt word: cut, none corrected
     return suggest(snap, text, ranking.terms_found, deadline.expired)
 

@@ -63,6 +63,7 @@ class Snapshot:
         self.words: Vocabulary | None = None  # built on first use (see vocabulary)
         self.reading_words = threading.Lock()  # one thread reads the vocabulary; searches go on meanwhile
         self.words_started = False
+        self.words_read = threading.Event()
         self.guard = threading.Lock()
         self.users = 0
         self.retired = False
@@ -114,16 +115,17 @@ class Snapshot:
                     self.words = Vocabulary.read(self.reader, SEARCH_FIELDS)
         return self.words
 
-    def vocabulary_soon(self) -> Vocabulary | None:
-        """The vocabulary when it is read, else None, its reading started in the background (once): a query
-        with a time limit does not wait a second for it."""
+    def vocabulary_within(self, seconds: float) -> Vocabulary | None:
+        """The vocabulary, waiting at most `seconds` for it to be read (in a background thread, started once):
+        None when it takes longer, so a query with a time limit never waits past it (~1 s on cpp-docs)."""
         if self.words is not None:
             return self.words
         with self.guard:
             started, self.words_started = self.words_started, True
         if not started:
             threading.Thread(target=self.read_words_quietly, daemon=True).start()
-        return None
+        self.words_read.wait(max(0.0, seconds))
+        return self.words
 
     def read_words_quietly(self) -> None:
         """vocabulary(), in a background thread: a snapshot closed meanwhile leaves it unread."""
@@ -131,6 +133,8 @@ class Snapshot:
             self.vocabulary()
         except Exception:  # noqa: BLE001 (closed under it: the next generation reads its own)
             pass
+        finally:
+            self.words_read.set()
 
     def facet_table(self) -> FacetTable:
         """The generation's facet values by post, read once, when a query first asks for facets."""

@@ -28,6 +28,7 @@ import orjson
 
 from .config import SORTS
 from .errors import IndexNotFound, PostsearchError, QueryError
+from .snippets import escape as escape_html
 
 MAX_QUERY_LENGTH = 500
 MAX_PER_PAGE = 50
@@ -188,14 +189,31 @@ class SearchApp:
         return json_response(200, data)
 
     def asset(self, path: str, environ: Environ) -> Response:
-        """The page or one of its files, cached for five minutes and revalidated by ETag."""
+        """The page or one of its files, cached for five minutes and revalidated by ETag; the page with a query
+        (/?q=...) holds its results as plain HTML, for readers (and crawlers, text browsers) without JavaScript."""
         body, kind, etag = self.assets[path]
         headers = {"Content-Type": kind, "Cache-Control": "public, max-age=300", "ETag": etag}
         if path == "/":
             headers.update({"Content-Security-Policy": PAGE_POLICY, "Referrer-Policy": "same-origin"})
+            body = body.replace(b"<!--results-->", self.static_results(Parameters.of(environ)).encode())
+            if b"ps-static" in body and environ.get("QUERY_STRING"):
+                headers.update({"Cache-Control": "no-cache", "ETag": etag_of(body)})
         if etag_matches(environ, etag):
             return Response(304, headers=headers)
         return Response(200, body, headers)
+
+    def static_results(self, params: Parameters) -> str:
+        """A search form and, for a query, the first page of results as escaped HTML (see pagehtml.py)."""
+        from .pagehtml import results_html, search_form
+
+        query = params.text("q", required=False).strip()
+        if not query:
+            return search_form("")
+        try:
+            results = self.index().search(query, per_page=10, time_limit=self.time_limit)
+        except PostsearchError as error:
+            return search_form(query) + f'<p class="ps-status">{escape_html(str(error))}</p>'
+        return search_form(query) + results_html(results)
 
     def cors_headers(self, environ: Environ) -> dict[str, str]:
         """CORS headers for an allowed origin (none for others). `*` allows every page to read the API without
@@ -275,6 +293,10 @@ def etag(build_id: str, environ: Environ) -> str:
     which another build swapped in may share)."""
     digest = hashlib.blake2b((build_id + "?" + environ.get("QUERY_STRING", "")).encode(), digest_size=8).hexdigest()
     return f'"b{digest}"'
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
 
 
 def read_asset(name: str, kind: str) -> tuple[bytes, str, str]:

@@ -310,6 +310,7 @@
     Array.prototype.forEach.call(roots, function (root) {
       if (root.getAttribute("data-ready")) return;
       root.setAttribute("data-ready", "true");
+      root.textContent = "";  // the server's results for readers without JavaScript: the script takes over
       var api = apiBase(root);
       if (!document.querySelector("link[href$='postsearch.css']")) {
         document.head.appendChild(el("link", { rel: "stylesheet", href: api + "postsearch.css" }));
