@@ -133,9 +133,8 @@ def main() -> int:
         for number in range(1, args.switches + 1):
             folder = work / f"build-{number}"
             build_id = build(corpus, folder, one_post if number % 2 else None)
-            started = time.monotonic()
             subprocess.run([POSTSEARCH, "switch", str(link), str(folder)], check=True, capture_output=True)
-            first, every = wait_for_build(args.port, build_id, started)
+            first, every = wait_for_build(args.port, build_id, time.monotonic())  # from the link's rename on
             posts = health(args.port)["posts"]
             shutil.rmtree(work / f"build-{number - 1}")  # the old build, deleted as a deploy would
             switches.append({"switch": number, "first_answer_ms": round(first * 1000, 1),
