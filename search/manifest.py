@@ -19,7 +19,7 @@ from .index_format import INDEX_NAME, POSTS_FILE_PREFIX, sync_file
 MANIFEST_NAME = "postsearch.json"
 STATE_NAME = "postsearch-state.json"  # what a query needs of the manifest: read at every open, so kept small
 TOC_FILE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
-SETTLED_NS = 2 * 10**9  # a folder's timestamp this old cannot be repeated by a later change (see settled_stamp)
+SETTLED_NS = 2 * 10**9  # a folder's timestamp this old cannot be repeated by a later change (see folder_identity)
 # Whoosh's files (segments, tables of contents, lock, temporary) and the per-post arrays
 INDEX_FILE = re.compile(rf"^(?:_?{INDEX_NAME}[_.]|{POSTS_FILE_PREFIX}|postsearch-writer\.pid$)")
 
@@ -79,8 +79,8 @@ class IndexState:
 
     @property
     def build(self) -> str:
-        """The build that wrote this state: its id, or for an index written before ids, its generation."""
-        return self.build_id or f"generation-{self.generation}"
+        """The build that wrote this state (see build_name)."""
+        return build_name(self.build_id, self.generation)
 
 
 def new_build_id() -> str:
@@ -106,17 +106,6 @@ def latest_generation(index_dir: Path) -> int:
         return -1
     generations = [int(m[1]) for m in map(TOC_FILE.match, names) if m]
     return max(generations, default=-1)
-
-
-def settled_stamp(index_dir: Path) -> int | None:
-    """The folder's modification time when it is old enough that any later change (a commit adds a file) must
-    show as another time, else None: file systems stamp at a coarse clock tick, so a change within the tick of
-    the last one could leave the time as it was."""
-    try:
-        stamp = os.stat(index_dir).st_mtime_ns
-    except OSError:
-        return None
-    return stamp if time.time_ns() - stamp > SETTLED_NS else None
 
 
 def is_empty_folder(index_dir: Path) -> bool:
@@ -256,10 +245,20 @@ def require_state(index_dir: Path, schema_version: int) -> IndexState:
     )
 
 
+def folder_key(index_dir: Path) -> tuple[int, int] | None:
+    """The folder the path names now (device, inode): a folder renamed into place, or a `current` link switched
+    to another, has another; None when it is gone."""
+    try:
+        found = os.stat(index_dir)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def folder_identity(index_dir: Path) -> tuple[int, int, int] | None:
-    """The folder as the path now names it (device, inode) and its modification time, when that time is settled
-    (see settled_stamp); None when the folder is gone or its time is too recent to trust. A folder renamed into
-    place, or a `current` link switched to another, has another inode."""
+    """The folder the path names now (device, inode) and its modification time, when that time is old enough
+    that any later change (a commit adds a file) must show as another time, else None: file systems stamp at a
+    coarse clock tick, so a change within the tick of the last one could leave the time as it was."""
     try:
         found = os.stat(index_dir)
     except OSError:
@@ -268,12 +267,17 @@ def folder_identity(index_dir: Path) -> tuple[int, int, int] | None:
     return (found.st_dev, found.st_ino, found.st_mtime_ns) if settled else None
 
 
+def build_name(build_id: str, generation: int) -> str:
+    """What a build is called: its id, or for an index written before ids, its generation."""
+    return build_id or f"generation-{generation}"
+
+
 def current_build(index_dir: Path) -> tuple[str, int] | None:
     """The build the folder holds now and its newest generation, read from its state file and its listing; None
     when it cannot be read (gone, half-copied, another version)."""
     try:
         data = json.loads((index_dir / STATE_NAME).read_text(encoding="utf-8"))
-        build = str(data.get("build_id") or f"generation-{int(data.get('generation', -1))}")
+        build = build_name(str(data.get("build_id") or ""), int(data.get("generation", -1)))
     except (OSError, ValueError, AttributeError, TypeError):
         return None
     return build, latest_generation(index_dir)

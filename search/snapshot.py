@@ -7,7 +7,6 @@ snapshot it started with (acquire/release), and a replaced snapshot closes its f
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 import threading
 from collections import Counter
@@ -22,7 +21,7 @@ from .index_format import open_whoosh_index
 from .index_format.posts import PostArrays
 from .index_format.schema import SCHEMA_VERSION, SEARCH_FIELDS, build_schema
 from .languages import strip_marker
-from .manifest import IndexState, current_build, require_state
+from .manifest import IndexState, current_build, folder_key, require_state
 from .parsing import Parser, literal_start
 from .scoring import BM25FScorer
 from .snippets import Highlighter
@@ -179,15 +178,6 @@ class Snapshot:
         on cpp-docs). Call range_expansions(), which remembers them."""
         counts = range_terms(self.reader, field, start, end, start_open, end_open)
         return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
-
-
-def folder_key(index_dir: Path) -> tuple[int, int] | None:
-    """The folder the path names now: its device and inode."""
-    try:
-        found = os.stat(index_dir)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
 
 
 def range_terms(reader: Any, field: str, start: str, end: str, start_open: bool, end_open: bool) -> Counter[str]:

@@ -196,7 +196,7 @@ class SearchApp:
         if path == "/":
             headers.update({"Content-Security-Policy": PAGE_POLICY, "Referrer-Policy": "same-origin"})
             body = body.replace(b"<!--results-->", self.static_results(Parameters.of(environ)).encode())
-            if b"ps-static" in body and environ.get("QUERY_STRING"):
+            if environ.get("QUERY_STRING"):  # the page of one query: revalidated, its ETag its own
                 headers.update({"Cache-Control": "no-cache", "ETag": etag_of(body)})
         if etag_matches(environ, etag):
             return Response(304, headers=headers)
@@ -302,7 +302,7 @@ def etag_of(body: bytes) -> str:
 def read_asset(name: str, kind: str) -> tuple[bytes, str, str]:
     """A file of the page, its content type and ETag."""
     body = resources.files("search").joinpath("static", name).read_bytes()
-    return body, kind, '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
+    return body, kind, etag_of(body)
 
 
 def create_app(index_dir: Path | str = "index", cors_origins: Iterable[str] = (), time_limit: float = QUERY_TIME_LIMIT) -> SearchApp:
