@@ -107,10 +107,15 @@ def sample_index(tmp_path_factory) -> Iterator[SearchIndex]:
 
 @pytest.fixture
 def processes() -> Iterator[list[subprocess.Popen]]:
-    """Processes a test starts, killed at its end whatever its outcome."""
+    """Processes a test starts, stopped at its end whatever its outcome: asked first (a server then ends the
+    worker processes it started: killed at once, it left them running), killed when they do not end."""
     started: list[subprocess.Popen] = []
     yield started
     for process in started:
         if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
             process.kill()
-        process.wait()
+            process.wait()
