@@ -70,6 +70,7 @@ def test_an_exclusion_chain_and_an_operator_chain_are_answered_or_refused_at_onc
 HOSTILE_BODIES = {
     "spaces in an h1": "# a" + " " * 200_000 + "b\n",
     "spaces in a heading": "text\n\n## a" + " " * 200_000 + "b\n",
+    "spaces in a heading with a brace after": "# a" + " " * 200_000 + "b\n" + "{% " * 50_000,
     "nested quotes": "> " * 100_000 + "\n",
     "quote lines": ">\n" * 100_000 + "> [!NOTE] x\n",
     "liquid tags": "{% " * 100_000 + "\n\n" + "{{ " * 100_000,
