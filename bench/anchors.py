@@ -221,7 +221,7 @@ def main() -> int:
             "queries": len(main_set),
             "engines": {name: scores(main_set, ranked) for name, ranked in engines.items() if ranked},
             "title_queries": {name: scores(titles, ranked) for name, ranked in engines.items() if ranked},
-            "misses": misses(main_set, engines["postsearch"])[:20],
+            "misses": misses(main_set, postsearch_ranker(folder / "index"))[:20],
         }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"anchors-{args.corpus}.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -155,7 +155,7 @@ def measure(corpus: str, query_count: int, seconds: int, workers: int | None) ->
             wrk(base, script, 2, 2)  # warm-up: every worker has opened and touched the index
             runs = [wrk(base, script, connections, seconds) for connections in (1, 8)]
             memory_before = server_memory_mb(server.pid)
-            soak = {"requests": 0, "errors": 0}
+            soak: dict[str, float] = {"requests": 0, "errors": 0}
             while soak["requests"] < 10_000:
                 run = wrk(base, script, 8, 3)
                 soak = {"requests": soak["requests"] + run["requests"], "errors": soak["errors"] + run["errors"]}

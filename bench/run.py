@@ -60,7 +60,7 @@ def folder_size(folder: Path) -> int:
 def extract_sections(posts: Path) -> list[dict]:
     """The section documents postsearch indexes, for FTS5 to index too."""
     sectioner, settings = Sectioner(), Settings()
-    documents = []
+    documents: list[dict] = []
     for path in find_posts(posts):
         try:
             post = read_post(path, posts, settings)
@@ -94,7 +94,7 @@ def make_queries(documents: list[dict], count: int, seed: int = 42) -> list[str]
     """Seeded 1-3 word queries drawn from the corpus, plus phrases and a prefix query."""
     rng = random.Random(seed)
     texts = [d["body"] for d in documents if len(d["body"]) > 200]
-    queries = []
+    queries: list[str] = []
     while len(queries) < count:
         words = [w for w in re.findall(r"[A-Za-z]{4,}", rng.choice(texts))]
         if len(words) < 3:

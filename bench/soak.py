@@ -100,7 +100,7 @@ def soak(corpus: str, minutes: float, connections: int, every: float) -> dict:
         port = free_port()
         server = start_server(index_dir, port, None)
         base = f"http://127.0.0.1:{port}"
-        stop, runs = threading.Event(), []
+        stop, runs = threading.Event(), list[dict]()
         try:
             wrk_run(base, script, 2, 5)  # warm-up: every worker has opened the index
             def sample() -> dict:

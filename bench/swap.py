@@ -63,7 +63,7 @@ def resources(root_pid: int) -> dict[str, float]:
     rss = files = deleted = 0
     for pid in server_processes(root_pid):
         status = Path(f"/proc/{pid}/status").read_text()
-        rss += int(re.search(r"VmRSS:\s+(\d+)", status)[1])
+        rss += int(re.findall(r"VmRSS:\s+(\d+)", status)[0])
         for fd in os.listdir(f"/proc/{pid}/fd"):
             try:
                 target = os.readlink(f"/proc/{pid}/fd/{fd}")
@@ -151,7 +151,7 @@ def main() -> int:
         server.wait(10)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    requests = int(re.search(r"(\d+) requests in", output)[1])
+    requests = int(re.findall(r"(\d+) requests in", output)[0])
     socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     non_2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1])
     result = {

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.indexer import build_index
-from search.query import open_index
+from search.query import SearchIndex, open_index
 
 QUERIES = ("apple", "zebras", "apple OR zebras", "orchard", "orchard -zebras", "appl*", '"green apple"')
 WRITER = """
@@ -75,7 +75,7 @@ def write_posts(folder: Path, count: int, changed: bool) -> None:
             path.write_text(text, encoding="utf-8")
 
 
-def signature(index: object, query: str) -> tuple[int, tuple[str, ...], int]:
+def signature(index: SearchIndex, query: str) -> tuple[int, tuple[str, ...], int]:
     """A result's identity, how many posts matched and which (all of them on one page), and its generation."""
     results = index.search(query, per_page=100)
     return results.total, tuple(sorted(hit.path for hit in results.hits)), results.generation

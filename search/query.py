@@ -180,16 +180,16 @@ def run_search(
     snap: Snapshot, query: str, page: int, request: Request, facets: bool, typing: bool = False
 ) -> SearchResults:
     """A page of results from one snapshot; the whole query, auto-correction included, in one place."""
-    text = repair(query)
-    searched, settled = as_typed(text) if typing else (text, text)  # settled: the part spelling may correct
+    searched, settled = as_typed(query) if typing else (query, query)  # settled: the part spelling may correct
+    searched = repair(searched)
     parsed, translated = snap.parser.parse(searched), translations(snap, searched)
     ranking = rank(snap, parsed, translated, request)
-    suggestion = spelling(snap, settled, ranking, request.deadline)
-    if suggestion and settled != text:
-        suggestion += text[len(settled) :]  # the word being typed, as typed
+    suggestion = spelling(snap, repair(settled) if settled == query else settled, ranking, request.deadline)
+    if suggestion and settled != query:
+        suggestion += query[len(settled) :]  # the word being typed, as typed
     corrected = False
     if suggestion and not ranking.complete:  # nothing matched the whole query: the corrected one, if it does
-        fixed_text = as_typed(suggestion)[0] if typing else suggestion
+        fixed_text = repair(as_typed(suggestion)[0] if typing else suggestion)
         fixed_parsed, fixed_translated = snap.parser.parse(fixed_text), translations(snap, fixed_text)
         fixed = rank(snap, fixed_parsed, fixed_translated, request)
         if fixed.complete:

@@ -584,6 +584,10 @@ def test_while_typing_the_last_word_is_the_start_of_a_word_and_is_never_correcte
     finished = searcher.search("borrow che ", typing=True)  # a space after the word: it is a whole word again
     assert finished.total == 0 or finished.suggestion is not None
     assert searcher.search("borrow che").suggestion is not None  # not typing: "che" is a word like any other
+    for text in ("(borrow che", "clippy::che", "@che", "“che"):  # a mark typed just before the word: the same
+        typed = searcher.search(text, typing=True)
+        assert paths(typed)[0] == "borrow.md" and typed.suggestion is None, text
+    assert paths(searcher.search("title:che", typing=True)) == ["borrow.md"]  # a field's word being typed
 
 
 def test_what_readers_see_liquid_raw_text_entities_in_titles_and_authors_in_any_case(make_index):
