@@ -14,26 +14,36 @@ from whoosh.analysis import Filter, LowercaseFilter, Token, Tokenizer
 from .languages import LANG_MARKER, base_language
 
 WORD = re.compile(r"\w+")
+IDENTIFIER_PART = re.compile(r"[^\W_]+")  # the parts of snake_case and __dunder__ identifiers
 
 # Han, Hiragana, Katakana and Hangul: scripts written without spaces between words.
 CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff]+")
 
 
 def split_words(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
-    """(start, end) of each word; runs of CJK characters give overlapping two-character pieces."""
+    """(start, end) of each word, an identifier's parts apart (about_Preference_Variables: about, Preference,
+    Variables); runs of CJK characters give overlapping two-character pieces."""
     for match in WORD.finditer(text, start):
-        start, end = match.span()
-        if not CJK_RUN.search(text, start, end):
-            yield start, end
-            continue
-        position = start
-        for run in CJK_RUN.finditer(text, start, end):
-            if run.start() > position:
-                yield position, run.start()
-            yield from bigrams(run.start(), run.end())
-            position = run.end()
-        if position < end:
-            yield position, end
+        if "_" in match[0] and IDENTIFIER_PART.search(match[0]):
+            for part in IDENTIFIER_PART.finditer(text, *match.span()):
+                yield from word_pieces(text, *part.span())
+        else:
+            yield from word_pieces(text, *match.span())
+
+
+def word_pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The word at text[start:end], or its pieces where it holds CJK characters."""
+    if not CJK_RUN.search(text, start, end):
+        yield start, end
+        return
+    position = start
+    for run in CJK_RUN.finditer(text, start, end):
+        if run.start() > position:
+            yield position, run.start()
+        yield from bigrams(run.start(), run.end())
+        position = run.end()
+    if position < end:
+        yield position, end
 
 
 def bigrams(start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -170,19 +180,59 @@ def snowball_stemmer(lang: str) -> Callable[[str], str] | None:
 
 
 def index_terms(text: str, lang: str) -> list[str]:
-    """The terms text_analyzer(lang) makes of the text, in order, without Whoosh's token objects."""
+    """The terms text_analyzer(lang) makes of the text, in order, without Whoosh's token objects: a query's terms."""
+    stem, words = text_words(text, lang)
+    return [stem(word) for word in split_identifiers(words)]
+
+
+def indexed_terms(text: str, lang: str) -> list[tuple[int, str]]:
+    """What the index holds of a text: each term with its position, as index_terms makes them, and each
+    identifier whole too (lower case, not stemmed), at its first part's position, so that a prefix
+    (about_pref*) finds it while its parts are searched as words."""
+    stem, words = text_words(text, lang)
+    if not any("_" in word for word in words):
+        return list(enumerate(map(stem, words)))
+    found: list[tuple[int, str]] = []
+    position = 0
+    for word in words:
+        parts = IDENTIFIER_PART.findall(word) if "_" in word else ()
+        if parts:
+            found.append((position, word if word.isascii() else fold_accents(word)))
+        for part in parts or (word,):
+            found.append((position, stem(part)))
+            position += 1
+    return found
+
+
+def text_words(text: str, lang: str) -> tuple[Callable[[str], str], list[str]]:
+    """The stemmer of the text's language (its marker's, else lang) and its words in lower case, CJK runs in
+    bigrams, identifiers whole."""
     start = 0
     marker = LANG_MARKER.match(text)
     if marker:
         lang, start = marker[1], marker.end()
-    stops, stem = language_rules(base_language(lang))
+    _, stem = language_rules(base_language(lang))
     if CJK_RUN.search(text, start):
-        words = [text[begin:end].lower() for begin, end in split_words(text, start)]
-    elif text.isascii():  # the common case, at C speed
-        words = WORD.findall(text.lower(), start)
-    else:
-        words = [word.lower() for word in WORD.findall(text, start)]
-    return [stem(word) for word in words if word not in stops]
+        return stem, [text[begin:end].lower() for begin, end in whole_identifiers(text, start)]
+    if text.isascii():  # the common case, at C speed
+        return stem, WORD.findall(text.lower(), start)
+    return stem, [word.lower() for word in WORD.findall(text, start)]
+
+
+def whole_identifiers(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """split_words, identifiers left whole (split_identifiers splits them)."""
+    for match in WORD.finditer(text, start):
+        if "_" in match[0]:
+            yield match.span()
+        else:
+            yield from word_pieces(text, *match.span())
+
+
+def split_identifiers(words: list[str]) -> list[str]:
+    """The words with each identifier replaced by its parts."""
+    if not any("_" in word for word in words):
+        return words
+    return [part for word in words for part in (IDENTIFIER_PART.findall(word) if "_" in word else None) or [word]]
 
 
 def text_analyzer(lang: str = "en"):

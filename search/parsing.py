@@ -37,7 +37,7 @@ FIELD_NAMES = ("title", "heading", "section", "body", "code", "tag", "tags", "ca
 FIELD_NAME = re.compile(r"(?<![\w:/.])([A-Za-z_]\w*):(?![/:])")  # not a URL's scheme nor C++'s std::
 # Possessive quantifiers: "-a-a-a" is one exclusion, never re-split (the plain form backtracked exponentially:
 # 50 characters took 2.2 s)
-WORD_CHAR = re.compile(r"\w")
+WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit: an identifier's last part is the word being typed
 FIELD_PREFIX = re.compile(r"(?:^|\s)[A-Za-z_]\w*:$")  # a field name typed before the word
 ONLY_EXCLUSIONS = re.compile(r'\s*+(?:-(?:"[^"]*+"|[^\s"]++)\s*+)++')
 EXCLUSION = re.compile(r'(?:^|(?<=\s))-(?=["\w])')
@@ -127,13 +127,13 @@ def repair(text: str) -> str:
 def as_typed(text: str) -> tuple[str, str]:
     """A query being typed, as searched: the word being typed (the letters at its end, no space after them) as a
     prefix (borrow che -> borrow che*, as Meilisearch, Algolia and Pagefind read it), set apart from a mark
-    typed before it (clippy::und -> clippy:: und*, (upd -> ( upd*); and the part before that word, the only
+    typed before it (clippy::und -> clippy:: und*, (upd -> ( upd*, if_not_ex -> if_not_ ex*); and the part before that word, the only
     part a spelling correction may change ("borrow che" became "borrow the")."""
     start = len(text)
     while start and WORD_CHAR.fullmatch(text[start - 1]):  # a regex \w+$ would retry from every start
         start -= 1
     head, word = text[:start], text[start:]
-    if not re.search(r"[^\W_]", word) or word in OPERATORS:
+    if not word or word in OPERATORS:
         return text, text
     joined = not head or head[-1].isspace() or FIELD_PREFIX.search(head)  # tag:ru stays one field's prefix
     return f"{head}{'' if joined else ' '}{word}*", head

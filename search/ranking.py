@@ -27,7 +27,10 @@ PROXIMITY_DEPTH = 50  # best sections checked for how close the query's words st
 PROXIMITY_WEIGHT = 0.5  # an exact phrase scores 1.5x; words spread over a paragraph barely more than 1x
 PROXIMITY_MAX_WORDS = 4  # a longer query is a pasted sentence: how close its words stand says little (SciFact: -0.03)
 HEADING_WEIGHT = 1.0  # a section whose heading and title hold every query word scores double
-TITLE_WEIGHT = 1.5  # a section of a post whose title alone holds every query word: more (a digest post's heading less)
+TITLE_WEIGHT = 1.5  # a section of a post whose title holds every query word (a digest post's heading less)
+EXACT_HEADING_WEIGHT = 0.2  # a section whose heading is the query: more (with HEADING_WEIGHT 2.4x, below a title's 2.5x)
+TITLE_SHARE_POWER = 2.0  # a title holding some of a short query's words: TITLE_WEIGHT times the share, squared ...
+TITLE_SHARE_MAX_WORDS = 4  # ... up to this many words (a longer query is a pasted sentence: all its words or nothing)
 RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x ...
 RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 
@@ -81,7 +84,8 @@ def candidates(
         if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
             docnums = distinct([docnums, np.flatnonzero(totals > 0)])
         tiers = np.isin(docnums, docs(snap, without_common_words(snap, all_query), request.deadline)).astype(np.int8)
-    exact = snap.scorer.exact_title_docs(title_key(re.sub(r"\b\w+:\S+", "", text)))
+    key = title_key(re.sub(r"\b\w+:\S+", "", text))
+    exact = snap.scorer.docs_with_any([("title_exact", key), ("heading_exact", key)])
     if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
         extra = np.setdiff1d(exact, docnums)
         docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
@@ -99,13 +103,19 @@ def candidates(
         docnums, tiers = docnums[keep], tiers[keep]
     scores = totals[docnums]
     if words:  # where the words are before how often: the post's title holds them all, the heading read with it does
-        scores[found.in_title[docnums] == len(words)] *= 1 + TITLE_WEIGHT  # every section of the post alike
+        share = found.in_title[docnums] / len(words)
+        power = TITLE_SHARE_POWER if len(words) <= TITLE_SHARE_MAX_WORDS else np.inf  # inf: all of them, or nothing
+        scores *= (1 + TITLE_WEIGHT * share**power).astype(np.float32)  # every section of the post alike
         scores[(found.in_context[docnums] == len(words)) & found.in_heading[docnums]] *= 1 + HEADING_WEIGHT
     reward_proximity(snap, docnums, scores, words, matched[docnums], found)
     if request.recent_boost:
         scores *= recency_factor(posts.dates[docnums])
     if len(exact):
-        tiers[np.isin(docnums, exact)] = 2
+        titled = np.isin(docnums, snap.scorer.docs_with_any([("title_exact", key)]))
+        tiers[titled] = 2  # the post's own title is the query
+        headed = np.isin(docnums, exact) & ~titled  # a heading is: all the words, and where they matter most
+        tiers[headed] = np.maximum(tiers[headed], 1)
+        scores[headed] *= 1 + EXACT_HEADING_WEIGHT
     return docnums, scores, tiers, found
 
 

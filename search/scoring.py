@@ -243,11 +243,6 @@ class BM25FScorer:
                     found.append(segment.offset + postings[0][segment.live[postings[0]]])
         return distinct(found)
 
-    def exact_title_docs(self, key: str) -> Any:
-        """Global docnums of the sections of posts whose normalised title is exactly key, and of the sections whose
-        normalised heading is."""
-        return self.docs_with_any([("title_exact", key), ("heading_exact", key)])
-
     def score_all(self, words: Iterable[tuple[str, ...]]) -> WordScores:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
         and how many of them its heading or title (its context) holds, and whether its heading holds any."""

@@ -15,7 +15,7 @@ from .analysis import CJK_RUN, split_words
 ELLIPSIS = "…"
 MAX_MATCHES = 400
 WINDOW_MATCHES = 40  # matches counted per window
-WORD_REST = re.compile(r"\w*")
+WORD_REST = re.compile(r"[^\W_]*")  # the rest of a word, or of an identifier's part
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,14 @@ class Highlighter:
             return split_words(text)
         lowered = ascii_lowered(text) if ascii_starts else text.lower()
         if len(lowered) != len(text):  # a few letters change length in lower case: use a regular expression
-            pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})\w*", re.I)
+            pattern = re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, sorted(starts, key=len, reverse=True)))})[^\W_]*", re.I)
             return [match.span() for match in pattern.finditer(text)]
         spans = []
         for start in starts:
             at = lowered.find(start)
             while at != -1:
-                if at == 0 or not is_word_char(text[at - 1]):
-                    rest = WORD_REST.match(text, at + len(start))  # \w* always matches
+                if at == 0 or not text[at - 1].isalnum():  # a word, or a part of an identifier
+                    rest = WORD_REST.match(text, at + len(start))  # always matches
                     spans.append((at, rest.end() if rest else at + len(start)))
                 at = lowered.find(start, at + 1)
         return sorted(set(spans)) if len(starts) > 1 else spans
@@ -171,11 +171,6 @@ def ascii_lowered(text: str) -> str:
     if text.isascii():
         return text.lower()
     return text.encode("ascii", "replace").lower().decode("ascii")
-
-
-def is_word_char(char: str) -> bool:
-    """What the regular expression \\w matches (letters and digits of any script, and "_")."""
-    return char.isalnum() or char == "_"
 
 
 def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:

@@ -521,6 +521,37 @@ def test_a_query_equal_to_a_heading_puts_that_section_first(make_index):
     assert first.path == "team.md" and first.sections[0].heading == "Rust in Community!"
 
 
+def test_a_post_titled_with_the_query_beats_a_digest_heading_equal_to_it(make_index):
+    """Where the words are before how often: a roll-up post's heading "Const generics" among many others ranks
+    below the post whose own title holds both words, and above posts that only mention them."""
+    topics = "".join(f"## Topic {n}\n\nProgress on topic {n} and more.\n\n" for n in range(12))
+    searcher = make_index({
+        "digest.md": f"---\ntitle: Project goals update\n---\n{topics}## Const generics\n\nConst generics: "
+                     + "const generics progress. The team met twice this month and reviewed the open work. " + "\n",
+        "mvp.md": "---\ntitle: Const generics MVP hits beta\n---\nConst generics are in beta: const generics let types be generic over values.\n",
+        "mention.md": "---\ntitle: Notes\n---\nSome const here, some generics there.\n",
+    })
+    assert paths(searcher.search("const generics")) == ["mvp.md", "digest.md", "mention.md"]
+
+
+def test_an_identifier_is_found_by_its_parts_and_whole(make_index):
+    """about_Preference_Variables is indexed whole and in parts: its parts as words or as a phrase find it,
+    the identifier written another way (if_not_exists for __if_not_exists) too, and snippets mark the parts."""
+    searcher = make_index({
+        "prefs.md": "---\ntitle: about_Preference_Variables\n---\nVariables that customize behaviour.\n",
+        "exists.md": "---\ntitle: __if_not_exists Statement\n---\nThe __if_not_exists statement tests whether an identifier exists.\n",
+        "other.md": "---\ntitle: Statements\n---\nIf a statement does not exist, nothing happens. Preferences.\n",
+    })
+    assert paths(searcher.search("preference variables"))[0] == "prefs.md"
+    assert paths(searcher.search('"preference variables"')) == ["prefs.md"]
+    assert paths(searcher.search("about_preference_variables"))[0] == "prefs.md"
+    assert paths(searcher.search("if_not_exists statement"))[0] == "exists.md"
+    assert paths(searcher.search("__if_not_ex", typing=True))[0] == "exists.md"
+    assert paths(searcher.search("about_pref*")) == ["prefs.md"]  # a prefix of the whole identifier
+    hit = searcher.search("if not exists").hits[0]
+    assert hit.path == "exists.md" and "__<mark>if</mark>_<mark>not</mark>_<mark>exists</mark>" in hit.sections[0].snippet
+
+
 def test_accents_are_folded_in_every_field_both_ways(make_index):
     """cafe finds café and café finds cafe, in titles, headings, text and author names; snippets mark the word."""
     searcher = make_index(

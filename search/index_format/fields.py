@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from whoosh.fields import TEXT
 
-from ..analysis import index_terms, text_analyzer
+from ..analysis import indexed_terms, text_analyzer
 from .codec import CompactPositions
 
 
@@ -21,7 +21,7 @@ class ProseField(TEXT):
 
     def index(self, value: str, **kwargs: object) -> list[tuple[bytes, int, float, bytes]]:
         positions: dict[str, list[int]] = {}
-        for position, term in enumerate(index_terms(value, self.lang)):
+        for position, term in indexed_terms(value, self.lang):
             positions.setdefault(term, []).append(position)
         boost, encode = self.format.field_boost, self.format.encode
         return [

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 20  # 16: format in search.index_format; 17: categories, authors in post records; 18: heading_exact;
-# 19: accents folded; 20: stop words indexed, words split by the analyzer searched as phrases
+SCHEMA_VERSION = 21  # 16: format in search.index_format; 17: categories, authors in post records; 18: heading_exact;
+# 19: accents folded; 20: stop words indexed, words split by the analyzer searched as phrases; 21: identifiers'
+# parts indexed
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}
