@@ -536,3 +536,23 @@ def test_many_incremental_runs_keep_the_segments_bounded(posts_dir, index_dir):
         assert searcher.stats().posts == 90
         assert searcher.search("round8").total == 45 and searcher.search("gamma").total == 90
 
+
+
+def test_deleted_sections_are_purged_so_runs_do_not_grow_with_a_sites_age(posts_dir, index_dir):
+    """Each run deletes the old sections of the posts it updates; a segment more than MAX_DELETED_SHARE deleted
+    is written again without them, so the index holds about its live sections however many runs came before."""
+    for n in range(40):
+        parts = "".join(f"## Part {k}\n\nword{k} of post {n}\n\n" for k in range(10))
+        write(posts_dir, f"p{n}.md", f"---\ntitle: Post {n}\n---\n{parts}")
+    build_index(posts_dir, index_dir)
+    for run in range(12):
+        for n in range(run * 4 % 40, run * 4 % 40 + 4):  # 4 posts, 40 sections a run, every post in turn
+            path = posts_dir / f"p{n}.md"
+            path.write_text(path.read_text() + f"\nround{run}\n")
+        build_index(posts_dir, index_dir)
+        with SearchIndex(index_dir) as searcher, searcher.snapshot() as snap:
+            held = sum(segment.size for segment in snap.scorer.segments)  # deleted sections included
+            live = sum(int(segment.live.sum()) for segment in snap.scorer.segments)
+        assert live == 400 and held <= live * (1 + writing.MAX_DELETED_SHARE) + writing.SMALL_SEGMENT_SECTIONS
+    with SearchIndex(index_dir) as searcher:
+        assert searcher.search("round11").total == 4 and searcher.search("word3").total == 40
