@@ -44,7 +44,7 @@ def section_documents(folder: Path) -> list[dict[str, Any]]:
 
 def build(
     folder: Path, documents: list[dict[str, Any]], writer_class: type, codec_class: type, blocklimit: int, commits: int,
-    **options: Any,
+    deleted: tuple[str, ...] = (), **options: Any,
 ) -> Any:
     """Write the documents in the given number of commits, then merge everything into one segment."""
     folder.mkdir()
@@ -56,7 +56,10 @@ def build(
             writer.add_document(**document)
         writer.commit(mergetype=writing.NO_MERGE)
     if commits > 1:
-        writer_class(index, codec=codec_class(blocklimit=blocklimit)).commit(optimize=True)  # merges: add_reader()
+        merger = writer_class(index, codec=codec_class(blocklimit=blocklimit))
+        for path in deleted:  # merged, the other documents are numbered again
+            merger.delete_by_term("path", path)
+        merger.commit(optimize=True)  # merges: add_reader()
     return index
 
 
@@ -85,12 +88,15 @@ def contents(index: Any) -> dict[str, Any]:
         }
 
 
-@pytest.mark.parametrize("blocklimit, commits", [(1024, 1), (4, 1), (4, 3)])
-def test_section_writer_writes_what_whoosh_writes(tmp_path: Path, blocklimit: int, commits: int) -> None:
+@pytest.mark.parametrize("blocklimit, commits, deleted", [(1024, 1, ()), (4, 1, ()), (4, 3, ()), (4, 3, ("p00.md", "p07.md", "p40.md"))])
+def test_section_writer_writes_what_whoosh_writes(tmp_path: Path, blocklimit: int, commits: int, deleted: tuple[str, ...]) -> None:
+    """Merges included: SectionWriter adds a merged segment's postings a block at a time, Whoosh one by one."""
     documents = section_documents(tmp_path / "posts")
-    ours = contents(build(tmp_path / "ours", documents, SectionWriter, CompactCodec, blocklimit, commits))
-    theirs = contents(build(tmp_path / "theirs", documents, SegmentWriter, W3Codec, blocklimit, commits))
-    assert ours["postings"][("body", b"share")][0] == sum("Shared" in d["body"] for d in documents) > 100
+    ours = contents(build(tmp_path / "ours", documents, SectionWriter, CompactCodec, blocklimit, commits, deleted=deleted))
+    theirs = contents(build(tmp_path / "theirs", documents, SegmentWriter, W3Codec, blocklimit, commits, deleted=deleted))
+    assert len(ours["stored"]) == len(documents) - sum(d["path"] in deleted for d in documents)
+    kept = [d for d in documents if d["path"] not in deleted]
+    assert ours["postings"][("body", b"share")][0] == sum("Shared" in d["body"] for d in kept) > 100
     assert ours == theirs
 
 

@@ -8,10 +8,12 @@ the compact codec writes a term's list in blocks. The segment's files are the sa
 from __future__ import annotations
 
 import io
+import struct
 from array import array
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC
 from whoosh.reading import SegmentReader
@@ -19,6 +21,7 @@ from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from . import remove_old_files, sync_file
 from .codec import FieldLengths
+from .segments import posting_blocks
 
 Posting = tuple[bytes, int, float, bytes]  # term, frequency, weight, encoded value: what a field's index() gives
 TermPostings = tuple[array, array, list]  # docnums, weights, encoded values: in the order documents were added
@@ -93,9 +96,43 @@ class MemoryPostings:
         fieldname, btext, docnum, weight, value = item
         self.add_document_postings(fieldname, docnum, [(btext, 1, weight, value)])
 
+    def add_segment(self, reader: Any, new_numbers: Any) -> None:
+        """Every posting of a Whoosh segment reader of this format, a block at a time, its documents renumbered by
+        new_numbers (-1: deleted, left out). Whoosh's add_postings_to_pool takes four Python calls a posting: a
+        merge of rust-blog's first segment (3,000 sections, 340,000 postings) took 5.3 s of a 12 s run."""
+        terms = reader._terms
+        names = {struct.pack("!H", number): name for name, number in terms._fieldmap.items()}
+        for key, entry in terms._tindex.items():
+            fieldname = names.get(key[:2])
+            if fieldname is None or fieldname not in reader.schema:
+                continue
+            lists = None
+            for ids, weights, values in posting_blocks(terms._postfile, entry):
+                numbers = new_numbers[ids]
+                kept = numbers >= 0
+                if not kept.any():
+                    continue
+                if lists is None:
+                    lists = self.terms(fieldname).setdefault(key[2:], (array("I"), array("f"), []))
+                lists[0].frombytes(numbers[kept].astype(np.uint32).tobytes())
+                lists[1].frombytes(weights[kept].astype(np.float32).tobytes())
+                found = block_values(values, len(ids))
+                lists[2].extend(found if kept.all() else [found[i] for i in np.flatnonzero(kept).tolist()])
+                self.count += int(kept.sum())
+
     def cleanup(self) -> None:
         self.fields.clear()
         self.count = 0
+
+
+def block_values(values: Any, count: int) -> list[Any]:
+    """A decoded block's values as a list of strings (None each where the block holds none)."""
+    if values is None:
+        return [None] * count
+    if isinstance(values, bytes):  # fixed-size values, joined
+        size = len(values) // count
+        return [values[i * size : (i + 1) * size] for i in range(count)]
+    return list(values)
 
 
 class SectionWriter(SegmentWriter):
@@ -222,6 +259,19 @@ class SectionWriter(SegmentWriter):
         perdoc.add_field(name, field, value if field.stored else None, length)
         if field.column_type:
             perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+
+    def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: dict[int, int] | None) -> None:
+        """Whoosh's, a block of postings at a time (see MemoryPostings.add_segment); other readers as Whoosh does."""
+        if not isinstance(reader, SegmentReader) or not hasattr(reader._terms, "_tindex"):
+            super().add_postings_to_pool(reader, startdoc, docmap)
+            return
+        size = reader.doc_count_all()
+        if docmap is None:
+            new_numbers = np.arange(startdoc, startdoc + size, dtype=np.int64)
+        else:
+            new_numbers = np.full(size, -1, dtype=np.int64)
+            new_numbers[np.fromiter(docmap.keys(), np.int64, len(docmap))] = np.fromiter(docmap.values(), np.int64, len(docmap))
+        self.pool.add_segment(reader, new_numbers)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
