@@ -80,14 +80,17 @@ def candidates(
         docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
         tiers = (matched[docnums] == found.required).astype(np.int8)
     else:
-        docnums = docs(snap, relax(all_query), request.deadline)
+        relaxed, strict = relax(all_query), without_common_words(snap, all_query)
+        docnums = matching = docs(snap, relaxed, request.deadline)
+        if strict != relaxed:  # a phrase alone is both: its positions are read once
+            matching = docs(snap, strict, request.deadline)
         if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
             docnums = distinct([docnums, np.flatnonzero(totals > 0)])
-        tiers = np.isin(docnums, docs(snap, without_common_words(snap, all_query), request.deadline)).astype(np.int8)
+        tiers = np.isin(docnums, matching).astype(np.int8)
     key = title_key(re.sub(r"\b\w+:\S+", "", text))
     exact = snap.scorer.docs_with_any([("title_exact", key), ("heading_exact", key)])
     if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
-        extra = np.setdiff1d(exact, docnums)
+        extra = np.setdiff1d(exact, docnums, assume_unique=True)  # both ascending, each docnum once
         docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
     negated = negated_parts(all_query) if stems is None else []
     posts = snap.scorer.posts
@@ -146,7 +149,7 @@ def best_sections(snap: Snapshot, docnums: Any, scores: Any, count: int) -> Any:
     segments."""
     if len(scores) <= count:
         return np.arange(len(scores))
-    threshold = np.partition(scores, len(scores) - count)[len(scores) - count]
+    threshold = -np.partition(-scores, count - 1)[count - 1]  # numpy selects the k-th largest ~15x slower
     above, tied = np.flatnonzero(scores > threshold), np.flatnonzero(scores == threshold)
     tied = tied[np.lexsort((docnums[tied], snap.scorer.posts.numbers[docnums[tied]]))]
     return np.concatenate([above, tied[: count - len(above)]])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from array import array
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 from whoosh import writing
@@ -283,3 +285,25 @@ def test_an_opened_index_reads_its_files_from_the_memory_map(tmp_path: Path) -> 
         assert opened and all(isinstance(f, MappedFile) and isinstance(f.file, MappedStream) for f in opened)
     finally:
         storage.close()
+
+
+def test_block_positions_equal_decoding_each_value():
+    """Positions of a block's chosen postings decoded together in numpy equal CompactPositions.decode_positions
+    of each value: packed and fixed-size values, Whoosh's lists, and wide values (a gap of 255 or more)."""
+    from search.index_format.codec import CompactPositions, PackedValues, block_positions, pack_values
+
+    positions_format, rng = CompactPositions(), random.Random(1)
+    for trial in range(400):
+        count = rng.randint(1, 40)
+        spread = 700 if trial % 5 == 0 else 200  # wide gaps in every fifth block
+        lists = [sorted(rng.sample(range(spread), rng.randint(1, 6) if trial % 3 else 1)) for _ in range(count)]
+        encoded = [positions_format.encode(p) for p in lists]
+        fixed = len({len(e) for e in encoded}) == 1
+        packed = pack_values(encoded, len(encoded[0]) if fixed else None)
+        values = encoded if trial % 7 == 0 else packed if fixed else PackedValues(packed, count)
+        chosen = np.array(sorted(rng.sample(range(count), rng.randint(1, count))), np.int64)
+        which, found = block_positions(values, count, chosen, positions_format.decode_positions)
+        got: dict[int, list[int]] = {}
+        for posting, position in zip(which.tolist(), found.tolist()):
+            got.setdefault(posting, []).append(position)
+        assert got == {i: positions_format.decode_positions(encoded[i]) for i in chosen.tolist()}

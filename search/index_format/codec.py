@@ -659,3 +659,37 @@ def decode_block(count: int, flags: int, data: bytes) -> tuple[Any, Any, Any]:
     if weights is None or isinstance(weights, float):
         return ids, np.full(count, 1.0 if weights is None else weights, dtype=np.float32), values
     return ids, np.asarray(weights, dtype=np.float32), values
+
+
+def block_positions(values: Any, count: int, selected: Any, decode: Any) -> tuple[Any, Any]:
+    """The positions of the selected postings (ascending indices) of a decoded block of CompactPositions values:
+    for each position, the index of its posting and the position, each posting's ascending. Values whose gaps
+    are all below WIDE are decoded together in numpy (a running total over all their bytes, less each value's
+    start); the rare wide ones one by one with decode."""
+    if isinstance(values, PackedValues):
+        data, bounds = values.data, values.bounds if values.bounds is not None else values.unpack()
+        starts, ends = bounds[selected], bounds[selected + 1]
+    elif isinstance(values, bytes) and count:  # values of one size, joined
+        data, size = values, len(values) // count
+        starts = selected * size
+        ends = starts + size
+    else:  # Whoosh's own blocks: a list of strings (or None: no positions)
+        found = [(index, decode(values[index]) if values else []) for index in selected.tolist()]
+        return np.repeat(selected, [len(p) for _, p in found]), np.array([x for _, p in found for x in p], np.int64)
+    raw = np.frombuffer(data, np.uint8)
+    wide = (ends > starts) & (raw[np.minimum(starts, max(len(raw) - 1, 0))] == WIDE) if len(raw) else ends < starts
+    narrow = ~wide
+    extra = [(index, decode(data[start:end])) for index, start, end in zip(
+        selected[wide].tolist(), starts[wide].tolist(), ends[wide].tolist())]
+    starts, lengths = starts[narrow], (ends - starts)[narrow]
+    ends_in_gather = np.cumsum(lengths)
+    total = int(ends_in_gather[-1]) if len(lengths) else 0
+    gather = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends_in_gather - lengths), lengths)
+    running = np.cumsum(raw[gather], dtype=np.int64)
+    before = np.concatenate([[0], running])[ends_in_gather - lengths]  # the running total where each value starts
+    postings = np.repeat(selected[narrow], lengths)
+    positions = running - np.repeat(before, lengths)
+    if extra:
+        postings = np.concatenate([postings, np.repeat(selected[wide], [len(p) for _, p in extra])])
+        positions = np.concatenate([positions, np.array([x for _, p in extra for x in p], np.int64)])
+    return postings, positions
