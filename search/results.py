@@ -24,6 +24,7 @@ class SectionHit:
     snippet: str
     fragments: tuple[Fragment, ...]
     score: float
+    short_snippet: str = ""  # HTML: the one fragment with the most distinct matches, for a line per section
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def post_dict(hit: PostHit) -> dict[str, Any]:
                 "anchor": s.anchor,
                 "url": s.url,
                 "snippet": s.snippet,
+                "short_snippet": s.short_snippet,
                 "score": round(s.score, 4),
             }
             for s in hit.sections

@@ -172,3 +172,62 @@ def test_the_address_holds_the_query_and_back_restores_the_previous_one(browser,
     box = browser.find_element(By.CSS_SELECTOR, "input.ps-input")
     box.send_keys(Keys.ESCAPE)  # no list open: Escape clears the query and the results
     wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, ".ps-hit") and box.get_attribute("value") == "")
+
+
+def test_one_short_snippet_a_section_and_more_on_demand(browser, page_server):
+    from selenium.webdriver.common.by import By
+
+    box = open_page(browser, page_server)
+    box.send_keys("the ")
+    more = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-more"))[0]
+    snippet = more.find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, ".ps-snippet")
+    short = snippet.text
+    assert len(short) <= 220 and more.get_attribute("aria-expanded") == "false"
+    more.click()
+    wait(browser, lambda d: len(snippet.text) > len(short) and more.get_attribute("aria-expanded") == "true")
+    more.click()
+    wait(browser, lambda d: snippet.text == short)
+    every = [s.text for s in browser.find_elements(By.CSS_SELECTOR, ".ps-snippet")]
+    assert every and all(len(text) <= 220 for text in every)  # one line each, about 160 characters
+
+
+def test_ctrl_k_opens_the_box_from_anywhere_on_the_page(browser, page_server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = open_page(browser, page_server)
+    browser.find_element(By.TAG_NAME, "h1").click()
+    assert browser.switch_to.active_element != box
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys("k").key_up(Keys.CONTROL).perform()
+    wait(browser, lambda d: d.switch_to.active_element == box)
+
+
+def test_recent_searches_are_kept_in_the_browser_and_offered_in_an_empty_box(browser, page_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = open_page(browser, page_server)
+    browser.execute_script("window.localStorage.clear();")
+    for query in ("bisect", "readiness probe"):
+        box.clear()
+        box.send_keys(query, Keys.ENTER)
+        wait(browser, lambda d, q=query: f"q={q.replace(' ', '+')}" in d.current_url)
+    stored = browser.execute_script("return JSON.parse(window.localStorage.getItem('postsearch:recent'))")
+    assert stored == ["readiness probe", "bisect"]  # newest first
+    box = open_page(browser, page_server)
+    box.click()
+    options = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-option"))
+    assert [o.text.split("\n")[-1] for o in options] == ["readiness probe", "bisect"]
+    options[1].click()
+    wait(browser, lambda d: hit_of(d, "bisect"))
+
+
+def test_nothing_found_says_what_to_try(browser, page_server):
+    from selenium.webdriver.common.by import By
+
+    box = open_page(browser, page_server)
+    box.send_keys('"zqxv wobblefrump" ')
+    status = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".ps-status") if d.find_elements(By.CSS_SELECTOR, ".ps-empty li") else None)
+    assert "No post matches" in status.text and "fewer words" in status.text and "quotes" in status.text
+    assert browser.find_elements(By.CSS_SELECTOR, ".ps-hit") == []

@@ -295,3 +295,11 @@ def test_the_page_answers_a_query_as_plain_html_for_readers_without_javascript(s
     assert 'href="javascript:' not in hostile.decode()
     _, _, bare = get(server.base + "/?q=%22%3Cscript%3E")
     assert "<script>" not in bare.decode().split("</h1>", 1)[1].replace('<script src="postsearch.js" defer></script>', "")
+
+
+def test_each_section_has_a_short_snippet_of_its_best_fragment(server):
+    _, found = get_json(server.base + "/search?q=the")
+    sections = [section for hit in found["hits"] for section in hit["sections"]]
+    assert sections and all(s["short_snippet"] and len(s["short_snippet"]) <= len(s["snippet"]) for s in sections)
+    longer = [s for s in sections if s["short_snippet"] != s["snippet"]]
+    assert longer and all(s["short_snippet"].strip("… ") in s["snippet"] for s in longer)  # one of its fragments

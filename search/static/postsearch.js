@@ -72,7 +72,7 @@
     var form = el("form", { class: "ps", role: "search", action: "" }, [
       el("label", { class: "ps-label", for: input.id, text: "Search the posts" }),
       el("div", { class: "ps-box" }, [input, list]),
-      el("p", { class: "ps-hint", text: "Press / to search, arrows to move, Enter to open, Escape to close." }),
+      el("p", { class: "ps-hint", text: "Press / or Ctrl-K to search, arrows to move, Enter to open, Escape to close." }),
       status, filters, results, pages
     ]);
     root.appendChild(form);
@@ -89,6 +89,25 @@
           return body;
         });
       });
+    }
+
+    // --- recent searches: kept in this browser's own storage, never sent anywhere ---
+    var RECENT_KEY = "postsearch:recent", RECENT_COUNT = 8;
+    function recentSearches() {
+      try {
+        var kept = JSON.parse(window.localStorage.getItem(RECENT_KEY) || "[]");
+        return Array.isArray(kept) ? kept.filter(function (q) { return typeof q === "string" && q; }).slice(0, RECENT_COUNT) : [];
+      } catch (error) { return []; }  // storage off, or full, or not ours
+    }
+    function remember(q) {
+      q = String(q || "").trim().slice(0, 200);
+      if (!q) return;
+      var kept = [q].concat(recentSearches().filter(function (old) { return old !== q; })).slice(0, RECENT_COUNT);
+      try { window.localStorage.setItem(RECENT_KEY, JSON.stringify(kept)); } catch (error) { /* not kept */ }
+    }
+    function showRecent() {
+      if (input.value.trim()) return;
+      showCompletions(recentSearches().map(function (q) { return { kind: "recent", text: q }; }));
     }
 
     // --- completions ---
@@ -123,7 +142,8 @@
       var item = state.completions[n];
       if (!item) return;
       var target = safeUrl(item.url);
-      if (item.kind !== "word" && target) { window.location.href = target; return; }
+      if (item.kind === "recent") { input.value = item.text; closeCompletions(); search(1); remember(item.text); return; }
+      if (item.kind !== "word" && target) { remember(input.value); window.location.href = target; return; }
       var words = input.value.replace(/\S*$/, "");
       input.value = words + item.text + " ";
       closeCompletions();
@@ -132,7 +152,7 @@
 
     var suggest = debounce(function () {
       var typed = input.value;
-      if (!typed.trim()) { closeCompletions(); return; }
+      if (!typed.trim()) { showRecent(); return; }
       get("suggest", { q: typed, limit: 8 }).then(function (data) {
         if (input.value !== typed) return;
         var items = [];
@@ -198,11 +218,25 @@
         status.appendChild(document.createTextNode(data.corrected ? ". " : "? "));
       }
       status.appendChild(document.createTextNode(
+        data.total === 0 ? "No post matches \u201c" + data.query.trim() + "\u201d." :
         data.total === 1 ? "1 matching post." : data.total + " matching posts." + (data.partial ? " (Search stopped early.)" : "")));
       renderFilters(data.facets || {});
       results.textContent = "";
+      if (data.total === 0) status.appendChild(emptyState(data));
       data.hits.forEach(function (hit) { results.appendChild(renderHit(hit)); });
       renderPages(data);
+    }
+
+    // What to try when nothing matched: the did-you-mean shows above; fewer words, no filters, a wider date.
+    function emptyState(data) {
+      var tips = [];
+      if (data.suggestion) tips.push("Search for the suggested spelling above.");
+      if (/\S\s+\S/.test(data.query)) tips.push("Use fewer words, or other words for the same thing.");
+      else tips.push("Check the spelling, or try a more general word.");
+      if (Object.keys(state.filters).length) tips.push("Remove the filters: they keep only posts that have them.");
+      if (/\bdate:/i.test(data.query)) tips.push("Try a wider date, or none.");
+      if (/"/.test(data.query)) tips.push("Drop the quotes: a phrase needs its words side by side.");
+      return el("ul", { class: "ps-empty" }, tips.map(function (tip) { return el("li", { text: tip }); }));
     }
 
     function link(url, text, className) {
@@ -217,10 +251,21 @@
       var sections = el("ul", { class: "ps-sections" });
       hit.sections.forEach(function (section) {
         var crumbs = (section.heading_path || []).slice(1).join(" › ") || "Introduction";
-        sections.appendChild(el("li", { class: "ps-section" }, [
-          link(section.url, crumbs, "ps-crumb ps-nav"),
-          el("p", { class: "ps-snippet" }, [snippetNodes(section.snippet)])
-        ]));
+        var short = section.short_snippet || section.snippet;
+        var snippet = el("p", { class: "ps-snippet" }, [snippetNodes(short)]);
+        var item = el("li", { class: "ps-section" }, [link(section.url, crumbs, "ps-crumb ps-nav"), snippet]);
+        if (short !== section.snippet) {  // one line a section; the other places it matched on demand
+          var more = el("button", { type: "button", class: "ps-more", "aria-expanded": "false", text: "More" });
+          more.addEventListener("click", function () {
+            var open = more.getAttribute("aria-expanded") !== "true";
+            snippet.textContent = "";
+            snippet.appendChild(snippetNodes(open ? section.snippet : short));
+            more.setAttribute("aria-expanded", String(open));
+            more.textContent = open ? "Less" : "More";
+          });
+          item.appendChild(more);
+        }
+        sections.appendChild(item);
       });
       return el("li", { class: "ps-hit" }, [el("h3", {}, [link(hit.url, hit.title, "ps-nav")]), meta, sections]);
     }
@@ -262,6 +307,10 @@
 
     input.addEventListener("input", function () { suggest(); searchSoon(); });
     input.addEventListener("blur", function () { setTimeout(closeCompletions, 150); });
+    input.addEventListener("focus", showRecent);
+    results.addEventListener("click", function (event) {
+      if (event.target && event.target.closest && event.target.closest("a.ps-nav")) remember(state.q);
+    });
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     input.addEventListener("keydown", function (event) {
       var open = !list.hidden && state.completions.length > 0;
@@ -275,7 +324,7 @@
       } else if (event.key === "Enter") {
         event.preventDefault();
         if (open && state.active >= 0) choose(state.active);
-        else { closeCompletions(); search(1); }
+        else { closeCompletions(); search(1); remember(input.value); }
       } else if (event.key === "Escape") {
         if (open) closeCompletions(); else { input.value = ""; search(1); }
       }
@@ -289,7 +338,8 @@
     });
     document.addEventListener("keydown", function (event) {
       var target = event.target, typing = target && (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable);
-      if (event.key === "/" && !typing) { event.preventDefault(); input.focus(); input.select(); }
+      var commandK = (event.ctrlKey || event.metaKey) && !event.altKey && String(event.key).toLowerCase() === "k";
+      if ((event.key === "/" && !typing) || commandK) { event.preventDefault(); input.focus(); input.select(); }
     });
 
     if (ownsAddress) {
