@@ -64,7 +64,9 @@ def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
     matchers take one Python call per posting), the operators as set operations, other leaves from Whoosh."""
     terms = any_of_terms(q)
     if terms is not None:
-        return snap.scorer.docs_with_any(terms)
+        return snap.scorer.docs_with_any(terms, deadline.expired)
+    if isinstance(q, wq.Not):  # every live section but those (Whoosh's matcher walks them one by one: 1 s)
+        return np.setdiff1d(snap.scorer.live_docs(), docs_of(snap, q.query, deadline), assume_unique=True)
     if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1 and q.fieldname in SEARCH_FIELDS:
         return snap.scorer.phrase_docs(q.fieldname, list(q.words), deadline.expired)
     if isinstance(q, wq.Or) and q.subqueries:
@@ -75,8 +77,9 @@ def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
             return kept
         other = docs_of(snap, q.b, deadline)
         return np.setdiff1d(kept, other, assume_unique=True) if isinstance(q, wq.AndNot) else np.intersect1d(kept, other, assume_unique=True)
-    if isinstance(q, wq.And) and any(not isinstance(part, wq.Not) for part in q.subqueries):
+    if isinstance(q, wq.And) and q.subqueries:  # NOTs alone: every live section but theirs
         wanted = [docs_of(snap, part, deadline) for part in q.subqueries if not isinstance(part, wq.Not)]
+        wanted = wanted or [snap.scorer.live_docs()]
         unwanted = [docs_of(snap, part.query, deadline) for part in q.subqueries if isinstance(part, wq.Not)]
         found = reduce(partial(np.intersect1d, assume_unique=True), wanted)
         return reduce(partial(np.setdiff1d, assume_unique=True), unwanted, found)

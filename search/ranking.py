@@ -71,7 +71,7 @@ def candidates(
         words = query_words(snap, all_query, translated)
     else:  # plain words: no need to walk the query's tree for them
         words = [(stem, *sorted(translated.get(stem, ()))) for stem in stems]
-    found = snap.scorer.score_all(words)
+    found = snap.scorer.score_all(words, request.deadline.expired)
     totals, matched = found.totals, found.matched
     if parsed.everything:  # date filters alone
         docnums = snap.scorer.live_docs()
