@@ -90,8 +90,10 @@ def reference_docs(snap, q) -> set[int]:
 
     if isinstance(q, wq.Or):
         return set().union(*(reference_docs(snap, part) for part in q.subqueries))
-    if isinstance(q, wq.And) and any(not isinstance(p, wq.Not) for p in q.subqueries):
-        kept = [reference_docs(snap, p) for p in q.subqueries if not isinstance(p, wq.Not)]
+    if isinstance(q, wq.Not):  # every live section but those (Whoosh's Not of an AndNot keeps its bug)
+        return set(snap.reader.all_doc_ids()) - reference_docs(snap, q.query)
+    if isinstance(q, wq.And) and q.subqueries:
+        kept = [reference_docs(snap, p) for p in q.subqueries if not isinstance(p, wq.Not)] or [set(snap.reader.all_doc_ids())]
         dropped = [reference_docs(snap, p.query) for p in q.subqueries if isinstance(p, wq.Not)]
         return set.intersection(*kept).difference(*dropped)
     if isinstance(q, wq.AndMaybe):
