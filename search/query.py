@@ -257,13 +257,15 @@ def best_fragment(fragments: tuple[Fragment, ...]) -> tuple[Fragment, ...]:
     return (max(fragments, key=lambda f: len({text.lower() for text, matched in f.pieces if matched})),)
 
 
-def open_snapshot(index_dir: Path, attempts: int = 5) -> Snapshot:
-    """The folder's current generation, opened again when the folder was swapped while it was being opened."""
-    for _ in range(attempts - 1):
+def open_snapshot(index_dir: Path, attempts: int = 6) -> Snapshot:
+    """The folder's current generation, opened again when the folder was swapped while it was being opened, or
+    a commit's state was not written yet: after 0.05 s, then twice as long each time (1.25 s in all; opened at
+    once, five tries could all fall between a watch run's commit and its state)."""
+    for attempt in range(attempts - 1):
         try:
             return Snapshot(index_dir)
         except IndexSwapped:
-            continue
+            time.sleep(min(0.05 * 2**attempt, 0.5))
     return Snapshot(index_dir)
 
 
