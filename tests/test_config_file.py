@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,9 @@ def test_watch_reindexes_a_saved_post_within_a_second_and_stops_on_ctrl_c(tmp_pa
     write(posts, "first.md", "---\ntitle: First\n---\nalpha words\n")
     index = tmp_path / "index"
     command = [sys.executable, "-m", "search.cli", "index", str(posts), "--index", str(index), "--watch"]
-    watcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C reaches it even when the tests run as a background job (whose children start with SIGINT ignored)
+    restore_ctrl_c = partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
+    watcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=restore_ctrl_c)
     processes.append(watcher)
     wait_for(lambda: index.exists() and found(index, "alpha") == 1, 20)
     time.sleep(0.5)  # the watch starts after the first run's summary
