@@ -196,12 +196,17 @@ def scores(queries: list[Query], ranked: Callable[[str], list[str] | None]) -> d
     return {"success_at_1": round(success / count, 3), "mrr_at_10": round(reciprocal / count, 3), "refused": int(refused)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def link_text_options(description: str | None) -> argparse.ArgumentParser:
+    """The options of the benchmarks that use link texts as queries: the corpus, how many texts, the seed."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="rust-blog")
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = link_text_options(__doc__).parse_args()
     root = CORPORA / args.corpus
     with tempfile.TemporaryDirectory(prefix="postsearch-anchors-") as work:
         folder = Path(work)

@@ -10,7 +10,6 @@ time per keystroke (warm, in-process, top 10 with snippets). Writes bench/result
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -20,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.anchors import POSTSEARCH, link_texts, read_posts
+from bench.anchors import POSTSEARCH, link_text_options, link_texts, read_posts
 from bench.run import CORPORA, RESULTS, machine, percentile
 from search import SearchIndex, open_index
 from search.errors import QueryError
@@ -69,11 +68,7 @@ def measure(index: SearchIndex, queries: list[str]) -> dict[str, object]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default="rust-blog")
-    parser.add_argument("--queries", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = link_text_options(__doc__).parse_args()
     with tempfile.TemporaryDirectory(prefix="postsearch-typing-") as work:
         index_dir = Path(work) / "index"
         subprocess.run([POSTSEARCH, "index", str(CORPORA / args.corpus), "--index", str(index_dir)], check=True, capture_output=True)
