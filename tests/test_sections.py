@@ -10,6 +10,7 @@ from search.sections import (
     SectionCollector,
     Sectioner,
     TreeReader,
+    extra_extensions,
     strip_template_tags,
     tidy,
 )
@@ -172,7 +173,7 @@ def drafts(collector: SectionCollector) -> list[tuple[str, int, str, str, str]]:
 def drafts_from_html(body: str) -> list[tuple[str, int, str, str, str]]:
     """What parsing Python-Markdown's own HTML gives: the reference the tree reader must match."""
     collector = SectionCollector()
-    collector.feed(markdown.Markdown(extensions=["extra"]).convert(strip_template_tags(body)))
+    collector.feed(markdown.Markdown(extensions=extra_extensions()).convert(strip_template_tags(body)))
     return drafts(collector)
 
 
@@ -236,3 +237,14 @@ def test_markdown_inside_html_containers_is_rendered(tmp_path):
     text = sections_of(tmp_path, body)[0].text
     assert "[Benno] wrote a comment" in text and "We have a plan." in text  # [Benno] is literal: no reference defines it
     assert not any(mark in text for mark in ("**", "](", "> ", "*plan*"))
+
+
+def test_a_fence_inside_a_quote_inside_a_list_is_code(tmp_path):
+    """Nested fences are code, as the site generators read them: their lines are neither headings nor prose."""
+    body = (
+        "Intro.\n\n- A goal\n\n    > An example:\n    >\n    > ```rust\n    > #[term($name $<parameters> { $,values })]\n"
+        "    > fn main() {}\n    > ```\n\n## Const generics\n\nText after.\n"
+    )
+    found = sections_of(tmp_path, body)
+    assert [s.heading for s in found] == ["", "Const generics"]
+    assert "#[term($name $<parameters> { $,values })]" in found[0].code and "```" not in found[0].text
