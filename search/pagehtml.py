@@ -41,4 +41,4 @@ def post_html(hit: PostHit) -> str:
         f'<p class="ps-snippet">{section.snippet}</p></li>'
         for section in hit.sections
     )
-    return f'<li class="ps-hit"><h3>{link(hit.url, hit.title)}</h3><ul>{sections}</ul></li>'
+    return f'<li class="ps-hit"><h2>{link(hit.url, hit.title)}</h2><ul>{sections}</ul></li>'

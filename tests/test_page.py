@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from test_web import Server
@@ -69,7 +70,7 @@ def hit_of(driver, query: str):
         if "bisect" not in marks:
             return None
         links = [link.get_attribute("href") for link in first.find_elements(By.CSS_SELECTOR, ".ps-section a")]
-        return first.find_element(By.CSS_SELECTOR, "h3 a").text, marks, links
+        return first.find_element(By.CSS_SELECTOR, "h2 a").text, marks, links
     except (StaleElementReferenceException, IndexError):
         return None
 
@@ -142,7 +143,7 @@ def test_hostile_posts_show_their_text_and_run_nothing(browser, page_server):
     browser.execute_script("window.__pwned = undefined;")
     box.send_keys("zanzibar")
     hit = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-hit"))[0]
-    title = hit.find_element(By.CSS_SELECTOR, "h3")
+    title = hit.find_element(By.CSS_SELECTOR, "h2")
     assert title.text.startswith('<img src=x onerror="window.__pwned=1">')
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".ps-hit a")]
     assert links and all(link.startswith(page_server.base + "/") for link in links)  # no javascript: link
@@ -231,3 +232,43 @@ def test_nothing_found_says_what_to_try(browser, page_server):
     status = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".ps-status") if d.find_elements(By.CSS_SELECTOR, ".ps-empty li") else None)
     assert "No post matches" in status.text and "fewer words" in status.text and "quotes" in status.text
     assert browser.find_elements(By.CSS_SELECTOR, ".ps-hit") == []
+
+
+AXE = Path(__file__).resolve().parent.parent / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(driver) -> list[tuple[str, str, int]]:
+    """axe-core's audit of the page as it is now: (rule, impact, elements) for each violation."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    found = driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "axe.run(document).then(function (r) { done(r.violations.map(function (v) { return [v.id, v.impact, v.nodes.length]; })); });"
+    )
+    return [tuple(v) for v in found]
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="npm's axe-core is not installed in .tools (.ci/run installs it)")
+def test_axe_core_finds_no_violation_in_any_state_of_the_page(browser, page_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = open_page(browser, page_server)
+    states = {"empty": axe_violations(browser)}
+    browser.execute_script("window.localStorage.setItem('postsearch:recent', JSON.stringify(['bisect', 'git']));")
+    box = open_page(browser, page_server)
+    box.click()  # the list of recent searches opens: the combobox's listbox, as completions show it
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-option"))
+    states["list open"] = axe_violations(browser)
+    box.send_keys("bisect ")
+    wait(browser, lambda d: hit_of(d, "bisect "))
+    states["results"] = axe_violations(browser)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys('"zqxv wobblefrump" ')
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-empty li"))
+    states["nothing found"] = axe_violations(browser)
+    browser.set_window_size(390, 844)  # a phone
+    browser.get(page_server.base + "/?q=git")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".ps-hit"))
+    states["phone, from the address"] = axe_violations(browser)
+    browser.set_window_size(1200, 900)
+    assert all(found == [] for found in states.values()), states

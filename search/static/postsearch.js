@@ -267,7 +267,7 @@
         }
         sections.appendChild(item);
       });
-      return el("li", { class: "ps-hit" }, [el("h3", {}, [link(hit.url, hit.title, "ps-nav")]), meta, sections]);
+      return el("li", { class: "ps-hit" }, [el("h2", {}, [link(hit.url, hit.title, "ps-nav")]), meta, sections]);
     }
 
     function renderFilters(facets) {
