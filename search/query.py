@@ -19,7 +19,7 @@ from .parsing import as_typed, check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Ranking, Request, rank
 from .results import Completions, IndexStats, Link, PostHit, SearchResults, SectionHit, plural
 from .snapshot import Snapshot
-from .snippets import Fragment, to_html
+from .snippets import Fragment, landing_url, landing_words, to_html
 from .spelling import suggest
 
 __all__ = ["SearchIndex", "open_index", "SearchResults", "PostHit", "SectionHit", "IndexStats"]
@@ -238,15 +238,18 @@ def section_hit(snap: Snapshot, score: float, fields: dict[str, Any], post_url: 
         or highlighter.fragments(fields.get("code", ""), words, prefixes)
         or highlighter.lead(fields.get("body", "") or fields.get("code", ""))
     )
+    url = f"{post_url}#{fields['anchor']}" if fields.get("anchor") else post_url
+    best = best_fragment(fragments)
     return SectionHit(
         heading=fields.get("heading", ""),
         heading_path=tuple(fields.get("heading_path", "").split(" > ")),
         anchor=fields.get("anchor", ""),
-        url=f"{post_url}#{fields['anchor']}" if fields.get("anchor") else post_url,
+        url=url,
         snippet=to_html(fragments),
         fragments=fragments,
         score=score,
-        short_snippet=to_html(best_fragment(fragments)),
+        short_snippet=to_html(best),
+        text_url=landing_url(url, landing_words(best[0]) if best else ""),
     )
 
 

@@ -25,6 +25,7 @@ class SectionHit:
     fragments: tuple[Fragment, ...]
     score: float
     short_snippet: str = ""  # HTML: the one fragment with the most distinct matches, for a line per section
+    text_url: str = ""  # url with a text fragment for the words around the short snippet's first match
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def post_dict(hit: PostHit) -> dict[str, Any]:
                 "url": s.url,
                 "snippet": s.snippet,
                 "short_snippet": s.short_snippet,
+                "text_url": s.text_url,
                 "score": round(s.score, 4),
             }
             for s in hit.sections

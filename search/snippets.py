@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
+from urllib.parse import quote
 
 from .analysis import CJK_RUN, split_words
 
@@ -222,3 +223,44 @@ def to_ansi(fragments: Iterable[Fragment]) -> str:
 def to_plain(fragments: Iterable[Fragment]) -> str:
     """Plain text without marks (control characters removed)."""
     return render(fragments, printable, printable)
+
+
+LANDING_WORD = re.compile(r"[^\W_][\w.]*[.,:;!?]?")  # a plain word: quotes and dashes vary between renderers
+
+
+def landing_words(fragment: Fragment, around: int = 3) -> str:
+    """The words of a fragment around its first match, up to `around` plain words on each side, for a text
+    fragment (#:~:text=) that takes a reader to the sentence that matched; '' when nothing in it matched."""
+    text = "".join(piece for piece, _ in fragment.pieces)
+    start = 0
+    for piece, matched in fragment.pieces:
+        if matched:
+            break
+        start += len(piece)
+    else:
+        return ""
+    before = plain_run(reversed(text[:start].split()), around)[::-1]
+    after = plain_run(iter(text[start:].split()), around + 1)
+    return " ".join(before + after).rstrip(".,:;!?") if after else ""
+
+
+def plain_run(words: Iterable[str], most: int) -> list[str]:
+    """The first words, up to `most`, until one is not plain (see LANDING_WORD)."""
+    run: list[str] = []
+    for word in words:
+        if len(run) == most or not LANDING_WORD.fullmatch(word):
+            break
+        run.append(word)
+    return run
+
+
+def landing_url(url: str, words: str) -> str:
+    """A section's URL with a text fragment for the words (#id:~:text=...): browsers that know text fragments
+    scroll to the words and mark them, others go to the id. A heading's own text fragment (a site without ids)
+    gives way to the words."""
+    if not words:
+        return url
+    page, _, anchor = url.partition("#")
+    element = "" if anchor.startswith(":~:") else anchor
+    return f"{page}#{element}:~:text=" + quote(words, safe="").replace("-", "%2D")
+

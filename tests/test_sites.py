@@ -266,3 +266,26 @@ def test_every_link_into_a_real_corpus_site_resolves(tmp_path, command, make_sit
     result = check_links(links, source / output, base_path_of(index))
     assert result.pages >= least_pages
     assert result.missing == ()
+
+
+def test_a_result_link_lands_on_the_words_that_matched(served):
+    """A section's text_url carries a text fragment of the words around its snippet's match; Chromium, on the
+    real Eleventy build, scrolls to them (far down a short window) and marks them."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
+    base, index = served
+    with open_index(index) as searcher:
+        section = searcher.search("versions").hits[0].sections[0]
+    assert section.text_url.endswith("#:~:text=Versions") and section.url != section.text_url
+    driver = start_chromium()
+    try:
+        driver.set_window_size(800, 300)
+        driver.get(base + section.text_url)
+        top = driver.execute_script(
+            "const p = [...document.querySelectorAll('p')].find(e => e.textContent.trim() === 'Versions.');"
+            "return p.getBoundingClientRect().top;"
+        )
+        scrolled = driver.execute_script("return window.scrollY")
+    finally:
+        driver.quit()
+    assert scrolled > 0 and 0 <= top < 300

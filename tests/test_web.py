@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from conftest import REPO
@@ -303,3 +305,9 @@ def test_each_section_has_a_short_snippet_of_its_best_fragment(server):
     assert sections and all(s["short_snippet"] and len(s["short_snippet"]) <= len(s["snippet"]) for s in sections)
     longer = [s for s in sections if s["short_snippet"] != s["snippet"]]
     assert longer and all(s["short_snippet"].strip("… ") in s["snippet"] for s in longer)  # one of its fragments
+    landing = [s for s in sections if ":~:text=" in s["text_url"]]
+    assert landing and all(s["text_url"] == s["url"] for s in sections if s not in landing)  # no match shown: no words
+    for s in landing:  # the link lands on words of the short snippet (a text fragment), after the section's id
+        page, _, directive = s["text_url"].partition(":~:text=")
+        assert page == (s["url"] if "#" in s["url"] else s["url"] + "#")
+        assert unquote(directive).split()[0] in html.unescape(re.sub("<[^>]+>", "", s["short_snippet"]))

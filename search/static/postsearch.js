@@ -253,7 +253,8 @@
         var crumbs = (section.heading_path || []).slice(1).join(" › ") || "Introduction";
         var short = section.short_snippet || section.snippet;
         var snippet = el("p", { class: "ps-snippet" }, [snippetNodes(short)]);
-        var item = el("li", { class: "ps-section" }, [link(section.url, crumbs, "ps-crumb ps-nav"), snippet]);
+        // the link lands on the words that matched (a text fragment), or on the section where that is not known
+        var item = el("li", { class: "ps-section" }, [link(section.text_url || section.url, crumbs, "ps-crumb ps-nav"), snippet]);
         if (short !== section.snippet) {  // one line a section; the other places it matched on demand
           var more = el("button", { type: "button", class: "ps-more", "aria-expanded": "false", text: "More" });
           more.addEventListener("click", function () {
