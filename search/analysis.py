@@ -195,7 +195,7 @@ def indexed_terms(text: str, lang: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     position = 0
     for word in words:
-        parts = IDENTIFIER_PART.findall(word) if "_" in word else ()
+        parts = identifier_parts(word)
         if parts:
             found.append((position, word if word.isascii() else fold_accents(word)))
         for part in parts or (word,):
@@ -232,7 +232,12 @@ def split_identifiers(words: list[str]) -> list[str]:
     """The words with each identifier replaced by its parts."""
     if not any("_" in word for word in words):
         return words
-    return [part for word in words for part in (IDENTIFIER_PART.findall(word) if "_" in word else None) or [word]]
+    return [part for word in words for part in identifier_parts(word) or [word]]
+
+
+def identifier_parts(word: str) -> list[str]:
+    """The parts of a snake_case or __dunder__ identifier (none for a word without "_", or of "_" alone)."""
+    return IDENTIFIER_PART.findall(word) if "_" in word else []
 
 
 def text_analyzer(lang: str = "en"):

@@ -9,8 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import BuiltSiteNotFound
 from .results import Link, LinkCheck
-
-TEXT_FRAGMENT = ":~:text="
+from .textfragments import TEXT_DIRECTIVE
 
 
 class PageTargets(HTMLParser):
@@ -87,7 +86,7 @@ def check_links(links: tuple[Link, ...], site_dir: Path | str, base_path: str = 
 def fragment_problem(file: Path, targets: tuple[frozenset[str], str], fragment: str) -> str:
     """Why a page (its ids and text) does not hold a fragment's target ('' when it does)."""
     ids, text = targets
-    if fragment.startswith(TEXT_FRAGMENT):
-        wanted = " ".join(fragment[len(TEXT_FRAGMENT) :].split()).lower()
+    if fragment.startswith(TEXT_DIRECTIVE):
+        wanted = " ".join(fragment[len(TEXT_DIRECTIVE) :].split()).lower()
         return "" if re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", text) else f"the text {wanted!r} is not on {file}"
     return "" if fragment in ids else f"{file} has no element with id {fragment!r}"

@@ -19,7 +19,7 @@ from .parsing import as_typed, check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Ranking, Request, rank
 from .results import Completions, IndexStats, Link, PostHit, SearchResults, SectionHit, plural
 from .snapshot import Snapshot
-from .snippets import Fragment, landing_url, landing_words, to_html
+from .snippets import best_fragment, landing_url, landing_words, to_html
 from .spelling import suggest
 
 __all__ = ["SearchIndex", "open_index", "SearchResults", "PostHit", "SectionHit", "IndexStats"]
@@ -251,13 +251,6 @@ def section_hit(snap: Snapshot, score: float, fields: dict[str, Any], post_url: 
         short_snippet=to_html(best),
         text_url=landing_url(url, landing_words(best[0]) if best else ""),
     )
-
-
-def best_fragment(fragments: tuple[Fragment, ...]) -> tuple[Fragment, ...]:
-    """The fragment with the most distinct matched words (the first of equals), alone; none for none."""
-    if len(fragments) < 2:
-        return fragments
-    return (max(fragments, key=lambda f: len({text.lower() for text, matched in f.pieces if matched})),)
 
 
 def open_snapshot(index_dir: Path, attempts: int = 6) -> Snapshot:

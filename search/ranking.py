@@ -88,7 +88,8 @@ def candidates(
             docnums = distinct([docnums, np.flatnonzero(totals > 0)])
         tiers = np.isin(docnums, matching).astype(np.int8)
     key = title_key(re.sub(r"\b\w+:\S+", "", text))
-    exact = snap.scorer.docs_with_any([("title_exact", key), ("heading_exact", key)])
+    titled = snap.scorer.docs_with_any([("title_exact", key)])  # the post's own title is the query
+    exact = distinct([titled, snap.scorer.docs_with_any([("heading_exact", key)])])
     if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
         extra = np.setdiff1d(exact, docnums, assume_unique=True)  # both ascending, each docnum once
         docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
@@ -114,9 +115,9 @@ def candidates(
     if request.recent_boost:
         scores *= recency_factor(posts.dates[docnums])
     if len(exact):
-        titled = np.isin(docnums, snap.scorer.docs_with_any([("title_exact", key)]))
-        tiers[titled] = 2  # the post's own title is the query
-        headed = np.isin(docnums, exact) & ~titled  # a heading is: all the words, and where they matter most
+        in_titled = np.isin(docnums, titled)
+        tiers[in_titled] = 2
+        headed = np.isin(docnums, exact) & ~in_titled  # a heading is: all the words, and where they matter most
         tiers[headed] = np.maximum(tiers[headed], 1)
         scores[headed] *= 1 + EXACT_HEADING_WEIGHT
     return docnums, scores, tiers, found

@@ -30,6 +30,7 @@ K1 = 0.9
 COMMON_SHARE = 0.5
 COMMON_FROM = 200  # sections a site needs for a share to say anything (in a few sections, any word is "common")
 TERMS_BETWEEN_CLOCKS = 64  # terms a look-up reads between two looks at the clock
+ALTERNATIVES_BETWEEN_CLOCKS = 8  # a word's alternatives scored between two looks (each reads every field)
 PHRASE_CHUNK = 16384  # sections whose positions a phrase decodes between two looks at the clock
 
 
@@ -268,7 +269,7 @@ class BM25FScorer:
             fields = {"heading": np.zeros(self.total, dtype=bool), "title": np.zeros(self.total, dtype=bool)}
             best = self.term_scores(first, fields, body_blocks, found)
             for number, term in enumerate(others):
-                if number % 8 == 7 and out_of_time():
+                if number % ALTERNATIVES_BETWEEN_CLOCKS == ALTERNATIVES_BETWEEN_CLOCKS - 1 and out_of_time():
                     break
                 np.maximum(best, self.term_scores(term, fields, body_blocks, found), out=best)
             totals += best

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
-from urllib.parse import quote
 
 from .analysis import CJK_RUN, split_words
+from .textfragments import text_directive
 
 ELLIPSIS = "…"
 MAX_MATCHES = 400
@@ -225,6 +225,13 @@ def to_plain(fragments: Iterable[Fragment]) -> str:
     return render(fragments, printable, printable)
 
 
+def best_fragment(fragments: tuple[Fragment, ...]) -> tuple[Fragment, ...]:
+    """The fragment with the most distinct matched words (the first of equals), alone; none for none."""
+    if len(fragments) < 2:
+        return fragments
+    return (max(fragments, key=lambda f: len({text.lower() for text, matched in f.pieces if matched})),)
+
+
 LANDING_WORD = re.compile(r"[^\W_][\w.]*[.,:;!?]?")  # a plain word: quotes and dashes vary between renderers
 
 
@@ -262,5 +269,5 @@ def landing_url(url: str, words: str) -> str:
         return url
     page, _, anchor = url.partition("#")
     element = "" if anchor.startswith(":~:") else anchor
-    return f"{page}#{element}:~:text=" + quote(words, safe="").replace("-", "%2D")
+    return f"{page}#{element}{text_directive(words)}"
 

@@ -110,15 +110,16 @@ class MemoryPostings:
             for ids, weights, values in posting_blocks(terms._postfile, entry):
                 numbers = new_numbers[ids]
                 kept = numbers >= 0
-                if not kept.any():
+                count = int(np.count_nonzero(kept))
+                if not count:
                     continue
                 if lists is None:
                     lists = self.terms(fieldname).setdefault(key[2:], (array("I"), array("f"), []))
                 lists[0].frombytes(numbers[kept].astype(np.uint32).tobytes())
                 lists[1].frombytes(weights[kept].astype(np.float32).tobytes())
                 found = block_values(values, len(ids))
-                lists[2].extend(found if kept.all() else [found[i] for i in np.flatnonzero(kept).tolist()])
-                self.count += int(kept.sum())
+                lists[2].extend(found if count == len(ids) else [found[i] for i in np.flatnonzero(kept).tolist()])
+                self.count += count
 
     def cleanup(self) -> None:
         self.fields.clear()

@@ -18,6 +18,7 @@ from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique as toc_unique
 
 from ..errors import SettingsError
+from ..textfragments import text_directive
 
 HeadingId = Callable[[str, str, set[str]], str]  # (rendered text, Markdown source, ids used so far) -> id
 
@@ -224,8 +225,7 @@ def markdown_it_anchor_id(text: str, source: str, used: set[str]) -> str:
 
 def text_fragment(text: str, source: str = "", used: set[str] | None = None) -> str:
     """A text fragment (#:~:text=...) that browsers scroll to: for headings that have no id."""
-    words = " ".join(text.split())
-    return ":~:text=" + quote(words, safe="").replace("-", "%2D") if words else ""
+    return text_directive(text)
 
 
 ANCHOR_STYLES: dict[str, HeadingId] = {
