@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial, reduce
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,6 @@ from .analysis import split_words
 from .errors import QueryError
 from .index_format.schema import SEARCH_FIELDS
 from .parsing import any_of_terms, positive_leaves
-from .scoring import distinct
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -30,6 +29,7 @@ class Deadline:
     """When a query must stop and answer with what it has (None: never); made per query."""
 
     def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
         self.end = None if seconds is None else time.monotonic() + seconds
         self.passed = False  # set once the query cut something short for it
 
@@ -41,6 +41,20 @@ class Deadline:
         """Mark the query cut short (a step skipped for want of time) and say so."""
         self.passed = True
         return True
+
+    def share_spent(self, share: float) -> Callable[[], bool]:
+        """A check that says the time is up once `share` of the budget is spent (scoring leaves the matching
+        that follows it the rest), marking the query cut short when it does."""
+        if self.end is None or self.seconds is None:
+            return self.expired
+        end = self.end - (1 - share) * self.seconds
+
+        def spent() -> bool:
+            if self.passed or time.monotonic() >= end:
+                self.passed = True
+            return self.passed
+
+        return spent
 
     def expired(self) -> bool:
         """Whether the time is up, remembering that the query cut something short."""
@@ -70,7 +84,7 @@ def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
     if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1 and q.fieldname in SEARCH_FIELDS:
         return snap.scorer.phrase_docs(q.fieldname, list(q.words), deadline.expired)
     if isinstance(q, wq.Or) and q.subqueries:
-        return distinct([np.zeros(0, dtype=np.int64), *(docs_of(snap, part, deadline) for part in q.subqueries)])
+        return snap.scorer.union([docs_of(snap, part, deadline) for part in q.subqueries])
     if isinstance(q, (wq.AndMaybe, wq.AndNot, wq.Require)):
         kept = docs_of(snap, q.a, deadline)
         if isinstance(q, wq.AndMaybe):  # the optional part changes scores, not which sections match
@@ -81,7 +95,7 @@ def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
         wanted = [docs_of(snap, part, deadline) for part in q.subqueries if not isinstance(part, wq.Not)]
         wanted = wanted or [snap.scorer.live_docs()]
         unwanted = [docs_of(snap, part.query, deadline) for part in q.subqueries if isinstance(part, wq.Not)]
-        found = reduce(partial(np.intersect1d, assume_unique=True), wanted)
+        found = snap.scorer.intersection(wanted)
         return reduce(partial(np.setdiff1d, assume_unique=True), unwanted, found)
     return np.unique(np.array(until(deadline, snap.searcher.docs_for_query(q)), dtype=np.int64))
 

@@ -31,6 +31,7 @@ TITLE_WEIGHT = 1.5  # a section of a post whose title holds every query word (a 
 EXACT_HEADING_WEIGHT = 0.2  # a section whose heading is the query: more (with HEADING_WEIGHT 2.4x, below a title's 2.5x)
 TITLE_SHARE_POWER = 2.0  # a title holding some of a short query's words: TITLE_WEIGHT times the share, squared ...
 TITLE_SHARE_MAX_WORDS = 4  # ... up to this many words (a longer query is a pasted sentence: all its words or nothing)
+SCORING_SHARE = 0.5  # of a query's time budget, what scoring its words may take (matching takes the rest)
 RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x ...
 RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 
@@ -71,7 +72,7 @@ def candidates(
         words = query_words(snap, all_query, translated)
     else:  # plain words: no need to walk the query's tree for them
         words = [(stem, *sorted(translated.get(stem, ()))) for stem in stems]
-    found = snap.scorer.score_all(words, request.deadline.expired)
+    found = snap.scorer.score_all(words, request.deadline.share_spent(SCORING_SHARE))
     totals, matched = found.totals, found.matched
     if parsed.everything:  # date filters alone
         docnums = snap.scorer.live_docs()

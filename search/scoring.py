@@ -251,7 +251,27 @@ class BM25FScorer:
                 postings = segment.postings(field, term)
                 if postings is not None:
                     found.append(segment.offset + postings[0][segment.live[postings[0]]])
-        return distinct(found)
+        return self.union(found)
+
+    def union(self, arrays: list[Any]) -> Any:
+        """The distinct docnums of the arrays, ascending: sorted when they are few, else marked in an array of
+        every document (sorting 256 expansions' lists of a prefix took 30 ms, marking them 3 ms)."""
+        if sum(len(a) for a in arrays) * 8 < self.total:
+            return distinct([np.zeros(0, dtype=np.int64), *arrays])
+        marked = np.zeros(self.total, dtype=bool)
+        for docnums in arrays:
+            marked[docnums] = True
+        return np.flatnonzero(marked)
+
+    def intersection(self, arrays: list[Any]) -> Any:
+        """The docnums in every one of the arrays (each ascending, each docnum once), ascending: by sorting when
+        they are few, else by counting each document's arrays."""
+        if len(arrays) == 1 or sum(len(a) for a in arrays) * 8 < self.total or len(arrays) > 255:
+            return reduce(partial(np.intersect1d, assume_unique=True), arrays)
+        counts = np.zeros(self.total, dtype=np.uint8)
+        for docnums in arrays:
+            counts[docnums] += 1
+        return np.flatnonzero(counts == len(arrays))
 
     def score_all(self, words: Iterable[tuple[str, ...]], out_of_time: Callable[[], bool] = lambda: False) -> WordScores:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
