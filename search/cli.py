@@ -422,9 +422,8 @@ def check_links_command(site_dir: Path, index_dir: Path | None, as_json: bool) -
 
     index_dir = folders(None, index_dir)[2]
     with open_index(index_dir) as searcher:
-        state = searcher.current.state
-        links = searcher.links()
-    base_path = site_for(Path(state.posts_dir), state.settings).base_path if Path(state.posts_dir).is_dir() else ""
+        posts_dir, settings, links = Path(searcher.stats().posts_dir), searcher.settings(), searcher.links()
+    base_path = site_for(posts_dir, settings).base_path if posts_dir.is_dir() else ""
     result = check_links(links, site_dir, base_path)
     if as_json:
         click.echo(dump_json(result.to_dict()))

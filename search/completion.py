@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .results import Completion, Completions
-
-if TYPE_CHECKING:
-    from .snapshot import Snapshot
+from .scoring import BM25FScorer
 
 PREFIX_WORDS = 16  # indexed words the last, unfinished word stands for: those in most sections
 SECTIONS_READ = 24  # best sections whose titles, headings and words are offered
 TYPED_WORD = re.compile(r"\w+")
 
 
-def complete(snap: Snapshot, text: str, limit: int = 8) -> Completions:
+class CompletionSource(Protocol):
+    """What completion reads of one index generation (a Snapshot gives it)."""
+
+    @property
+    def generation(self) -> int: ...
+    @property
+    def scorer(self) -> BM25FScorer: ...  # score_all, post_fields
+    def terms(self, text: str, lang: str | None = None) -> list[str]: ...
+    def stem(self, word: str, lang: str | None = None) -> str: ...
+    def expansions(self, pattern: str) -> tuple[str, ...]: ...
+    def stored(self, docnum: int) -> dict[str, Any]: ...
+
+
+def complete(snap: CompletionSource, text: str, limit: int = 8) -> Completions:
     """Titles, headings and words for the query typed so far."""
     typed = TYPED_WORD.findall(text.lower())
     if not typed or limit < 1:
@@ -40,7 +51,7 @@ def complete(snap: Snapshot, text: str, limit: int = 8) -> Completions:
     return Completions(text, tuple(pick(items, limit)), snap.generation)
 
 
-def best_sections(snap: Snapshot, words: list[tuple[str, ...]]) -> list[int]:
+def best_sections(snap: CompletionSource, words: list[tuple[str, ...]]) -> list[int]:
     """The sections holding every word, best first: those whose heading and title hold them all, then by score."""
     found = snap.scorer.score_all(words)
     holding = np.flatnonzero(found.matched == len(words))
@@ -51,7 +62,7 @@ def best_sections(snap: Snapshot, words: list[tuple[str, ...]]) -> list[int]:
     return holding[order[:SECTIONS_READ]].tolist()
 
 
-def title_and_heading_items(snap: Snapshot, sections: list[int], last: str, limit: int) -> list[Completion]:
+def title_and_heading_items(snap: CompletionSource, sections: list[int], last: str, limit: int) -> list[Completion]:
     """A title for each post among the sections, and the headings that hold the unfinished word."""
     items: list[Completion] = []
     titles_seen: set[str] = set()
@@ -67,7 +78,7 @@ def title_and_heading_items(snap: Snapshot, sections: list[int], last: str, limi
     return items
 
 
-def word_items(snap: Snapshot, sections: list[int], last: str, limit: int) -> list[Completion]:
+def word_items(snap: CompletionSource, sections: list[int], last: str, limit: int) -> list[Completion]:
     """Words beginning with the unfinished word, as the best sections write them, the most frequent first."""
     if not last:
         return []

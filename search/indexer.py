@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -12,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import ConfigFile, Settings, load_config_file, resolve_settings, selected
-from .errors import IndexBusy, IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, PostsearchError, shown
+from .errors import IndexVersionMismatch, IndexWriteError, MassDelete, PostsDirNotFound, shown
 from .files import scan_posts
-from .index_format import INDEX_NAME
 from .index_format.schema import SCHEMA_VERSION
 from .languages import base_language
+from .locking import WRITER_FILE, take_writer, wait_for_writer
 from .manifest import (
     FileRecord,
     Manifest,
@@ -28,25 +27,14 @@ from .manifest import (
     segments_changed,
 )
 from .sites import Site, site_for
+from .workers import Job, Progress, parse_in_workers, worker_count
 
 if TYPE_CHECKING:
     from .documents import ParsedFile
 
 PARALLEL_THRESHOLD = 200
 MASS_DELETE_FLOOR = 5  # a run may always delete this many posts
-WRITER_FILE = "postsearch-writer.pid"  # the process id of the run holding the write lock
-LOCK_POLL_SECONDS = 0.2
-ORPHAN_GRACE_SECONDS = 3.0  # how long a run waits for the workers of a killed run to end and free the lock
-# Runs reading fewer files than this write every section in this process while the workers only parse: the
-# site gets one segment, not one per worker, and each query looks its words up once (rust-blog's 754 posts:
-# queries ~10% faster, the build ~10% slower). A larger run's sections are written by the workers, which keeps
-# the full build of a large site (cpp-docs) within its time.
-ONE_WRITER_FILES = 2000
 CHUNK_SIZE = 40
-WORKER_POLL_SECONDS = 1.0
-
-Progress = Callable[[int], None]
-Job = tuple[str, str, int, int, str]  # path, relative path, mtime_ns, size, digest (or "")
 
 
 @dataclass(frozen=True)
@@ -84,6 +72,43 @@ class IndexSummary:
             "failed": [{"path": f.path, "error": f.error} for f in self.failed],
             "warnings": [{"path": w.path, "warning": w.error} for w in self.warnings],
         }
+
+
+@dataclass
+class RunTally:
+    """What a run has done so far: the files it records, its counts, its failures and warnings, the languages seen."""
+
+    files: dict[str, FileRecord]
+    failures: list[Failure]
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    warnings: list[Failure] = field(default_factory=list)
+    languages: set[str] = field(default_factory=set)
+
+    def apply(self, writer: Any, parsed: ParsedFile, previous: FileRecord | None, incremental: bool) -> None:
+        """Write one parsed file's documents (replacing its previous version's in an incremental run) and count
+        it; a failed post keeps its previous version."""
+        self.warnings.extend(Failure(parsed.relpath, warning) for warning in parsed.warnings)
+        if parsed.error:
+            self.failures.append(Failure(parsed.relpath, parsed.error))
+            self.skipped += 1
+            if previous and previous.indexed and incremental:
+                self.files[parsed.relpath] = previous  # still indexed from before; retried next run
+            return
+        if incremental and previous:
+            writer.delete_by_term("path", parsed.relpath)
+        self.files[parsed.relpath] = parsed.record
+        if parsed.draft:
+            self.skipped += 1
+            return
+        for document in parsed.documents:
+            writer.add_document(**document)
+        if previous and previous.indexed:
+            self.updated += 1
+        else:
+            self.added += 1
+        self.languages.add(base_language(parsed.lang))
 
 
 @dataclass
@@ -237,184 +262,6 @@ def refuse_foreign_folder(index_dir: Path) -> None:
         pass
 
 
-def worker_count() -> int:
-    """Processes to parse and write with: one per core, at most four."""
-    return min(os.cpu_count() or 1, 4)
-
-
-def parse_in_workers(
-    plan: Plan, site: Site, index_dir: Path, settings: Settings, workers: int, progress: Progress | None, segments: list
-) -> Iterator[ParsedFile]:
-    """Parse the planned files in worker processes; yields each file's outcome. Below ONE_WRITER_FILES the
-    outcomes carry their documents, for this process to write; otherwise each worker writes its files' sections
-    into segments of its own (appended to segments when all are done) and the outcomes carry none."""
-    import multiprocessing
-
-    context = multiprocessing.get_context()
-    jobs, results = context.Queue(), context.Queue()
-    jobs.cancel_join_thread()  # after a failure, chunks no worker will read must not keep this process waiting
-    processes = [
-        context.Process(
-            target=segment_worker,
-            args=(str(index_dir), site, settings, len(plan.to_read) >= ONE_WRITER_FILES, jobs, results, os.getpid()),
-            daemon=True,
-        )
-        for _ in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    finished = 0
-    try:
-        for chunk in job_chunks(plan):
-            jobs.put(chunk)
-        for _ in processes:
-            jobs.put(None)
-        for kind, payload in worker_messages(results, processes):
-            if kind == "error":
-                raise PostsearchError(f"An indexing worker process failed; the index is unchanged.\n{payload}")
-            if kind == "segments":
-                finished += 1
-                segments.extend(payload)
-                if finished == len(processes):
-                    return
-                continue
-            yield from payload
-            if progress:
-                progress(len(payload))
-    finally:
-        for process in processes:
-            if process.is_alive() and finished < len(processes):
-                process.terminate()
-            process.join()
-
-
-def worker_messages(results: Any, processes: list[Any]) -> Iterator[tuple[str, Any]]:
-    """Messages from the workers; raises as soon as one of them has died without a word (killed, out of memory)."""
-    import queue
-
-    while True:
-        try:
-            yield results.get(timeout=WORKER_POLL_SECONDS)
-        except queue.Empty:
-            pass
-        if any(process.exitcode for process in processes):
-            raise PostsearchError("An indexing worker process stopped unexpectedly; the index is unchanged.")
-
-
-def segment_worker(
-    index_dir: str, site: Site, settings: Settings, write: bool, jobs: Any, results: Any, parent: int
-) -> None:
-    """Worker process: parse chunks of files from jobs and report each chunk's outcomes on results. When it is
-    to write, it writes their sections into new segments of its own and reports the segments last; otherwise
-    the outcomes carry the sections. It ends when its parent process does."""
-    exit_with_parent(parent)
-    import traceback
-    from dataclasses import replace
-
-    from .documents import parse_one
-    from .index_format import open_whoosh_index
-    from .index_format.codec import CompactCodec
-    from .index_format.schema import build_schema
-    from .index_format.writing import SectionWriter
-    from .sections import Sectioner
-
-    try:
-        writer = None
-        if write:
-            index = open_whoosh_index(Path(index_dir))
-            writer = SectionWriter(index, _lk=False, codec=CompactCodec(), schema=build_schema(settings.lang, settings.weights))
-        sectioner = Sectioner(site.heading_id)
-        for chunk in iter(jobs.get, None):
-            outcomes = [parse_one(sectioner, site, settings, *job) for job in chunk]
-            if writer:
-                for parsed in outcomes:
-                    for document in parsed.documents:
-                        writer.add_document(**document)
-                outcomes = [replace(parsed, documents=()) for parsed in outcomes]
-            results.put(("parsed", outcomes))
-        results.put(("segments", writer.finish_segments() if writer else []))
-    except BaseException:
-        results.put(("error", traceback.format_exc()))
-
-
-def exit_with_parent(parent: int, poll_seconds: float = 0.2) -> None:
-    """End this worker process as soon as the process that started it (parent, its pid) is gone, even killed by
-    SIGKILL before the worker got this far: an orphaned worker would wait for jobs for ever, holding the index's
-    write lock it inherited."""
-    import threading
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_seconds)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def wait_for_writer(index_dir: Path, wait: float) -> None:
-    """Wait up to `wait` seconds while another run holds the index's write lock (the run itself takes it later)."""
-    if latest_generation(index_dir) < 0 and not (index_dir / WRITER_FILE).exists():
-        return
-    from whoosh.filedb.filestore import FileStorage
-
-    lock = FileStorage(str(index_dir)).lock(f"{INDEX_NAME}_WRITELOCK")
-    deadline = time.monotonic() + wait
-    while writer_busy(index_dir, lock):
-        if time.monotonic() >= deadline:
-            return  # take_writer says who holds it
-        time.sleep(LOCK_POLL_SECONDS)
-
-
-def writer_busy(index_dir: Path, lock: Any) -> bool:
-    """Whether another run holds the write lock, or has committed but not yet saved its manifest (its process
-    id is still in WRITER_FILE): planning before that would read the manifest of the run before it."""
-    if not lock.acquire(blocking=False):
-        return True
-    lock.release()
-    try:
-        holder = (index_dir / WRITER_FILE).read_text().strip()
-    except OSError:
-        return False
-    return holder.isdigit() and holder != str(os.getpid()) and process_alive(holder)
-
-
-def process_alive(pid: str) -> bool:
-    """Whether a process of that id runs (True when the id is unknown)."""
-    if not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def take_writer(index_dir: Path, make_writer: Callable[[], Any], wait: float) -> Any:
-    """A writer holding the index's lock, waiting up to `wait` seconds while another run holds it (IndexBusy,
-    naming that run's process, when it still does); the run's process id is left in WRITER_FILE meanwhile."""
-    from whoosh.index import LockError
-
-    deadline = time.monotonic() + wait
-    grace_given = False
-    while True:
-        try:
-            writer = make_writer()
-        except LockError as error:
-            holder = (index_dir / WRITER_FILE).read_text().strip() if (index_dir / WRITER_FILE).exists() else "?"
-            if not grace_given and not process_alive(holder):
-                # the run that held the lock is gone (killed): its worker processes follow it within a second
-                deadline, grace_given = max(deadline, time.monotonic() + ORPHAN_GRACE_SECONDS), True
-            if time.monotonic() < deadline:
-                time.sleep(LOCK_POLL_SECONDS)
-                continue
-            message = f"Another 'postsearch index' (process {holder}) is writing to {shown(index_dir)}"
-            raise IndexBusy(index_dir, message + (f"; waited {wait:g} s." if wait else "; pass --wait SECONDS to wait for it.")) from error
-        (index_dir / WRITER_FILE).write_text(str(os.getpid()))
-        return writer
-
-
 def write_changes(
     site: Site,
     index_dir: Path,
@@ -434,11 +281,7 @@ def write_changes(
     from .index_format.writing import SectionWriter, merge_small_segments
 
     old_files = manifest.files if manifest else {}
-    files: dict[str, FileRecord] = {} if full else dict(plan.unchanged)
-    counts = {"added": 0, "updated": 0, "skipped": 0}
-    failures: list[Failure] = list(plan.unreadable)
-    warnings: list[Failure] = []
-    seen_languages: set[str] = set()
+    tally = RunTally({} if full else dict(plan.unchanged), list(plan.unreadable))
     index = open_for_writing(index_dir, settings.lang, full)
     remove_leftovers_when_free(index, index_dir)
     schema = build_schema(settings.lang, settings.weights)
@@ -452,14 +295,12 @@ def write_changes(
         off_main_thread = threading.current_thread() is not threading.main_thread()
         if plan.to_read and (off_main_thread or (workers > 1 and len(plan.to_read) >= PARALLEL_THRESHOLD)):
             processes = workers if len(plan.to_read) >= PARALLEL_THRESHOLD else 1
-            parsed_files = parse_in_workers(plan, site, index_dir, settings, processes, progress, writer.segments_written)
+            parsed_files = parse_in_workers(job_chunks(plan), site, index_dir, settings, processes, progress, writer.segments_written)
         else:
             parsed_files = parse_serially(plan, site, settings, progress)
         with closing(parsed_files):  # type: ignore[type-var]  # a generator has close(): a failed write ends the workers
             for parsed in parsed_files:
-                apply_parsed(writer, parsed, old_files, files, counts, failures, not full, warnings)
-                if parsed.record.indexed:
-                    seen_languages.add(base_language(parsed.lang))
+                tally.apply(writer, parsed, old_files.get(parsed.relpath), incremental=not full)
         writer.commit(mergetype=writing.CLEAR if full else merge_small_segments)
     except BaseException:
         try:
@@ -469,21 +310,20 @@ def write_changes(
             (index_dir / WRITER_FILE).unlink(missing_ok=True)
         raise
     try:  # the run is not done until its manifest is saved: a run waiting for it (--wait) plans from that
-        return record_run(index, index_dir, site, manifest, plan, settings, full, files, counts, failures, warnings, seen_languages)
+        return record_run(index, index_dir, site, manifest, plan, settings, full, tally)
     finally:
         (index_dir / WRITER_FILE).unlink(missing_ok=True)
 
 
 def record_run(
     index: Any, index_dir: Path, site: Site, manifest: Manifest | None, plan: Plan, settings: Settings, full: bool,
-    files: dict[str, FileRecord], counts: dict[str, int], failures: list[Failure], warnings: list[Failure],
-    seen_languages: set[str],
+    tally: RunTally,
 ) -> IndexSummary:
     """After the commit: the per-post arrays and the manifest saved, and the run's summary."""
     from .index_format import segment_file_names
 
     old_files = manifest.files if manifest else {}
-    languages = set(manifest.languages if manifest and not full else ()) | seen_languages
+    languages = set(manifest.languages if manifest and not full else ()) | tally.languages
     languages.discard(base_language(settings.lang))
     generation = index.latest_generation()
     save_post_arrays(index, index_dir, generation)
@@ -492,52 +332,22 @@ def record_run(
         settings,
         generation,
         posts_dir=str(Path(site.root).resolve()),  # absolute: a run from another folder must find the same posts
-        files=files,
+        files=tally.files,
         languages=tuple(sorted(languages)),
         segment_files=segment_files(index_dir, segment_file_names(index)),
     )
     save_manifest(index_dir, new_manifest)
-    deleted = len(plan.deleted) if not full else len([r for r in old_files if r not in files])
+    deleted = len(plan.deleted) if not full else len([r for r in old_files if r not in tally.files])
     return IndexSummary(
-        added=counts["added"],
-        updated=counts["updated"],
+        added=tally.added,
+        updated=tally.updated,
         unchanged=0 if full else plan.unchanged_counts()[0],
         deleted=deleted,
-        skipped=counts["skipped"] + (0 if full else plan.unchanged_counts()[1]),
+        skipped=tally.skipped + (0 if full else plan.unchanged_counts()[1]),
         sections=new_manifest.sections,
-        failed=tuple(failures),
-        warnings=tuple(warnings),
+        failed=tuple(tally.failures),
+        warnings=tuple(tally.warnings),
     )
-
-
-def apply_parsed(
-    writer: Any,
-    parsed: ParsedFile,
-    old_files: dict[str, FileRecord],
-    files: dict[str, FileRecord],
-    counts: dict[str, int],
-    failures: list[Failure],
-    replace: bool,
-    warnings: list[Failure],
-) -> None:
-    """Write one parsed file's documents; a failed post keeps its previous version."""
-    previous = old_files.get(parsed.relpath)
-    warnings.extend(Failure(parsed.relpath, warning) for warning in parsed.warnings)
-    if parsed.error:
-        failures.append(Failure(parsed.relpath, parsed.error))
-        counts["skipped"] += 1
-        if previous and previous.indexed and replace:
-            files[parsed.relpath] = previous  # still indexed from before; retried next run
-        return
-    if replace and previous:
-        writer.delete_by_term("path", parsed.relpath)
-    files[parsed.relpath] = parsed.record
-    if parsed.draft:
-        counts["skipped"] += 1
-        return
-    for document in parsed.documents:
-        writer.add_document(**document)
-    counts["updated" if previous and previous.indexed else "added"] += 1
 
 
 def remove_leftovers_when_free(index: Any, index_dir: Path) -> None:

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial, reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from whoosh import query as wq
@@ -16,13 +16,25 @@ from .analysis import split_words
 from .errors import QueryError
 from .index_format.schema import SEARCH_FIELDS
 from .parsing import any_of_terms, positive_leaves
-
-if TYPE_CHECKING:
-    from .snapshot import Snapshot
-
+from .scoring import BM25FScorer
 
 FILTER_FIELDS = {"tag": "tags", "category": "categories", "author": "author", "lang": "lang"}
 DEADLINE_CHECK_EVERY = 2048  # documents Whoosh's matchers find between two looks at the clock
+
+
+class MatchingSource(Protocol):
+    """What matching reads of one index generation (a Snapshot gives it): its posting lists (the scorer's
+    arrays, Whoosh's searcher for the shapes they cannot answer) and the words a pattern or a word stands for."""
+
+    @property
+    def scorer(self) -> BM25FScorer: ...
+    @property
+    def searcher(self) -> Any: ...  # Whoosh's Searcher
+    @property
+    def other_languages(self) -> tuple[str, ...]: ...
+    def stem(self, word: str, lang: str | None = None) -> str: ...
+    def expansions(self, pattern: str) -> tuple[str, ...]: ...
+    def range_expansions(self, field: str, start: str, end: str, start_open: bool, end_open: bool) -> tuple[str, ...]: ...
 
 
 class Deadline:
@@ -62,7 +74,7 @@ class Deadline:
         return self.passed
 
 
-def docs(snap: Snapshot, q: wq.Query, deadline: Deadline | None = None) -> Any:
+def docs(snap: MatchingSource, q: wq.Query, deadline: Deadline | None = None) -> Any:
     """Global docnums matching a query (unscored), as a numpy array. AND, OR, NOT, ANDMAYBE and REQUIRE are set
     operations on numpy arrays; words and phrases come from the posting lists, and only the other leaves
     (fuzzy words, dates, phrases with slop, ...) from Whoosh's matchers, each on its own and stopped by the
@@ -73,7 +85,7 @@ def docs(snap: Snapshot, q: wq.Query, deadline: Deadline | None = None) -> Any:
     return docs_of(snap, bounded(snap, q, deadline), deadline)
 
 
-def docs_of(snap: Snapshot, q: wq.Query, deadline: Deadline) -> Any:
+def docs_of(snap: MatchingSource, q: wq.Query, deadline: Deadline) -> Any:
     """docs() of a bounded query: words (in any of several fields) and phrases from the posting lists (Whoosh's
     matchers take one Python call per posting), the operators as set operations, other leaves from Whoosh."""
     terms = any_of_terms(q)
@@ -112,7 +124,7 @@ def until(deadline: Deadline, docnums: Iterable[int]) -> list[int]:
     return found
 
 
-def filter_docs(snap: Snapshot, filters: Mapping[str, str | Iterable[str]] | None) -> Any:
+def filter_docs(snap: MatchingSource, filters: Mapping[str, str | Iterable[str]] | None) -> Any:
     """Global docnums of the sections whose post has every filter's value (tag, category, author, lang), or
     None without filters; QueryError for an unknown filter."""
     if not filters:
@@ -136,7 +148,7 @@ def filter_terms(field: str, value: str) -> list[str]:
     return [value.strip() if field == "lang" else value.strip().lower()]
 
 
-def bounded(snap: Snapshot, q: wq.Query, deadline: Deadline | None = None) -> wq.Query:
+def bounded(snap: MatchingSource, q: wq.Query, deadline: Deadline | None = None) -> wq.Query:
     """The query with each prefix* or wild*card in a searched field replaced by its expansions (Whoosh
     would match every indexed word it stands for: seconds for "t*" on a large site); those met after the deadline
     match nothing (each range costs ~30 ms on cpp-docs: nine ranges took 1.3 s)."""
@@ -152,12 +164,12 @@ def bounded(snap: Snapshot, q: wq.Query, deadline: Deadline | None = None) -> wq
     return q if q.is_leaf() else q.apply(partial(bounded, snap, deadline=deadline))
 
 
-def expansions(snap: Snapshot, leaf: wq.Query) -> tuple[str, ...]:
+def expansions(snap: MatchingSource, leaf: wq.Query) -> tuple[str, ...]:
     """The indexed words a prefix* or wild*card stands for, those in most sections first."""
     return snap.expansions(leaf.text + "*" if isinstance(leaf, wq.Prefix) else leaf.text)
 
 
-def query_words(snap: Snapshot, q: wq.Query, translated: dict[str, set[str]]) -> list[tuple[str, ...]]:
+def query_words(snap: MatchingSource, q: wq.Query, translated: dict[str, set[str]]) -> list[tuple[str, ...]]:
     """The query's positive words, each a tuple of index terms (a prefix expands to several, a word in
     other post languages to its stems there)."""
     words: dict[tuple[str, ...], None] = {}
@@ -171,7 +183,7 @@ def query_words(snap: Snapshot, q: wq.Query, translated: dict[str, set[str]]) ->
     return [w for w in words if w]
 
 
-def translations(snap: Snapshot, text: str) -> dict[str, set[str]]:
+def translations(snap: MatchingSource, text: str) -> dict[str, set[str]]:
     """For each site-language stem of the query's words, the stems other post languages give the word."""
     found: dict[str, set[str]] = {}
     if not snap.other_languages:

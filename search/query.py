@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .config import SORTS
+from .config import SORTS, Settings
 from .errors import IndexClosed, IndexNotFound, IndexSwapped, PostsearchError, QueryError, shown
 from .manifest import current_build, folder_identity
 from .matching import Deadline, filter_docs, translations
@@ -149,6 +149,10 @@ class SearchIndex:
                     url = f"{post['url']}#{fields['anchor']}"
                     found.append(Link(url, post["path"], post["title"], fields.get("heading", "")))
             return tuple(found)
+
+    def settings(self) -> Settings:
+        """The settings the answering generation was built with."""
+        return self.current.state.settings
 
     def stats(self) -> IndexStats:
         """Posts, sections, size on disk and when the index was last built."""

@@ -7,19 +7,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 from whoosh import query as wq
 
 from .analysis import title_key
 from .index_format.schema import UNDATED
-from .matching import Deadline, docs, query_words
+from .matching import Deadline, MatchingSource, docs, query_words
 from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
 from .scoring import COMMON_FROM, COMMON_SHARE, WordScores, distinct
-
-if TYPE_CHECKING:
-    from .snapshot import Snapshot
 
 SECTIONS_PER_POST = 3
 TIER_STEP = 1e6  # far above any section's score: a better tier always ranks first
@@ -36,6 +34,15 @@ RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x .
 RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 
 RankedPost = tuple[float, list[tuple[float, int]]]  # a post's score, its shown sections as (score, docnum)
+
+
+class RankingSource(MatchingSource, Protocol):
+    """What ranking reads of one index generation besides what matching reads (a Snapshot gives it)."""
+
+    @property
+    def reader(self) -> Any: ...  # Whoosh's IndexReader: doc_frequency
+    @property
+    def paths(self) -> Any: ...  # each section's post path, by docnum (ties go in path order)
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,26 @@ class Request:
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
 
 
+@dataclass
+class Candidates:
+    """Matching sections as parallel arrays: docnums, scores and tiers (2 exact title or heading, 1 all words,
+    0 some words)."""
+
+    docnums: NDArray[np.int64]
+    tiers: NDArray[np.int8]
+    scores: NDArray[np.float32] | None = None  # None until scored: the filters come first
+
+    def keep(self, mask: NDArray[np.bool_]) -> None:
+        """Keep only the sections where mask is True (in every array alike)."""
+        self.docnums, self.tiers = self.docnums[mask], self.tiers[mask]
+        if self.scores is not None:
+            self.scores = self.scores[mask]
+
+
 def candidates(
-    snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request
-) -> tuple[Any, Any, Any, WordScores]:
-    """Matching sections: docnums, scores and tiers (2 exact title or heading, 1 all words, 0 some words), and the
-    scorer's findings."""
+    snap: RankingSource, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request
+) -> tuple[Candidates, WordScores]:
+    """Matching sections with their scores and tiers, and the scorer's findings."""
     text, all_query, stems = parsed.text, parsed.query, parsed.stems
     if stems is None:
         words = query_words(snap, all_query, translated)
@@ -94,18 +116,9 @@ def candidates(
     if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
         extra = np.setdiff1d(exact, docnums, assume_unique=True)  # both ascending, each docnum once
         docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
-    negated = negated_parts(all_query) if stems is None else []
-    posts = snap.scorer.posts
-    if negated:
-        excluded = posts.numbers[docs(snap, wq.Or(negated), request.deadline)]
-        keep = ~np.isin(posts.numbers[docnums], excluded)
-        docnums, tiers = docnums[keep], tiers[keep]
-    if request.allowed is not None:
-        keep = np.isin(docnums, request.allowed)
-        docnums, tiers = docnums[keep], tiers[keep]
-    if parsed.dates:
-        keep = within(posts.dates[docnums], parsed.dates)
-        docnums, tiers = docnums[keep], tiers[keep]
+    found_sections = Candidates(docnums, tiers)
+    filter_candidates(snap, found_sections, parsed, request)
+    docnums, tiers = found_sections.docnums, found_sections.tiers
     scores = totals[docnums]
     if words:  # where the words are before how often: the post's title holds them all, the heading read with it does
         share = found.in_title[docnums] / len(words)
@@ -114,14 +127,28 @@ def candidates(
         scores[(found.in_context[docnums] == len(words)) & found.in_heading[docnums]] *= 1 + HEADING_WEIGHT
     reward_proximity(snap, docnums, scores, words, matched[docnums], found)
     if request.recent_boost:
-        scores *= recency_factor(posts.dates[docnums])
+        scores *= recency_factor(snap.scorer.posts.dates[docnums])
     if len(exact):
         in_titled = np.isin(docnums, titled)
         tiers[in_titled] = 2
         headed = np.isin(docnums, exact) & ~in_titled  # a heading is: all the words, and where they matter most
         tiers[headed] = np.maximum(tiers[headed], 1)
         scores[headed] *= 1 + EXACT_HEADING_WEIGHT
-    return docnums, scores, tiers, found
+    return Candidates(docnums, tiers, scores), found
+
+
+def filter_candidates(snap: RankingSource, found: Candidates, parsed: ParsedQuery, request: Request) -> None:
+    """Leave out the sections of posts a NOT part matches, those the filters do not allow, and those outside the
+    query's date spans."""
+    negated = negated_parts(parsed.query) if parsed.stems is None else []
+    posts = snap.scorer.posts
+    if negated:
+        excluded = posts.numbers[docs(snap, wq.Or(negated), request.deadline)]
+        found.keep(~np.isin(posts.numbers[found.docnums], excluded))
+    if request.allowed is not None:
+        found.keep(np.isin(found.docnums, request.allowed))
+    if parsed.dates:
+        found.keep(within(posts.dates[found.docnums], parsed.dates))
 
 
 def within(dates: Any, spans: tuple[tuple[int, int], ...]) -> Any:
@@ -133,7 +160,7 @@ def within(dates: Any, spans: tuple[tuple[int, int], ...]) -> Any:
 
 
 def reward_proximity(
-    snap: Snapshot, docnums: Any, scores: Any, words: list[tuple[str, ...]], matched: Any, found: WordScores
+    snap: RankingSource, docnums: Any, scores: Any, words: list[tuple[str, ...]], matched: Any, found: WordScores
 ) -> None:
     """Raise the best sections' scores where the query's words stand close together (matched: how many of
     the words each section holds)."""
@@ -145,7 +172,7 @@ def reward_proximity(
     scores[top] *= 1 + PROXIMITY_WEIGHT * closeness
 
 
-def best_sections(snap: Snapshot, docnums: Any, scores: Any, count: int) -> Any:
+def best_sections(snap: RankingSource, docnums: Any, scores: Any, count: int) -> Any:
     """Positions of the `count` best scores. Ties at the cut go by post number (the order of post keys), then
     docnum (a post's sections are numbered in order), so the choice is the same however a build numbered its
     segments."""
@@ -157,7 +184,7 @@ def best_sections(snap: Snapshot, docnums: Any, scores: Any, count: int) -> Any:
     return np.concatenate([above, tied[: count - len(above)]])
 
 
-def without_common_words(snap: Snapshot, q: wq.Query) -> wq.Query:
+def without_common_words(snap: RankingSource, q: wq.Query) -> wq.Query:
     """An AND of words without its common ones (in more than COMMON_SHARE of the sections), as score_all counts
     them; unchanged when every word is common or the query is not an AND."""
     if not isinstance(q, wq.And) or snap.scorer.doc_count < COMMON_FROM:
@@ -174,13 +201,14 @@ def without_common_words(snap: Snapshot, q: wq.Query) -> wq.Query:
     return wq.And(kept) if kept and len(kept) < len(q.subqueries) else q
 
 
-def rank(snap: Snapshot, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request) -> Ranking:
+def rank(snap: RankingSource, parsed: ParsedQuery, translated: dict[str, set[str]], request: Request) -> Ranking:
     """The number of matching posts, and posts start..start+count with their shown sections."""
-    docnums, scores, tiers, found = candidates(snap, parsed, translated, request)
+    found_sections, found = candidates(snap, parsed, translated, request)
     sort, start, count = request.sort, request.start, request.count
-    if sort == "date" and len(tiers) and tiers.max() > 0:  # newest of the posts that match, not of any one word's
-        keep = tiers > 0
-        docnums, scores, tiers = docnums[keep], scores[keep], tiers[keep]
+    if sort == "date" and len(found_sections.tiers) and found_sections.tiers.max() > 0:
+        found_sections.keep(found_sections.tiers > 0)  # newest of the posts that match, not of any one word's
+    docnums, scores, tiers = found_sections.docnums, found_sections.scores, found_sections.tiers
+    assert scores is not None
     posts = snap.scorer.posts
     numbers = posts.numbers[docnums]
     value = tiers * TIER_STEP + scores.astype(np.float64)  # a section ranks by its tier, then its score

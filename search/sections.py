@@ -455,7 +455,6 @@ class Sectioner:
         if isinstance(anchors, str) and anchors not in ANCHOR_STYLES:
             raise ValueError(f"unknown anchor style {anchors!r}; choose one of {', '.join(ANCHOR_STYLES)}")
         self.heading_id = ANCHOR_STYLES[anchors] if isinstance(anchors, str) else anchors
-        self.source_headings: list[str] = []  # the headings of the post being split, as written in Markdown
         self.renderer = markdown_renderer()
         self.present: set[str] = set()  # the triggers of SKIPPABLE_STEPS the post being rendered holds
         self.triggers = {trigger for steps in SKIPPABLE_STEPS.values() for trigger in steps.values()}
@@ -472,10 +471,12 @@ class Sectioner:
 
     def render(self, body: str) -> Element | None:
         """The post body as Python-Markdown's element tree (what convert() serialises), template tags removed."""
+        return self.render_source(strip_template_tags(body))
+
+    def render_source(self, source: str) -> Element | None:
+        """Markdown without template tags as Python-Markdown's element tree (None when blank)."""
         renderer = self.renderer
         renderer.reset()
-        source = strip_template_tags(body)
-        self.source_headings = headings_as_written(source)
         if not source.strip():
             return None
         self.present.clear()
@@ -491,20 +492,22 @@ class Sectioner:
     def split(self, post: Post) -> list[Section]:
         """The post's sections in document order; at least one."""
         collector = SectionCollector()
-        root = self.render(post.body)
+        source = strip_template_tags(post.body)
+        root = self.render_source(source)
         if root is not None:
             TreeReader(self.renderer, collector).read(root)
         collector.close()
         drafts = collector.drafts
         if len(drafts) > 1 and not tidy(drafts[0].prose) and not tidy(drafts[0].code):
             drafts = drafts[1:]
-        return self.finish(post.title, within_section_limit(drafts))
+        return self.finish(post.title, within_section_limit(drafts), headings_as_written(source))
 
-    def finish(self, title: str, drafts: list[SectionDraft]) -> list[Section]:
-        """Assign anchors and heading paths to collected drafts."""
+    def finish(self, title: str, drafts: list[SectionDraft], source_headings: list[str]) -> list[Section]:
+        """Assign anchors and heading paths to collected drafts (source_headings: the headings as written in
+        Markdown, used where they match the drafts' headings one to one)."""
         used = {d.explicit_id for d in drafts if d.explicit_id}
         headings = [draft for draft in drafts if draft.level]
-        written = iter(self.source_headings if len(self.source_headings) == len(headings) else [""] * len(headings))
+        written = iter(source_headings if len(source_headings) == len(headings) else [""] * len(headings))
         trail: list[tuple[int, str]] = []
         sections = []
         for position, draft in enumerate(drafts):

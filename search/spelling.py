@@ -11,16 +11,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, reduce
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 from rapidfuzz.distance import OSA
 
 from .index_format.schema import SEARCH_FIELDS
+from .scoring import BM25FScorer
 from .vocabulary import Vocabulary
-
-if TYPE_CHECKING:
-    from .snapshot import Snapshot
 
 # A query word, with the field it is searched in when it has one (tag:pyhton, title:ownrship)
 QUERY_WORD = re.compile(r"(?<![\w*.-])(?:(?P<field>[A-Za-z]+):)?(?P<word>[^\W\d_]{3,})(?![\w*.:-])")
@@ -34,6 +32,24 @@ SHORTLIST = 16  # stems nearest a misspelt word, compared as posts write them (r
 SURFACE_SECTIONS = 40  # sections read for the ways posts write a stem (normalis: normalise, normalisation, ...)
 MAX_WORD = 40  # longer "words" are not corrected (a pasted hash, a 10,000-letter query)
 MAX_MISSPELT = 8  # misspelt words corrected in one query (each costs ~10-30 ms on cpp-docs: 40 took 1.3 s)
+
+
+class SpellingSource(Protocol):
+    """What spelling reads of one index generation (a Snapshot gives it): the index's words, how many sections
+    hold each, which sections, and how posts write them."""
+
+    @property
+    def reader(self) -> Any: ...  # Whoosh's IndexReader: doc_frequency, lexicon
+    @property
+    def searcher(self) -> Any: ...  # Whoosh's Searcher: postings
+    @property
+    def scorer(self) -> BM25FScorer: ...  # docs_with_any, post_fields
+    @property
+    def other_languages(self) -> tuple[str, ...]: ...
+    def terms(self, text: str, lang: str | None = None) -> list[str]: ...
+    def stem(self, word: str, lang: str | None = None) -> str: ...
+    def stored(self, docnum: int) -> dict[str, Any]: ...
+    def vocabulary(self) -> Vocabulary: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ class Candidate:
 
 
 def suggest(
-    snap: Snapshot, text: str, terms_found: frozenset[str], out_of_time: Callable[[], bool] = lambda: False
+    snap: SpellingSource, text: str, terms_found: frozenset[str], out_of_time: Callable[[], bool] = lambda: False
 ) -> str | None:
     """The query with each word the index does not hold replaced by its best correction, or None when there is
     nothing to correct (terms_found: terms the search already found, known without a look-up). Misspelt words
@@ -85,7 +101,7 @@ def suggest(
     return changed if changed != text else None
 
 
-def query_terms(snap: Snapshot, word: str, fields: tuple[str, ...]) -> list[str]:
+def query_terms(snap: SpellingSource, word: str, fields: tuple[str, ...]) -> list[str]:
     """The index terms a query word becomes in its fields: in the site's language first, then in the other
     languages of its posts (a German word in a German post of an English site is not misspelt)."""
     if set(fields) <= KEYWORD_FIELDS:
@@ -96,12 +112,12 @@ def query_terms(snap: Snapshot, word: str, fields: tuple[str, ...]) -> list[str]
     return terms
 
 
-def held(snap: Snapshot, terms: list[str], fields: tuple[str, ...]) -> bool:
+def held(snap: SpellingSource, terms: list[str], fields: tuple[str, ...]) -> bool:
     """Whether the index holds any of the terms in any of the fields."""
     return any(snap.reader.doc_frequency(field, term) for term in terms for field in fields)
 
 
-def candidates(snap: Snapshot, word: str, term: str, fields: tuple[str, ...]) -> list[Candidate]:
+def candidates(snap: SpellingSource, word: str, term: str, fields: tuple[str, ...]) -> list[Candidate]:
     """The CANDIDATES indexed words nearest the word as typed: within one edit (two for words of 6 letters or
     more). The index holds stems ("normalis" for "normalisation"), so stems near the typed word, its stem or
     its first letters are looked up, and the SHORTLIST nearest compared as the words posts write them."""
@@ -147,7 +163,7 @@ def near_stems(vocabulary: Vocabulary, lowered: str, term: str, reach: int) -> d
 
 
 def best_combination(
-    snap: Snapshot, options: list[list[Candidate]], known: list[list[tuple[str, str]]]
+    snap: SpellingSource, options: list[list[Candidate]], known: list[list[tuple[str, str]]]
 ) -> tuple[Candidate, ...]:
     """The choice of one candidate per misspelt word that finds some section holding every word of the query
     (the words spelled right, known, included), then with the fewest edits, then the most common words."""
@@ -172,7 +188,7 @@ def written_form(candidate: Candidate, typed: str) -> str:
     return word.capitalize() if typed[:1].isupper() and typed[1:].islower() else word
 
 
-def surface_form(snap: Snapshot, fields: tuple[str, ...], stemmed: str, typed: str) -> str:
+def surface_form(snap: SpellingSource, fields: tuple[str, ...], stemmed: str, typed: str) -> str:
     """The word of the sections holding the stem (in any of the fields) that has that stem and is nearest the
     word typed (normalis -> normalisation for "normalisaton", not normalising)."""
     texts = []

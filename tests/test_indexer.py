@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import bulk_post, write
 
-from search import indexer
+from search import workers
 from search.cli import main
 from search.errors import IndexNotFound, IndexVersionMismatch, NotAnIndex, PostsDirNotFound, PostsearchError
 from search.index_format import writing
@@ -265,7 +265,7 @@ def summary_fields(summary):
 def who_writes(request, monkeypatch):
     """Parallel runs both ways: each worker writes its files' sections into its own segments, or the workers
     only parse and this process writes every section (a small site's run)."""
-    monkeypatch.setattr(indexer, "ONE_WRITER_FILES", 0 if request.param == "workers write" else 10**9)
+    monkeypatch.setattr(workers, "ONE_WRITER_FILES", 0 if request.param == "workers write" else 10**9)
     return request.param
 
 

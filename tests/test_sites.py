@@ -145,8 +145,8 @@ def base_path_of(index: Path) -> str:
     from search.sites import site_for
 
     with open_index(index) as searcher:
-        state = searcher.current.state
-    return site_for(Path(state.posts_dir), state.settings).base_path
+        posts_dir, settings = Path(searcher.stats().posts_dir), searcher.settings()
+    return site_for(posts_dir, settings).base_path
 
 
 # --- the text fragments of an Eleventy site, followed by Chromium ---

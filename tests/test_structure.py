@@ -1,14 +1,15 @@
 """The code's shape, checked with the tests: ruff and mypy clean (their settings in pyproject.toml), and no
-import circle among the package's modules, counting imports made inside functions and for type checking only."""
+import circle among the package's modules and no import up a floor (bench/modules.py's FLOORS), counting imports
+made inside functions and for type checking only."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
-from pathlib import Path
 
 from conftest import REPO
+
+from bench.modules import FLOORS, circles, floor_of, import_graph
 
 PACKAGE = REPO / "search"
 
@@ -23,52 +24,23 @@ def test_mypy_finds_nothing():
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.with_suffix("").relative_to(REPO).parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_modules(path: Path, modules: set[str]) -> set[str]:
-    """The package's modules a file imports, wherever the import stands (a function, `if TYPE_CHECKING:`)."""
-    name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
-            target = ".".join(base + ([node.module] if node.module else []))
-            named = [f"{target}.{alias.name}" for alias in node.names if f"{target}.{alias.name}" in modules]
-            found.update(named or ([target] if target in modules else []))
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name in modules)
-    found.discard(name)
-    return found
-
-
-def import_graph() -> dict[str, set[str]]:
-    paths = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-    return {name: imported_modules(path, set(paths)) for name, path in paths.items()}
-
-
-def circle_from(start: str, graph: dict[str, set[str]]) -> list[str] | None:
-    """An import path from start back to itself, if there is one."""
-    stack, seen = [(start, [start])], set()
-    while stack:
-        module, path = stack.pop()
-        for imported in graph[module]:
-            if imported == start:
-                return path + [start]
-            if imported not in seen:
-                seen.add(imported)
-                stack.append((imported, path + [imported]))
-    return None
-
-
 def test_no_module_imports_one_that_imports_it_back():
-    graph = import_graph()
+    graph = import_graph(PACKAGE)
     assert len(graph) > 30 and graph["search.query"]  # the walk sees the package and its imports
-    circles = [circle for module in sorted(graph) if (circle := circle_from(module, graph))]
-    assert not circles, " ; ".join(" -> ".join(circle) for circle in circles)
+    loops = circles(graph)
+    assert not loops, " ; ".join(" -> ".join(loop) for loop in loops)
+
+
+def test_every_module_imports_only_from_its_floor_or_below():
+    graph, floors = import_graph(PACKAGE), floor_of()
+    assert sorted(graph) == sorted(floors), "a module missing from FLOORS (or gone): place it on its floor"
+    upward = [
+        f"{module} ({list(FLOORS)[floors[module]]}) imports {imported} ({list(FLOORS)[floors[imported]]})"
+        for module in sorted(graph)
+        for imported in sorted(graph[module])
+        if floors[imported] > floors[module]
+    ]
+    assert not upward, "; ".join(upward)
 
 
 def test_each_setting_declared_once_reaches_the_file_check_the_flags_config_and_stats(tmp_path):
