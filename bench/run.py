@@ -232,6 +232,14 @@ def latency(values: list[float]) -> dict[str, float]:
     return {f"p{int(q * 100)}_ms": round(percentile(values, q) * 1000, 2) for q in (0.5, 0.95, 0.99)}
 
 
+def spread_ms(values_ms: list[float]) -> dict[str, float]:
+    """p50, p95 and the largest of times already in milliseconds, and how many there were."""
+    if not values_ms:
+        return {"p50": float("nan"), "p95": float("nan"), "max": float("nan"), "count": 0}
+    return {"p50": round(percentile(values_ms, 0.5), 1), "p95": round(percentile(values_ms, 0.95), 1),
+            "max": round(max(values_ms), 1), "count": len(values_ms)}
+
+
 def machine() -> dict[str, object]:
     cpu = platform.processor()
     try:

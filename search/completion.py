@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -30,7 +31,7 @@ class CompletionSource(Protocol):
     def scorer(self) -> BM25FScorer: ...  # score_all, post_fields
     def terms(self, text: str, lang: str | None = None) -> list[str]: ...
     def stem(self, word: str, lang: str | None = None) -> str: ...
-    def expansions(self, pattern: str) -> tuple[str, ...]: ...
+    def expansions(self, pattern: str, out_of_time: Callable[[], bool] = ...) -> tuple[str, ...]: ...
     def stored(self, docnum: int) -> dict[str, Any]: ...
 
 

@@ -110,6 +110,13 @@ class IndexBusy(PathError):
     exit_code = 75  # EX_TEMPFAIL: try again later
 
 
+class ServerBusy(PostsearchError):
+    """A server's searches are all taken for longer than a request may wait for one: try again shortly."""
+
+    http_status = 503
+    retry_after_seconds = 1
+
+
 class SettingsError(PostsearchError):
     """A setting with a value postsearch cannot use (from a flag, the environment or the index)."""
 

@@ -33,8 +33,13 @@ class MatchingSource(Protocol):
     @property
     def other_languages(self) -> tuple[str, ...]: ...
     def stem(self, word: str, lang: str | None = None) -> str: ...
-    def expansions(self, pattern: str) -> tuple[str, ...]: ...
+    def expansions(self, pattern: str, out_of_time: Callable[[], bool] = ...) -> tuple[str, ...]: ...
     def range_expansions(self, field: str, start: str, end: str, start_open: bool, end_open: bool) -> tuple[str, ...]: ...
+
+
+def never() -> bool:
+    """A clock that never runs out."""
+    return False
 
 
 class Deadline:
@@ -156,7 +161,7 @@ def bounded(snap: MatchingSource, q: wq.Query, deadline: Deadline | None = None)
     if expandable and deadline is not None and deadline.expired():
         return wq.NullQuery
     if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname in SEARCH_FIELDS:
-        terms = expansions(snap, q)
+        terms = expansions(snap, q, deadline.expired if deadline is not None else never)
         return wq.Or([wq.Term(q.fieldname, term) for term in terms]) if terms else wq.NullQuery
     if isinstance(q, wq.TermRange) and q.fieldname in SEARCH_FIELDS:
         terms = snap.range_expansions(q.fieldname, q.start or "", q.end or "", q.startexcl, q.endexcl)
@@ -164,20 +169,21 @@ def bounded(snap: MatchingSource, q: wq.Query, deadline: Deadline | None = None)
     return q if q.is_leaf() else q.apply(partial(bounded, snap, deadline=deadline))
 
 
-def expansions(snap: MatchingSource, leaf: wq.Query) -> tuple[str, ...]:
-    """The indexed words a prefix* or wild*card stands for, those in most sections first."""
-    return snap.expansions(leaf.text + "*" if isinstance(leaf, wq.Prefix) else leaf.text)
+def expansions(snap: MatchingSource, leaf: wq.Query, out_of_time: Callable[[], bool]) -> tuple[str, ...]:
+    """The indexed words a prefix* or wild*card stands for, those in most sections first (those found before
+    out_of_time() says so)."""
+    return snap.expansions(leaf.text + "*" if isinstance(leaf, wq.Prefix) else leaf.text, out_of_time)
 
 
-def query_words(snap: MatchingSource, q: wq.Query, translated: dict[str, set[str]]) -> list[tuple[str, ...]]:
+def query_words(snap: MatchingSource, q: wq.Query, translated: dict[str, set[str]], deadline: Deadline) -> list[tuple[str, ...]]:
     """The query's positive words, each a tuple of index terms (a prefix expands to several, a word in
-    other post languages to its stems there)."""
+    other post languages to its stems there; a prefix's scan stops at the deadline)."""
     words: dict[tuple[str, ...], None] = {}
     for leaf in positive_leaves(q):
         if isinstance(leaf, wq.Phrase):
             words.update(((word,), None) for word in leaf.words)
         elif isinstance(leaf, (wq.Prefix, wq.Wildcard)) and leaf.fieldname in SEARCH_FIELDS:
-            words[expansions(snap, leaf)] = None
+            words[expansions(snap, leaf, deadline.expired)] = None
         elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
             words[(str(leaf.text), *sorted(translated.get(str(leaf.text), ())))] = None
     return [w for w in words if w]

@@ -91,7 +91,7 @@ def candidates(
     """Matching sections with their scores and tiers, and the scorer's findings."""
     text, all_query, stems = parsed.text, parsed.query, parsed.stems
     if stems is None:
-        words = query_words(snap, all_query, translated)
+        words = query_words(snap, all_query, translated, request.deadline)
     else:  # plain words: no need to walk the query's tree for them
         words = [(stem, *sorted(translated.get(stem, ()))) for stem in stems]
     found = snap.scorer.score_all(words, request.deadline.share_spent(SCORING_SHARE))

@@ -1,8 +1,9 @@
 """`postsearch serve`: the WSGI app (web.py) on granian, a Rust HTTP server for Python applications.
 
 Queries are CPU-bound Python, so threads in one process share one core under the GIL: granian runs one worker
-process per core, each calling the app from one thread (more would only wait for the GIL, and their turns made
-p95 at 8 connections 38 ms instead of 5 ms), and runs one request per worker in Python at a time (others wait in granian, in turn).
+process per core, and each worker searches one request at a time (web.py's turns: two searches at once only
+took turns at the GIL, which made p95 at 8 connections 38 ms instead of 5 ms). The worker's other threads
+(THREADS_PER_WORKER) wait for their turn without the GIL, and answer /health, the page and its files at once.
 Every worker opens the index itself: its files are memory-mapped, and the pages of a mapped file are one copy
 in the kernel's page cache, however many processes map them. A commit is picked up on each worker's next request.
 
@@ -13,6 +14,7 @@ connection at p50 2.8 ms (1.25 ms above the same work in-process) and 8 connecti
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -25,10 +27,13 @@ from .config import INDEX_ENV
 CORS_ENV = "POSTSEARCH_CORS_ORIGINS"  # origins, one per line, handed to the worker processes
 ACCESS_LOG_ENV = "POSTSEARCH_ACCESS_LOG"  # "1": the workers write the access log
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
-# granian's backpressure bounds the connections a worker holds, not the requests in Python (blocking_threads=1
-# does that): at 2, keep-alive clients held both places and a new connection waited until they closed (/health
-# 10 s under 32 wrk clients); at 128 it is queued with the others' requests and answered in turn.
+# granian's backpressure bounds the connections a worker holds: at 2, keep-alive clients held both places and a
+# new connection waited until they closed (/health 10 s under 32 wrk clients).
 CONNECTIONS_PER_WORKER = 128
+# Threads a worker calls the app from: past the clients a worker usually serves at once, so that a request that
+# needs no search turn (/health) finds one free while the others wait for theirs (at 1, /health waited behind
+# every queued search: 4.3 s under 32 connections of 1-second queries).
+THREADS_PER_WORKER = 32
 
 
 def application() -> Any:
@@ -77,9 +82,20 @@ def worker_count() -> int:
 
 
 def logging_to_stderr() -> dict[str, Any]:
-    """granian's logging configuration, its server and access logs on stderr (stdout is left to the app)."""
-    stream = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
-    return {"handlers": {"console": {**stream, "formatter": "generic"}, "access": {**stream, "formatter": "access"}}}
+    """granian's logging configuration, its server and access logs on stderr (stdout is left to the app), without
+    its warning that THREADS_PER_WORKER is many for the cores (only one of them searches at a time)."""
+    stream = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "filters": ["threads"]}
+    return {
+        "filters": {"threads": {"()": "search.serving.ThreadCountWarningFilter"}},
+        "handlers": {"console": {**stream, "formatter": "generic"}, "access": {**stream, "formatter": "access"}},
+    }
+
+
+class ThreadCountWarningFilter(logging.Filter):
+    """Drops granian's warning about the number of Python threads a worker may run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Python threads" not in record.getMessage()
 
 
 def serve_message(index_dir: Path, posts: int, sections: int, host: str, port: int) -> list[str]:
@@ -119,7 +135,7 @@ def serve(
         websockets=False,  # WSGI has none: granian said so on every start
         log_level=LogLevels.warning,  # its start-up lines say nothing a user needs: serve_message() does
         workers=workers or worker_count(),
-        blocking_threads=1,
+        blocking_threads=THREADS_PER_WORKER,
         backpressure=CONNECTIONS_PER_WORKER,
         runtime_mode=RuntimeModes.st,
         log_dictconfig=logging_to_stderr(),

@@ -9,7 +9,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from .vocabulary import Vocabulary
 MAX_EXPANSIONS = 64  # words a prefix* query or a [a TO b] range stands for: those in most sections
 RANGE_SCAN = 2000  # words of a field a range looks at, from its start: [a TO z] holds most of a site's words
 EXPANSIONS_KEPT = 256  # prefixes whose expansions a snapshot remembers
+SCAN_CLOCK_EVERY = 256  # words of a prefix scanned between two looks at a query's clock
 
 
 class Snapshot:
@@ -56,7 +58,8 @@ class Snapshot:
             size=self.state.settings.snippet_length,
             prefilter=self.lang.startswith("en") and not self.other_languages,
         )
-        self.expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand)
+        self.remembered: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # the expansions of recent patterns
+        self.remembering = threading.Lock()
         self.range_expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand_range)
         self.facets: FacetTable | None = None  # built on first use (see facet_table)
         self.words: Vocabulary | None = None  # built on first use (see vocabulary)
@@ -102,7 +105,8 @@ class Snapshot:
         import gc
 
         self.searcher.close()
-        del self.searcher, self.reader, self.scorer, self.paths, self.expansions
+        del self.searcher, self.reader, self.scorer, self.paths, self.range_expansions
+        self.remembered.clear()
         gc.collect()
 
     def vocabulary(self) -> Vocabulary:
@@ -161,16 +165,34 @@ class Snapshot:
                 fields[name] = strip_marker(fields[name])
         return fields
 
-    def expand(self, pattern: str) -> tuple[str, ...]:
+    def expansions(self, pattern: str, out_of_time: Callable[[], bool] = lambda: False) -> tuple[str, ...]:
         """The MAX_EXPANSIONS indexed words a prefix* or wild*card pattern stands for, those in most sections
-        first (call expansions(), which remembers them)."""
+        first; remembered for the next query (EXPANSIONS_KEPT patterns), unless out_of_time() cut the scan short."""
+        with self.remembering:
+            if pattern in self.remembered:
+                self.remembered.move_to_end(pattern)
+                return self.remembered[pattern]
+        found, whole = self.expand(pattern, out_of_time)
+        if whole:
+            with self.remembering:
+                self.remembered[pattern] = found
+                if len(self.remembered) > EXPANSIONS_KEPT:
+                    self.remembered.popitem(last=False)
+        return found
+
+    def expand(self, pattern: str, out_of_time: Callable[[], bool]) -> tuple[tuple[str, ...], bool]:
+        """A pattern's expansions, and whether the scan of its words was whole. A short prefix stands for
+        thousands of words, each looked up (`a*` on cpp-docs: ~0.1 s on a freshly opened index), so the clock
+        is read every SCAN_CLOCK_EVERY words."""
         matches, counts = re.compile(fnmatch.translate(pattern)).match, Counter[str]()
         for field in SEARCH_FIELDS:
-            for found in self.reader.expand_prefix(field, literal_start(pattern)):
+            for scanned, found in enumerate(self.reader.expand_prefix(field, literal_start(pattern))):
+                if scanned % SCAN_CLOCK_EVERY == SCAN_CLOCK_EVERY - 1 and out_of_time():
+                    return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS)), False
                 term = found.decode("utf-8") if isinstance(found, bytes) else found
                 if matches(term):
                     counts[term] += self.reader.doc_frequency(field, found)
-        return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
+        return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS)), True
 
     def expand_range(self, field: str, start: str, end: str, start_open: bool, end_open: bool) -> tuple[str, ...]:
         """The MAX_EXPANSIONS indexed words of a field in a [start TO end] range that most sections hold, among

@@ -17,7 +17,9 @@ import hashlib
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,7 +29,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from .config import SORTS
-from .errors import IndexNotFound, PostsearchError, QueryError
+from .errors import IndexNotFound, PostsearchError, QueryError, ServerBusy
 from .snippets import escape as escape_html
 
 MAX_QUERY_LENGTH = 500
@@ -35,6 +37,12 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 1000
 MAX_COMPLETIONS = 20
 QUERY_TIME_LIMIT = 1.0  # seconds a search may take before it answers with what it found (marked partial)
+# One search at a time a process (they are CPU-bound: two at once only share the GIL, and each takes twice as
+# long); the others wait for their turn without the GIL, so /health, the page and its files are answered by the
+# server's other threads meanwhile. A search that waits longer than this is answered 503 with Retry-After: under
+# 32 connections of 1-second queries /health waited 4.3 s in the queue of searches before.
+SEARCHES_AT_ONCE = 1
+TURN_WAIT_SECONDS = 1.0
 FILTERS = ("tag", "category", "author", "lang")
 ASSETS = {
     "/": ("search.html", "text/html; charset=utf-8"),
@@ -86,7 +94,52 @@ def error_response(error: PostsearchError) -> Response:
     data = {"error": str(error)}
     if isinstance(error, BadParameter):
         data["parameter"] = error.parameter
+    if isinstance(error, ServerBusy):
+        return json_response(error.http_status, data, **{"Retry-After": str(error.retry_after_seconds)})
     return json_response(error.http_status, data)
+
+
+class Turns:
+    """Requests that search take turns, in the order they came: `at_once` at a time, each waiting at most `wait`
+    seconds for its turn (ServerBusy after that). A semaphore wakes waiters in no order: its p99 and 503s were
+    those of the unlucky ones."""
+
+    def __init__(self, at_once: int, wait: float) -> None:
+        self.free, self.wait = at_once, wait
+        self.waiting: deque[threading.Event] = deque()
+        self.guard = threading.Lock()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold a turn for the block."""
+        if not self.acquire():
+            raise ServerBusy("The server is busy with other searches; try again in a moment.")
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self) -> bool:
+        with self.guard:
+            if self.free and not self.waiting:
+                self.free -= 1
+                return True
+            ticket = threading.Event()
+            self.waiting.append(ticket)
+        if ticket.wait(self.wait):
+            return True
+        with self.guard:
+            if ticket.is_set():  # handed the turn just as the wait ran out
+                return True
+            self.waiting.remove(ticket)
+            return False
+
+    def release(self) -> None:
+        with self.guard:
+            if self.waiting:
+                self.waiting.popleft().set()  # the turn passes straight to the longest waiting
+            else:
+                self.free += 1
 
 
 class SearchApp:
@@ -98,6 +151,7 @@ class SearchApp:
         self.time_limit = time_limit
         self.opening = threading.Lock()
         self.opened: Any = None
+        self.turns = Turns(SEARCHES_AT_ONCE, TURN_WAIT_SECONDS)
         self.assets = {path: read_asset(name, kind) for path, (name, kind) in ASSETS.items()}
         try:
             self.index()  # opened now when it exists, so a pre-forking server shares it with its workers
@@ -137,12 +191,18 @@ class SearchApp:
             return Response(204, headers={"Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Max-Age": "600"})
         if method not in ("GET", "HEAD"):
             return json_response(405, {"error": f"{method} is not supported: use GET."}, Allow="GET, HEAD")
-        if path in self.assets:
+        if path in self.assets and not (path == "/" and environ.get("QUERY_STRING")):
             return self.asset(path, environ)
-        routes = {"/search": self.search, "/suggest": self.suggest, "/health": self.health}
+        if path == "/health":
+            return self.health(Parameters.of(environ), environ)
+        if path == "/":  # the page with its results (/?q=...)
+            with self.turns.turn():
+                return self.asset(path, environ)
+        routes = {"/search": self.search, "/suggest": self.suggest}
         if path not in routes:
             return json_response(404, {"error": f"No such page: {path}. Try /search?q=..., /suggest?q=... or /."})
-        return routes[path](Parameters.of(environ), environ)
+        with self.turns.turn():  # the whole request, its answer's encoding too: two at once fight for the GIL
+            return routes[path](Parameters.of(environ), environ)
 
     def search(self, params: Parameters, environ: Environ) -> Response:
         """GET /search: a page of results with facets."""

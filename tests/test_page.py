@@ -98,6 +98,23 @@ def test_typing_shows_completions_then_grouped_results_with_marks(browser, page_
     assert "matching post" in browser.find_element(By.CSS_SELECTOR, ".ps-status").text
 
 
+def test_results_stay_in_view_once_shown(browser, page_server):
+    """Completions that come back after the results never open the list over them."""
+    import time
+
+    box = open_page(browser, page_server)
+    browser.execute_script(
+        "window.reopened = 0; window.rendered = false; var list = document.querySelector('.ps-completions');"
+        "new PerformanceObserver(function () { window.rendered = true; }).observe({type: 'mark'});"
+        "new MutationObserver(function () { if (window.rendered && !list.hidden) window.reopened++; })"
+        ".observe(list, {attributes: true, childList: true});"
+    )
+    box.send_keys("vim macros")
+    wait(browser, lambda d: d.execute_script("return window.rendered"))
+    time.sleep(0.6)  # longer than completions take to come back
+    assert browser.execute_script("return [window.reopened, document.querySelector('.ps-completions').hidden]") == [0, True]
+
+
 def test_keyboard_slash_arrows_escape_and_enter_follow_a_section_link(browser, page_server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys

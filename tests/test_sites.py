@@ -289,3 +289,68 @@ def test_a_result_link_lands_on_the_words_that_matched(served):
     finally:
         driver.quit()
     assert scrolled > 0 and 0 <= top < 300
+
+
+LANDING_POST = """---
+title: "A long walk"
+date: 2024-05-01
+---
+## Where the words are
+
+{filler}
+
+The zeppelin hangar keeps seventeen marmalade barrels beside the gate.
+
+{filler}
+"""
+
+
+@pytest.fixture
+def hugo_served(tmp_path) -> Iterator[tuple[str, Path]]:
+    """The Hugo test site with one long post, built by the real Hugo, indexed, and served under its base path."""
+    if shutil.which("hugo") is None:
+        pytest.skip("hugo is not installed (.ci/run installs it)")
+    source = tmp_path / "site"
+    shutil.copytree(SITES / "hugo", source)
+    filler = "\n\n".join(f"Filler paragraph {n} says nothing of note at all." for n in range(60))
+    (source / "content" / "posts" / "long-walk.md").write_text(LANDING_POST.format(filler=filler))
+    subprocess.run(["hugo", "--quiet"], cwd=source, check=True, capture_output=True, timeout=300)
+    index = tmp_path / "index"
+    assert CliRunner().invoke(main, ["index", str(source), "--index", str(index)]).exit_code == 0
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / base_path_of(index).strip("/")).symlink_to(source / "public")  # served at its base path, /site/
+    handler = partial(SimpleHTTPRequestHandler, directory=str(www))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", index
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_result_link_lands_on_the_matched_sentence_of_a_real_hugo_build(hugo_served):
+    """The section's link (#where-the-words-are) would show its heading and the filler under it; the text_url
+    (#where-the-words-are:~:text=...) lands sixty paragraphs further down, on the sentence that matched, in
+    Chromium on the page the real Hugo built."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
+    base, index = hugo_served
+    with open_index(index) as searcher:
+        hit = searcher.search("marmalade barrels").hits[0]
+    section = hit.sections[0]
+    assert hit.title == "A long walk" and section.url.endswith("#where-the-words-are")
+    assert section.text_url.startswith(section.url + ":~:text=") and "marmalade" in section.text_url
+    sentence = "const p = [...document.querySelectorAll('p')].find(e => e.textContent.includes('marmalade'));"
+    driver = start_chromium()
+    try:
+        driver.set_window_size(800, 400)
+        driver.get(base + section.url)  # the anchor alone: the heading at the top, the sentence far below
+        anchor_top = driver.execute_script(sentence + "return p.getBoundingClientRect().top;")
+        driver.get("about:blank")
+        driver.get(base + section.text_url)
+        landed_top = driver.execute_script(sentence + "return p.getBoundingClientRect().top;")
+        scrolled = driver.execute_script("return window.scrollY")
+    finally:
+        driver.quit()
+    assert anchor_top > 400  # below the window when landing on the heading
+    assert scrolled > 0 and 0 <= landed_top < 400  # in the window when landing on the words

@@ -311,3 +311,40 @@ def test_each_section_has_a_short_snippet_of_its_best_fragment(server):
         page, _, directive = s["text_url"].partition(":~:text=")
         assert page == (s["url"] if "#" in s["url"] else s["url"] + "#")
         assert unquote(directive).split()[0] in html.unescape(re.sub("<[^>]+>", "", s["short_snippet"]))
+
+
+def test_searches_take_turns_in_arrival_order_and_a_long_wait_is_answered_busy():
+    """A server's searches run one at a time a process, in the order they came; one that would wait past its
+    limit is refused with ServerBusy (503, Retry-After) instead of holding a thread."""
+    from search.errors import ServerBusy
+    from search.web import Turns, error_response
+
+    turns, order, holding = Turns(1, wait=5.0), [], threading.Event()
+
+    def search(name: str, seconds: float) -> None:
+        with turns.turn():
+            order.append(name)
+            holding.set()
+            time.sleep(seconds)
+
+    first = threading.Thread(target=search, args=("first", 0.5))
+    first.start()
+    holding.wait(5)
+    waiting = []
+    for name in ("b", "c", "d", "e"):
+        waiting.append(threading.Thread(target=search, args=(name, 0.01)))
+        waiting[-1].start()
+        time.sleep(0.05)  # each arrives after the one before
+    for thread in [first, *waiting]:
+        thread.join(10)
+    assert order == ["first", "b", "c", "d", "e"]
+
+    impatient = Turns(1, wait=0.1)
+    with impatient.turn():
+        with pytest.raises(ServerBusy) as busy:
+            with impatient.turn():
+                pass
+    response = error_response(busy.value)
+    assert response.status == 503 and response.headers["Retry-After"] == "1"
+    with impatient.turn():  # the turn was given back
+        pass

@@ -154,14 +154,14 @@
       var typed = input.value;
       if (!typed.trim()) { showRecent(); return; }
       get("suggest", { q: typed, limit: 8 }).then(function (data) {
-        if (input.value !== typed) return;
+        if (input.value !== typed || state.resultsFor === typed) return;  // results came first: they stay in view
         var items = [];
         data.titles.forEach(function (t) { items.push({ kind: "title", text: t.text, url: t.url }); });
         data.headings.forEach(function (h) { items.push({ kind: "heading", text: h.text, url: h.url }); });
         data.words.forEach(function (w) { items.push({ kind: "word", text: w }); });
         showCompletions(document.activeElement === input ? items : []);
       }).catch(function () { closeCompletions(); });
-    }, 120);
+    }, 50);
 
     // --- results ---
     // typing: searched on a keystroke, so the last word is the start of a word (unless a space follows it)
@@ -174,14 +174,17 @@
       if (typing) params.typing = 1;
       Object.keys(state.filters).forEach(function (key) { params[key] = state.filters[key]; });
       syncAddress(q.trim(), page, !typing);
+      var typed = input.value;
       get("search", params).then(function (data) {
-        if (asked === state.asked) render(data);
+        if (asked === state.asked) { state.resultsFor = typed; render(data); }
       }).catch(function (error) {
         if (asked === state.asked) { results.textContent = ""; status.textContent = error.message; }
       });
     }
 
-    var searchSoon = debounce(function () { search(1, true); }, 250);
+    // A query takes milliseconds on the server: results wait only for a pause in typing (Pagefind's UI waits
+    // 300 ms), long enough for the completions (asked for first) to show what the words lead to meanwhile.
+    var searchSoon = debounce(function () { search(1, true); }, 150);
 
     // --- the address: the query, page and filters live in it, so results can be shared, kept and reached with
     // Back (replaced while typing, a new entry on Enter, a filter or a page) ---
@@ -225,6 +228,8 @@
       if (data.total === 0) status.appendChild(emptyState(data));
       data.hits.forEach(function (hit) { results.appendChild(renderHit(hit)); });
       renderPages(data);
+      // for a site's own measurements (and bench/keystrokes.py): when the results of which query were put on the page
+      if (window.performance && performance.mark) performance.mark("postsearch:results", { detail: data.query });
     }
 
     // What to try when nothing matched: the did-you-mean shows above; fewer words, no filters, a wider date.
