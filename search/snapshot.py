@@ -58,7 +58,7 @@ class Snapshot:
             size=self.state.settings.snippet_length,
             prefilter=self.lang.startswith("en") and not self.other_languages,
         )
-        self.remembered: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # the expansions of recent patterns
+        self.remembered: OrderedDict[str, tuple[str, ...] | PrefixScan] = OrderedDict()  # recent patterns' expansions
         self.remembering = threading.Lock()
         self.range_expansions = lru_cache(maxsize=EXPANSIONS_KEPT)(self.expand_range)
         self.facets: FacetTable | None = None  # built on first use (see facet_table)
@@ -167,32 +167,24 @@ class Snapshot:
 
     def expansions(self, pattern: str, out_of_time: Callable[[], bool] = lambda: False) -> tuple[str, ...]:
         """The MAX_EXPANSIONS indexed words a prefix* or wild*card pattern stands for, those in most sections
-        first; remembered for the next query (EXPANSIONS_KEPT patterns), unless out_of_time() cut the scan short."""
+        first, from the words scanned before out_of_time() said so. A scan cut short goes on where it stopped
+        at the pattern's next query; a whole one is remembered (EXPANSIONS_KEPT patterns)."""
         with self.remembering:
-            if pattern in self.remembered:
+            known = self.remembered.get(pattern)
+            if isinstance(known, tuple):
                 self.remembered.move_to_end(pattern)
-                return self.remembered[pattern]
-        found, whole = self.expand(pattern, out_of_time)
+                return known
+            scan = known or PrefixScan(self.reader, pattern)
+            self.remembered[pattern] = scan
+            self.remembered.move_to_end(pattern)
+            if len(self.remembered) > EXPANSIONS_KEPT:
+                self.remembered.popitem(last=False)
+        whole = scan.run(out_of_time)
         if whole:
             with self.remembering:
-                self.remembered[pattern] = found
-                if len(self.remembered) > EXPANSIONS_KEPT:
-                    self.remembered.popitem(last=False)
-        return found
-
-    def expand(self, pattern: str, out_of_time: Callable[[], bool]) -> tuple[tuple[str, ...], bool]:
-        """A pattern's expansions, and whether the scan of its words was whole. A short prefix stands for
-        thousands of words, each looked up (`a*` on cpp-docs: ~0.1 s on a freshly opened index), so the clock
-        is read every SCAN_CLOCK_EVERY words."""
-        matches, counts = re.compile(fnmatch.translate(pattern)).match, Counter[str]()
-        for field in SEARCH_FIELDS:
-            for scanned, found in enumerate(self.reader.expand_prefix(field, literal_start(pattern))):
-                if scanned % SCAN_CLOCK_EVERY == SCAN_CLOCK_EVERY - 1 and out_of_time():
-                    return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS)), False
-                term = found.decode("utf-8") if isinstance(found, bytes) else found
-                if matches(term):
-                    counts[term] += self.reader.doc_frequency(field, found)
-        return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS)), True
+                if pattern in self.remembered:
+                    self.remembered[pattern] = scan.best()
+        return scan.best()
 
     def expand_range(self, field: str, start: str, end: str, start_open: bool, end_open: bool) -> tuple[str, ...]:
         """The MAX_EXPANSIONS indexed words of a field in a [start TO end] range that most sections hold, among
@@ -200,6 +192,36 @@ class Snapshot:
         on cpp-docs). Call range_expansions(), which remembers them."""
         counts = range_terms(self.reader, field, start, end, start_open, end_open)
         return tuple(term for term, _ in counts.most_common(MAX_EXPANSIONS))
+
+
+class PrefixScan:
+    """One pattern's scan of the index's words, each looked up for the sections holding it: resumable, since a
+    short prefix stands for thousands of words (`a*` on cpp-docs: ~0.1 s on a freshly opened index) and a query
+    out of time stops it. The clock is read every SCAN_CLOCK_EVERY words."""
+
+    def __init__(self, reader: Any, pattern: str) -> None:
+        self.reader = reader
+        self.matches = re.compile(fnmatch.translate(pattern)).match
+        self.counts = Counter[str]()
+        start = literal_start(pattern)
+        self.words = ((field, found) for field in SEARCH_FIELDS for found in reader.expand_prefix(field, start))
+        self.scanning = threading.Lock()  # one query scans at a time; another waits for it (within its budget)
+
+    def run(self, out_of_time: Callable[[], bool]) -> bool:
+        """Scan on until the words end (True) or out_of_time() says so (False)."""
+        with self.scanning:
+            for scanned, (field, found) in enumerate(self.words, 1):
+                term = found.decode("utf-8") if isinstance(found, bytes) else found
+                if self.matches(term):
+                    self.counts[term] += self.reader.doc_frequency(field, found)
+                if scanned % SCAN_CLOCK_EVERY == 0 and out_of_time():
+                    return False
+            return True
+
+    def best(self) -> tuple[str, ...]:
+        """The words scanned so far that most sections hold."""
+        with self.scanning:
+            return tuple(term for term, _ in self.counts.most_common(MAX_EXPANSIONS))
 
 
 def range_terms(reader: Any, field: str, start: str, end: str, start_open: bool, end_open: bool) -> Counter[str]:

@@ -635,3 +635,22 @@ def test_what_readers_see_liquid_raw_text_entities_in_titles_and_authors_in_any_
     found = searcher.search("site url layout", facets=True)
     assert found.hits[0].title == "Tips & tricks" and "{{ <mark>site</mark>.<mark>url</mark> }}" in found.hits[0].sections[0].snippet
     assert searcher.search("layout", facets=True).facets.authors == (("DirtyF", 3),)  # as most posts write it
+
+
+def test_a_prefix_cut_short_by_its_time_limit_is_finished_by_the_next_query(make_index, tmp_path):
+    """A prefix standing for thousands of words stops at the query's time limit (the answer marked partial);
+    the next query for it goes on from there and answers as an index that never cut it does."""
+    from search.query import SearchIndex
+
+    posts = {f"p{n}.md": f"---\ntitle: Post {n}\n---\n" + " ".join(f"wobble{n}x{k}" for k in range(6)) + "\n"
+             for n in range(200)}
+    posts["many.md"] = "---\ntitle: Many\n---\n" + " ".join(f"wobble{n}x0" for n in range(0, 200, 2)) + "\n"
+    searcher = make_index(posts)
+    cut = searcher.search("wob*", time_limit=0)
+    assert cut.partial
+    resumed = searcher.search("wob*")
+    with SearchIndex(searcher.index_dir) as fresh:
+        whole = fresh.search("wob*")
+    assert not resumed.partial and resumed.total == whole.total > 0
+    assert [h.path for h in resumed.hits] == [h.path for h in whole.hits]
+    assert cut.total < whole.total  # the cut answer came from the words scanned before the limit only
