@@ -14,7 +14,7 @@ from whoosh import query as wq
 
 from .analysis import split_words
 from .errors import QueryError
-from .index_format.schema import SEARCH_FIELDS
+from .index_format.schema import SEARCH_FIELDS, UNDATED
 from .parsing import any_of_terms, positive_leaves
 from .scoring import BM25FScorer
 
@@ -130,20 +130,40 @@ def until(deadline: Deadline, docnums: Iterable[int]) -> list[int]:
 
 
 def filter_docs(snap: MatchingSource, filters: Mapping[str, str | Iterable[str]] | None) -> Any:
-    """Global docnums of the sections whose post has every filter's value (tag, category, author, lang), or
-    None without filters; QueryError for an unknown filter."""
+    """Global docnums of the sections whose post has every filter's value (tag, category, author, lang, year),
+    or None without filters; QueryError for an unknown filter or a year that is not one."""
     if not filters:
         return None
     found = None
     for name, values in filters.items():
         field = FILTER_FIELDS.get(name)
-        if field is None:
-            raise QueryError(name, f"Unknown filter {name!r}: use {', '.join(FILTER_FIELDS)}.")
+        if field is None and name != "year":
+            raise QueryError(name, f"Unknown filter {name!r}: use {', '.join([*FILTER_FIELDS, 'year'])}.")
         for value in [values] if isinstance(values, str) else values:
+            if field is None:
+                found = intersect(found, year_docs(snap, value))
+                continue
             for term in filter_terms(field, value):
-                held = snap.scorer.docs_with_any([(field, term)])
-                found = held if found is None else np.intersect1d(found, held, assume_unique=True)
+                found = intersect(found, snap.scorer.docs_with_any([(field, term)]))
     return found
+
+
+def intersect(found: Any, held: Any) -> Any:
+    """Sorted docnums in both (found None: all of held)."""
+    return held if found is None else np.intersect1d(found, held, assume_unique=True)
+
+
+def year_docs(snap: MatchingSource, value: str) -> Any:
+    """The live sections of the posts dated in that year (in each post's own time, as the years facet counts)."""
+    if not value.strip().isdigit() or not 1 <= int(value) <= 9999:
+        raise QueryError(value, f"A year filter must be a year such as 2023, not {value!r}.")
+    year = int(value)
+    start = np.datetime64(f"{year:04d}-01-01", "s").astype(np.int64)
+    end = np.datetime64(f"{year + 1:04d}-01-01", "s").astype(np.int64) if year < 9999 else np.iinfo(np.int64).max
+    live = snap.scorer.live_docs()
+    dates = snap.scorer.posts.dates[live]
+    inside = (dates >= start) & (dates < end)
+    return live[inside & (dates != UNDATED)]
 
 
 def filter_terms(field: str, value: str) -> list[str]:

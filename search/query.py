@@ -115,8 +115,8 @@ class SearchIndex:
         """The given page of posts matching the query, best first (or newest first with sort='date').
 
         recent_boost gently favours newer posts: up to 25% more for a post of today, half that after a year.
-        filters keeps posts with the given tag, category, author or lang ({"tag": "rust"}); facets counts the
-        tags, categories, authors and years of all matching posts; time_limit (seconds) stops a query that runs
+        filters keeps posts with the given tag, category, author, lang or year ({"tag": "rust", "year": "2023"});
+        facets counts the tags, categories, authors and years of all matching posts; time_limit (seconds) stops a query that runs
         longer with what it found by then, marked partial. typing: the query is being typed (a search box that
         searches on every keystroke): its last word, unless a space follows it, is the start of a word, and is
         never spell-corrected."""

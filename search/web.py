@@ -3,7 +3,7 @@
 create_app(index_dir) returns a standard WSGI callable for any WSGI server (gunicorn, waitress, uWSGI, or a
 framework that mounts WSGI apps); `postsearch serve` runs it on granian. Routes (GET or HEAD):
 
-- /search?q=&page=&per_page=&sort=&tag=&category=&author=&lang=   the JSON of `postsearch query --json`, facets
+- /search?q=&page=&per_page=&sort=&tag=&category=&author=&lang=&year= the JSON of `postsearch query --json`, facets
 - /suggest?q=&limit=                                               as-you-type completions
 - /health                                                          index stats and generation
 - / (the search page), /postsearch.js, /postsearch.css             the page and its assets
@@ -43,7 +43,7 @@ QUERY_TIME_LIMIT = 1.0  # seconds a search may take before it answers with what 
 # 32 connections of 1-second queries /health waited 4.3 s in the queue of searches before.
 SEARCHES_AT_ONCE = 1
 TURN_WAIT_SECONDS = 1.0
-FILTERS = ("tag", "category", "author", "lang")
+FILTERS = ("tag", "category", "author", "lang", "year")
 ASSETS = {
     "/": ("search.html", "text/html; charset=utf-8"),
     "/postsearch.js": ("postsearch.js", "text/javascript; charset=utf-8"),

@@ -152,6 +152,16 @@ def test_did_you_mean_and_filters(browser, page_server):
     status = browser.find_element(By.CSS_SELECTOR, ".ps-status").text
     after = browser.find_elements(By.CSS_SELECTOR, ".ps-hit")
     assert 0 < len(after) < before and status != everything, status
+    browser.get(page_server.base + "/?q=s*")
+    wait(browser, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, ".ps-filter") if b.text.startswith("year: ")])
+    year = next(b for b in browser.find_elements(By.CSS_SELECTOR, ".ps-filter") if b.text.startswith("year: "))
+    chosen = browser.execute_script("return arguments[0].firstChild.textContent", year).removeprefix("year: ")
+    count = year.find_element(By.CSS_SELECTOR, ".ps-count").text
+    year.click()
+    wait(browser, lambda d: f"year={chosen}" in d.current_url)  # a year filter lives in the address too
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".ps-status").text.startswith((f"{count} matching", "1 matching")))
+    dates = [t.get_attribute("datetime") for t in browser.find_elements(By.CSS_SELECTOR, ".ps-hit time")]
+    assert dates and all(d.startswith(chosen) for d in dates)
 
 
 def test_hostile_posts_show_their_text_and_run_nothing(browser, page_server):

@@ -452,6 +452,27 @@ def test_facets_count_each_value_once_per_matching_post(make_index):
     assert searcher.search("nothing at all here", facets=True).facets.tags in ((), (("other", 1),))
 
 
+def test_a_year_filter_keeps_the_posts_of_that_year_as_the_years_facet_counts_them(make_index):
+    searcher = make_index(
+        {
+            "new-year.md": "---\ntitle: New year\ndate: 2022-01-01 00:30:00 +0900\n---\nsoup\n",
+            "eve.md": "---\ntitle: Eve\ndate: 2021-12-31T23:59:00\n---\nsoup\n\n## More\n\nsoup again\n",
+            "mid.md": "---\ntitle: Mid\ndate: 2022-06-15\n---\nsoup\n",
+            "undated.md": "---\ntitle: Undated\n---\nsoup\n",
+        }
+    )
+    years = dict(searcher.search("soup", facets=True).facets.years)
+    for year, count in years.items():
+        found = searcher.search("soup", filters={"year": year})
+        assert found.total == count
+    assert {h.title for h in searcher.search("soup", filters={"year": "2022"}).hits} == {"New year", "Mid"}
+    assert [h.title for h in searcher.search("soup", filters={"year": "2021"}).hits] == ["Eve"]
+    assert searcher.search("soup", filters={"year": "1999"}).total == 0
+    assert searcher.search("soup", filters={"year": ["2021", "2022"]}).total == 0  # every filter's value, as tags
+    with pytest.raises(QueryError, match="year"):
+        searcher.search("soup", filters={"year": "last"})
+
+
 def test_sort_by_date_lists_the_newest_posts_holding_every_word(make_index):
     searcher = make_index(
         {

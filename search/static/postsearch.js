@@ -66,7 +66,7 @@
     var list = el("ul", { id: id + "-list", class: "ps-completions", role: "listbox", "aria-label": "Suggestions" });
     list.hidden = true;
     var status = el("p", { class: "ps-status", role: "status", "aria-live": "polite" });
-    var filters = el("div", { class: "ps-filters", role: "group", "aria-label": "Filter by tag, category or author" });
+    var filters = el("div", { class: "ps-filters", role: "group", "aria-label": "Filter by tag, category, author or year" });
     var results = el("ol", { class: "ps-results", "aria-label": "Results" });
     var pages = el("nav", { class: "ps-pages", "aria-label": "Result pages" });
     var form = el("form", { class: "ps", role: "search", action: "" }, [
@@ -202,7 +202,7 @@
     function readAddress() {
       var params = new URLSearchParams(window.location.search);
       state.filters = {};
-      ["tag", "category", "author"].forEach(function (key) { if (params.get(key)) state.filters[key] = params.get(key); });
+      ["tag", "category", "author", "year"].forEach(function (key) { if (params.get(key)) state.filters[key] = params.get(key); });
       input.value = params.get("q") || "";
       var page = parseInt(params.get("page") || "1", 10);
       if (input.value) { ownsAddress = false; search(page > 0 ? page : 1); ownsAddress = true; }
@@ -278,7 +278,8 @@
 
     function renderFilters(facets) {
       filters.textContent = "";
-      [["tag", facets.tags || []], ["category", facets.categories || []], ["author", facets.authors || []]].forEach(function (pair) {
+      [["tag", facets.tags || []], ["category", facets.categories || []], ["author", facets.authors || []],
+       ["year", facets.years || []]].forEach(function (pair) {
         var name = pair[0];
         pair[1].slice(0, 12).forEach(function (facet) {
           var on = state.filters[name] === facet.value;
