@@ -300,3 +300,45 @@ def test_axe_core_finds_no_violation_in_any_state_of_the_page(browser, page_serv
     states["phone, from the address"] = axe_violations(browser)
     browser.set_window_size(1200, 900)
     assert all(found == [] for found in states.values()), states
+
+
+EMBEDDING_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A blog</title></head>
+<body><header><h1>A blog</h1></header>
+<main><p>A post's text, and the search box below.</p>
+<div id="postsearch" data-api="{api}/"></div></main>
+<script src="{api}/postsearch.js" defer></script></body></html>
+"""
+
+
+@pytest.fixture
+def embedding_site(site, tmp_path) -> Iterator[str]:
+    """A site's own page on another origin embedding the box, against a server that lets that origin call it."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    host = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    origin = f"http://127.0.0.1:{host.server_address[1]}"
+    api = Server(site / "index", "--workers", "1", "--cors-origin", origin)
+    (tmp_path / "blog.html").write_text(EMBEDDING_PAGE.format(api=api.base))
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    yield f"{origin}/blog.html"
+    host.shutdown()
+    api.stop()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="npm's axe-core is not installed in .tools (.ci/run installs it)")
+def test_the_box_embedded_in_another_sites_page_opens_with_ctrl_k_searches_and_passes_axe(browser, embedding_site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(embedding_site)
+    box = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "input.ps-input"))
+    states = {"embedded, empty": axe_violations(browser)}
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "k")
+    assert browser.switch_to.active_element == box
+    box.send_keys("bisect ")
+    wait(browser, lambda d: hit_of(d, "bisect "))
+    states["embedded, results"] = axe_violations(browser)
+    assert all(found == [] for found in states.values()), states
