@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.fuzz import ensure_index
-from bench.load import POSTSEARCH, WRK_SCRIPT, free_port, start_server, wrk
-from bench.run import RESULTS, machine, spread_ms
+from bench.load import POSTSEARCH, WRK_SCRIPT, free_port, search_path, start_server, wrk
+from bench.run import machine, save_results, spread_ms
 from search import open_index
 from search.errors import QueryError
 
@@ -91,7 +91,7 @@ def probe_health(base: str, stop: threading.Event, waits: list[float]) -> None:
 def under_load(base: str, work: Path, queries: list[str], connections: int, seconds: int) -> dict[str, Any]:
     """wrk with these queries at this many keep-alive connections, and /health on new connections meanwhile."""
     script = work / "attack.lua"
-    paths = ", ".join(json.dumps("/search?" + urllib.parse.urlencode({"q": q})) for q in queries)
+    paths = ", ".join(json.dumps(search_path(q)) for q in queries)
     script.write_text(WRK_SCRIPT % paths, encoding="utf-8")
     waits: list[float] = []
     stop = threading.Event()
@@ -224,10 +224,7 @@ def main() -> int:
         return 0
     result = measure(args.corpus, args.index, args.seconds)
     markdown = table(result)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "attacks.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / "attacks.md").write_text(markdown, encoding="utf-8")
-    print(markdown)
+    save_results("attacks", result, markdown)
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import shutil
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import POSTSEARCH, free_port, start_server
-from bench.run import CORPORA, RESULTS, extract_sections, machine, make_queries, spread_ms
+from bench.run import CORPORA, extract_sections, machine, make_queries, save_results, spread_ms
 from bench.screenshots import browser
 
 RECORDER = """
@@ -204,10 +203,7 @@ def main() -> int:
         raise SystemExit("Debian's chromium and chromium-driver are needed")
     result = measure(args.corpus, args.queries, args.interval)
     markdown = table(result)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"keystrokes-{args.corpus}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / f"keystrokes-{args.corpus}.md").write_text(markdown, encoding="utf-8")
-    print(markdown)
+    save_results(f"keystrokes-{args.corpus}", result, markdown)
     return 0
 
 

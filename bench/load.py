@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench.run import CORPORA, RESULTS, corpus_parser, extract_sections, machine, make_queries, percentile
+from bench.run import CORPORA, corpus_parser, extract_sections, machine, make_queries, percentile, save_results
 from search.query import open_index
 
 POSTSEARCH = str(Path(sys.executable).parent / "postsearch")
@@ -208,10 +208,7 @@ def main() -> int:
     options = parser.parse_args()
     result = measure(options.corpus, options.queries, options.seconds, options.workers)
     markdown = table(result)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"load-{options.corpus}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / f"load-{options.corpus}.md").write_text(markdown, encoding="utf-8")
-    print(markdown)
+    save_results(f"load-{options.corpus}", result, markdown)
     return 0
 
 

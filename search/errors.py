@@ -18,6 +18,7 @@ class PostsearchError(Exception):
     hint: str = ""
     exit_code: int = 1  # for the command line
     http_status: int = 500  # for a server: the client did nothing wrong
+    retry_after_seconds: int | None = None  # for a server: when a client may try again (a Retry-After header)
 
     def __str__(self) -> str:
         message = super().__str__()

@@ -18,7 +18,8 @@ from .index_format.schema import SEARCH_FIELDS, UNDATED
 from .parsing import any_of_terms, positive_leaves
 from .scoring import BM25FScorer
 
-FILTER_FIELDS = {"tag": "tags", "category": "categories", "author": "author", "lang": "lang"}
+FILTER_FIELDS = {"tag": "tags", "category": "categories", "author": "author", "lang": "lang"}  # filter -> field
+FILTER_NAMES = (*FILTER_FIELDS, "year")
 DEADLINE_CHECK_EVERY = 2048  # documents Whoosh's matchers find between two looks at the clock
 
 
@@ -136,20 +137,20 @@ def filter_docs(snap: MatchingSource, filters: Mapping[str, str | Iterable[str]]
         return None
     found = None
     for name, values in filters.items():
-        field = FILTER_FIELDS.get(name)
-        if field is None and name != "year":
-            raise QueryError(name, f"Unknown filter {name!r}: use {', '.join([*FILTER_FIELDS, 'year'])}.")
+        if name not in FILTER_NAMES:
+            raise QueryError(name, f"Unknown filter {name!r}: use {', '.join(FILTER_NAMES)}.")
         for value in [values] if isinstance(values, str) else values:
-            if field is None:
-                found = intersect(found, year_docs(snap, value))
+            if name == "year":
+                found = narrowed(found, year_docs(snap, value))
                 continue
+            field = FILTER_FIELDS[name]
             for term in filter_terms(field, value):
-                found = intersect(found, snap.scorer.docs_with_any([(field, term)]))
+                found = narrowed(found, snap.scorer.docs_with_any([(field, term)]))
     return found
 
 
-def intersect(found: Any, held: Any) -> Any:
-    """Sorted docnums in both (found None: all of held)."""
+def narrowed(found: Any, held: Any) -> Any:
+    """The docnums found so far that are also held (all of held when nothing is found yet: None)."""
     return held if found is None else np.intersect1d(found, held, assume_unique=True)
 
 

@@ -76,13 +76,11 @@ class Candidates:
 
     docnums: NDArray[np.int64]
     tiers: NDArray[np.int8]
-    scores: NDArray[np.float32] | None = None  # None until scored: the filters come first
+    scores: NDArray[np.float32]
 
     def keep(self, mask: NDArray[np.bool_]) -> None:
         """Keep only the sections where mask is True (in every array alike)."""
-        self.docnums, self.tiers = self.docnums[mask], self.tiers[mask]
-        if self.scores is not None:
-            self.scores = self.scores[mask]
+        self.docnums, self.tiers, self.scores = self.docnums[mask], self.tiers[mask], self.scores[mask]
 
 
 def candidates(
@@ -116,10 +114,9 @@ def candidates(
     if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
         extra = np.setdiff1d(exact, docnums, assume_unique=True)  # both ascending, each docnum once
         docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
-    found_sections = Candidates(docnums, tiers)
+    found_sections = Candidates(docnums, tiers, totals[docnums])
     filter_candidates(snap, found_sections, parsed, request)
-    docnums, tiers = found_sections.docnums, found_sections.tiers
-    scores = totals[docnums]
+    docnums, tiers, scores = found_sections.docnums, found_sections.tiers, found_sections.scores
     if words:  # where the words are before how often: the post's title holds them all, the heading read with it does
         share = found.in_title[docnums] / len(words)
         power = TITLE_SHARE_POWER if len(words) <= TITLE_SHARE_MAX_WORDS else np.inf  # inf: all of them, or nothing
@@ -208,7 +205,6 @@ def rank(snap: RankingSource, parsed: ParsedQuery, translated: dict[str, set[str
     if sort == "date" and len(found_sections.tiers) and found_sections.tiers.max() > 0:
         found_sections.keep(found_sections.tiers > 0)  # newest of the posts that match, not of any one word's
     docnums, scores, tiers = found_sections.docnums, found_sections.scores, found_sections.tiers
-    assert scores is not None
     posts = snap.scorer.posts
     numbers = posts.numbers[docnums]
     value = tiers * TIER_STEP + scores.astype(np.float64)  # a section ranks by its tier, then its score

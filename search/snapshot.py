@@ -180,11 +180,12 @@ class Snapshot:
             if len(self.remembered) > EXPANSIONS_KEPT:
                 self.remembered.popitem(last=False)
         whole = scan.run(out_of_time)
+        found = scan.best()
         if whole:
             with self.remembering:
                 if pattern in self.remembered:
-                    self.remembered[pattern] = scan.best()
-        return scan.best()
+                    self.remembered[pattern] = found
+        return found
 
     def expand_range(self, field: str, start: str, end: str, start_open: bool, end_open: bool) -> tuple[str, ...]:
         """The MAX_EXPANSIONS indexed words of a field in a [start TO end] range that most sections hold, among

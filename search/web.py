@@ -30,6 +30,7 @@ import orjson
 
 from .config import SORTS
 from .errors import IndexNotFound, PostsearchError, QueryError, ServerBusy
+from .matching import FILTER_NAMES
 from .snippets import escape as escape_html
 
 MAX_QUERY_LENGTH = 500
@@ -43,7 +44,6 @@ QUERY_TIME_LIMIT = 1.0  # seconds a search may take before it answers with what 
 # 32 connections of 1-second queries /health waited 4.3 s in the queue of searches before.
 SEARCHES_AT_ONCE = 1
 TURN_WAIT_SECONDS = 1.0
-FILTERS = ("tag", "category", "author", "lang", "year")
 ASSETS = {
     "/": ("search.html", "text/html; charset=utf-8"),
     "/postsearch.js": ("postsearch.js", "text/javascript; charset=utf-8"),
@@ -94,9 +94,8 @@ def error_response(error: PostsearchError) -> Response:
     data = {"error": str(error)}
     if isinstance(error, BadParameter):
         data["parameter"] = error.parameter
-    if isinstance(error, ServerBusy):
-        return json_response(error.http_status, data, **{"Retry-After": str(error.retry_after_seconds)})
-    return json_response(error.http_status, data)
+    retry = {} if error.retry_after_seconds is None else {"Retry-After": str(error.retry_after_seconds)}
+    return json_response(error.http_status, data, **retry)
 
 
 class Turns:
@@ -191,13 +190,10 @@ class SearchApp:
             return Response(204, headers={"Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Max-Age": "600"})
         if method not in ("GET", "HEAD"):
             return json_response(405, {"error": f"{method} is not supported: use GET."}, Allow="GET, HEAD")
-        if path in self.assets and not (path == "/" and environ.get("QUERY_STRING")):
+        if path in self.assets:
             return self.asset(path, environ)
         if path == "/health":
             return self.health(Parameters.of(environ), environ)
-        if path == "/":  # the page with its results (/?q=...)
-            with self.turns.turn():
-                return self.asset(path, environ)
         routes = {"/search": self.search, "/suggest": self.suggest}
         if path not in routes:
             return json_response(404, {"error": f"No such page: {path}. Try /search?q=..., /suggest?q=... or /."})
@@ -210,7 +206,7 @@ class SearchApp:
         page = params.number("page", 1, 1, MAX_PAGE)
         per_page = params.number("per_page", 10, 1, MAX_PER_PAGE)
         sort = params.choice("sort", SORTS)
-        filters = {name: params.all(name) for name in FILTERS if params.all(name)}
+        filters = {name: params.all(name) for name in FILTER_NAMES if params.all(name)}
         index = self.index()
         unchanged = not_modified(index, environ)
         if unchanged:
@@ -270,8 +266,9 @@ class SearchApp:
         if not query:
             return search_form("")
         try:
-            results = self.index().search(query, per_page=10, time_limit=self.time_limit)
-        except PostsearchError as error:
+            with self.turns.turn():
+                results = self.index().search(query, per_page=10, time_limit=self.time_limit)
+        except PostsearchError as error:  # a bad query, a busy server: said on the page
             return search_form(query) + f'<p class="ps-status">{escape_html(str(error))}</p>'
         return search_form(query) + results_html(results)
 

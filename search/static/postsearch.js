@@ -46,6 +46,9 @@
     return out;
   }
 
+  // the filters the page offers: the API's filter parameter, and the facet of the results that counts its values
+  var FACETS = [["tag", "tags"], ["category", "categories"], ["author", "authors"], ["year", "years"]];
+
   function debounce(fn, ms) {
     var timer = null;
     return function () {
@@ -202,7 +205,7 @@
     function readAddress() {
       var params = new URLSearchParams(window.location.search);
       state.filters = {};
-      ["tag", "category", "author", "year"].forEach(function (key) { if (params.get(key)) state.filters[key] = params.get(key); });
+      FACETS.forEach(function (facet) { if (params.get(facet[0])) state.filters[facet[0]] = params.get(facet[0]); });
       input.value = params.get("q") || "";
       var page = parseInt(params.get("page") || "1", 10);
       if (input.value) { ownsAddress = false; search(page > 0 ? page : 1); ownsAddress = true; }
@@ -278,10 +281,9 @@
 
     function renderFilters(facets) {
       filters.textContent = "";
-      [["tag", facets.tags || []], ["category", facets.categories || []], ["author", facets.authors || []],
-       ["year", facets.years || []]].forEach(function (pair) {
+      FACETS.forEach(function (pair) {
         var name = pair[0];
-        pair[1].slice(0, 12).forEach(function (facet) {
+        (facets[pair[1]] || []).slice(0, 12).forEach(function (facet) {
           var on = state.filters[name] === facet.value;
           var button = el("button", { type: "button", class: "ps-filter", "aria-pressed": String(on) }, [
             document.createTextNode(name + ": " + facet.value), el("span", { class: "ps-count", text: String(facet.count) })
