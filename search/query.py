@@ -17,7 +17,7 @@ from .manifest import current_build, folder_identity
 from .matching import Deadline, filter_docs, translations
 from .parsing import as_typed, check, highlight_terms, repair
 from .ranking import SECTIONS_PER_POST, Ranking, Request, rank
-from .results import Completions, IndexStats, Link, PostHit, SearchResults, SectionHit, plural
+from .results import Completions, Facets, IndexStats, Link, PostHit, SearchResults, SectionHit, plural
 from .snapshot import Snapshot
 from .snippets import best_fragment, landing_url, landing_words, to_html
 from .spelling import suggest
@@ -202,11 +202,19 @@ def run_search(
     terms = (words | {stem for stems in translated.values() for stem in stems}, prefixes)
     pages = max(1, math.ceil(ranking.total / request.count))
     hits = tuple(post_hit(snap, score, sections, terms) for score, sections in ranking.posts)
-    counted = snap.facet_table().count(ranking.matched) if facets else None
+    counted = facet_counts(snap, ranking, request.deadline) if facets else None
     return SearchResults(
         query, ranking.total, page, pages, suggestion, corrected, hits, snap.generation, request.deadline.passed, counted,
         snap.key[0],
     )
+
+
+def facet_counts(snap: Snapshot, ranking: Ranking, deadline: Deadline) -> Facets | None:
+    """The facets of the matching posts; none (the answer partial) when the generation's facet table is still to
+    be read and the query's time is spent (~0.1 s on cpp-docs: a cold 1-second query took 1.24 s with it)."""
+    if snap.facets is None and deadline.expired():
+        return None
+    return snap.facet_table().count(ranking.matched)
 
 
 def spelling(snap: Snapshot, text: str, ranking: Ranking, deadline: Deadline) -> str | None:
