@@ -16,7 +16,7 @@ from .analysis import split_words
 from .errors import QueryError
 from .index_format.schema import SEARCH_FIELDS, UNDATED
 from .parsing import any_of_terms, positive_leaves
-from .scoring import BM25FScorer
+from .scoring import BM25FScorer, never
 
 FILTER_FIELDS = {"tag": "tags", "category": "categories", "author": "author", "lang": "lang"}  # filter -> field
 FILTER_NAMES = (*FILTER_FIELDS, "year")
@@ -36,11 +36,6 @@ class MatchingSource(Protocol):
     def stem(self, word: str, lang: str | None = None) -> str: ...
     def expansions(self, pattern: str, out_of_time: Callable[[], bool] = ...) -> tuple[str, ...]: ...
     def range_expansions(self, field: str, start: str, end: str, start_open: bool, end_open: bool) -> tuple[str, ...]: ...
-
-
-def never() -> bool:
-    """A clock that never runs out."""
-    return False
 
 
 class Deadline:

@@ -199,6 +199,7 @@ def run_search(
         if fixed.complete:
             parsed, translated, ranking, corrected = fixed_parsed, fixed_translated, fixed, True
     words, prefixes = highlight_terms(parsed.query) if parsed.stems is None else (frozenset(parsed.stems), ())
+    words -= ranking.common_terms  # "the" marked everywhere would say nothing (and cost the most)
     terms = (words | {stem for stems in translated.values() for stem in stems}, prefixes)
     pages = max(1, math.ceil(ranking.total / request.count))
     hits = tuple(post_hit(snap, score, sections, terms) for score, sections in ranking.posts)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
 from typing import Any, Protocol
 
 import numpy as np
@@ -14,10 +15,11 @@ from numpy.typing import NDArray
 from whoosh import query as wq
 
 from .analysis import title_key
+from .index_format.posts import PostArrays
 from .index_format.schema import UNDATED
 from .matching import Deadline, MatchingSource, docs, query_words
 from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
-from .scoring import COMMON_FROM, COMMON_SHARE, WordScores, distinct
+from .scoring import COMMON_FROM, COMMON_SHARE, WordPostings, WordScores, distinct
 
 SECTIONS_PER_POST = 3
 TIER_STEP = 1e6  # far above any section's score: a better tier always ranks first
@@ -30,6 +32,9 @@ EXACT_HEADING_WEIGHT = 0.2  # a section whose heading is the query: more (with H
 TITLE_SHARE_POWER = 2.0  # a title holding some of a short query's words: TITLE_WEIGHT times the share, squared ...
 TITLE_SHARE_MAX_WORDS = 4  # ... up to this many words (a longer query is a pasted sentence: all its words or nothing)
 SCORING_SHARE = 0.5  # of a query's time budget, what scoring its words may take (matching takes the rest)
+# Matching sections are scored one by one (gathered) while fewer than 1 in SPARSE_SHARE of all sections match, as
+# arrays of every section beyond (gathering the 60,000 sections of "the" on cpp-docs took longer)
+SPARSE_SHARE = 4
 RECENCY_WEIGHT = 0.25  # with recent_boost: a post of today scores up to 1.25x ...
 RECENCY_HALF_LIFE_DAYS = 365  # ... and that extra halves every year
 
@@ -55,6 +60,7 @@ class Ranking:
     terms_found: frozenset[str]
     matched: Any
     complete: bool = False  # some section matched the whole query (not only some of its words)
+    common_terms: frozenset[str] = frozenset()  # terms of the query's common words, when it has rarer ones
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Request:
     recent_boost: bool = False
     allowed: Any = None  # docnums the filters allow (None: all)
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
+    prune: bool = True  # score only the best tier's sections when it fills the page (False: score every one)
 
 
 @dataclass
@@ -77,6 +84,7 @@ class Candidates:
     docnums: NDArray[np.int64]
     tiers: NDArray[np.int8]
     scores: NDArray[np.float32]
+    matching_posts: NDArray[np.int64] | None = None  # when these are only the best tier's: every matching post
 
     def keep(self, mask: NDArray[np.bool_]) -> None:
         """Keep only the sections where mask is True (in every array alike)."""
@@ -92,46 +100,98 @@ def candidates(
         words = query_words(snap, all_query, translated, request.deadline)
     else:  # plain words: no need to walk the query's tree for them
         words = [(stem, *sorted(translated.get(stem, ()))) for stem in stems]
-    found = snap.scorer.score_all(words, request.deadline.share_spent(SCORING_SHARE))
+    read = snap.scorer.read_words(words, request.deadline.share_spent(SCORING_SHARE))
+    key = title_key(re.sub(r"\b\w+:\S+", "", text))
+    titled = snap.scorer.docs_with_any([("title_exact", key)])  # the post's own title is the query
+    exact = distinct([titled, snap.scorer.docs_with_any([("heading_exact", key)])])
+    extras = len(exact) > 0 and not re.search(r"\b\w+:", text)  # a title of stop words ("and", "with") matches no word
+    found_sections, found = None, None
+    if request.prune and stems is not None and not parsed.dates:
+        found_sections, found = plain_candidates(snap, read, exact if extras else None, exact, request)
+    if found_sections is None or found is None:
+        found_sections, found = every_candidate(snap, parsed, read, exact if extras else None, request)
+    docnums, tiers, scores = found_sections.docnums, found_sections.tiers, found_sections.scores
+    _, matched, in_context, in_heading, in_title = found.at(docnums)
+    if len(exact):  # a heading is all the words, and where they matter most; a title more
+        in_titled = np.isin(docnums, titled)
+        tiers[in_titled] = 2
+        headed = np.isin(docnums, exact) & ~in_titled
+        tiers[headed] = np.maximum(tiers[headed], 1)
+    if words:  # where the words are before how often: the post's title holds them all, the heading read with it does
+        share = in_title / len(words)
+        power = TITLE_SHARE_POWER if len(words) <= TITLE_SHARE_MAX_WORDS else np.inf  # inf: all of them, or nothing
+        scores *= (1 + TITLE_WEIGHT * share**power).astype(np.float32)  # every section of the post alike
+        scores[(in_context == len(words)) & in_heading] *= 1 + HEADING_WEIGHT
+    reward_proximity(snap, found_sections, words, matched, found)
+    if request.recent_boost:
+        scores *= recency_factor(snap.scorer.posts.dates[docnums])
+    if len(exact):
+        scores[headed] *= 1 + EXACT_HEADING_WEIGHT
+    return found_sections, found
+
+
+def every_candidate(
+    snap: RankingSource, parsed: ParsedQuery, read: list[WordPostings], extras: Any, request: Request
+) -> tuple[Candidates, WordScores]:
+    """Every matching section, scored (extras: exact-title and heading sections that match even without the
+    words, or None)."""
+    all_query, stems = parsed.query, parsed.stems
+    found = snap.scorer.score_at(read, None)
     totals, matched = found.totals, found.matched
     if parsed.everything:  # date filters alone
         docnums = snap.scorer.live_docs()
         tiers = np.ones(len(docnums), dtype=np.int8)
     elif stems is not None or is_plain_words(all_query):
-        docnums = np.flatnonzero(totals > 0)  # numpy finds the True of a bool array ~10x faster than non-zeros
+        docnums = np.flatnonzero(matched > 0)  # a section holding only "the" or "of" of "the borrow checker" is no match
         tiers = (matched[docnums] == found.required).astype(np.int8)
     else:
         relaxed, strict = relax(all_query), without_common_words(snap, all_query)
         docnums = matching = docs(snap, relaxed, request.deadline)
         if strict != relaxed:  # a phrase alone is both: its positions are read once
             matching = docs(snap, strict, request.deadline)
-        if only_words_and_split_words(text, all_query):  # "x-ray" is a phrase, but not a requirement
+        if only_words_and_split_words(parsed.text, all_query):  # "x-ray" is a phrase, but not a requirement
             docnums = distinct([docnums, np.flatnonzero(totals > 0)])
         tiers = np.isin(docnums, matching).astype(np.int8)
-    key = title_key(re.sub(r"\b\w+:\S+", "", text))
-    titled = snap.scorer.docs_with_any([("title_exact", key)])  # the post's own title is the query
-    exact = distinct([titled, snap.scorer.docs_with_any([("heading_exact", key)])])
-    if len(exact) and not re.search(r"\b\w+:", text):  # a title of stop words ("and", "with") matches no word
-        extra = np.setdiff1d(exact, docnums, assume_unique=True)  # both ascending, each docnum once
+    if extras is not None:
+        extra = np.setdiff1d(extras, docnums, assume_unique=True)  # both ascending, each docnum once
         docnums, tiers = np.concatenate([docnums, extra]), np.concatenate([tiers, np.zeros(len(extra), np.int8)])
     found_sections = Candidates(docnums, tiers, totals[docnums])
     filter_candidates(snap, found_sections, parsed, request)
-    docnums, tiers, scores = found_sections.docnums, found_sections.tiers, found_sections.scores
-    if words:  # where the words are before how often: the post's title holds them all, the heading read with it does
-        share = found.in_title[docnums] / len(words)
-        power = TITLE_SHARE_POWER if len(words) <= TITLE_SHARE_MAX_WORDS else np.inf  # inf: all of them, or nothing
-        scores *= (1 + TITLE_WEIGHT * share**power).astype(np.float32)  # every section of the post alike
-        scores[(found.in_context[docnums] == len(words)) & found.in_heading[docnums]] *= 1 + HEADING_WEIGHT
-    reward_proximity(snap, docnums, scores, words, matched[docnums], found)
-    if request.recent_boost:
-        scores *= recency_factor(snap.scorer.posts.dates[docnums])
-    if len(exact):
-        in_titled = np.isin(docnums, titled)
-        tiers[in_titled] = 2
-        headed = np.isin(docnums, exact) & ~in_titled  # a heading is: all the words, and where they matter most
-        tiers[headed] = np.maximum(tiers[headed], 1)
-        scores[headed] *= 1 + EXACT_HEADING_WEIGHT
-    return Candidates(docnums, tiers, scores), found
+    return found_sections, found
+
+
+def plain_candidates(
+    snap: RankingSource, read: list[WordPostings], extras: Any, exact: Any, request: Request
+) -> tuple[Candidates | None, WordScores | None]:
+    """For a query of plain words, its matching sections scored one by one rather than as arrays of every
+    document: only those of the best tiers (every rare word, or an exact title or heading) when their posts fill
+    the page, else all of them. No section of a lower tier can reach the page (a tier is worth more than any
+    score), so the page is the one scoring every section gives (a test compares both on every benchmark query);
+    the posts of the lower tiers are only counted. (None, None) for a query of no words."""
+    scorer = snap.scorer
+    holders = [reduce(np.logical_or, [t.holders for t in alternatives]) for alternatives in read]
+    if not holders:
+        return None, None
+    rare = [held for held in holders if not scorer.is_common(held)] or holders
+    best = reduce(np.logical_and, rare[1:], rare[0].copy())
+    matching = reduce(np.logical_or, rare[1:], rare[0].copy())  # common words only score (see score_all)
+    best[exact] |= matching[exact]  # an exact heading or title among the matching sections ...
+    if extras is not None:  # ... or, for most queries, wherever it is
+        best[extras] = matching[extras] = True
+    if request.allowed is not None:
+        allowed = np.zeros(scorer.total, dtype=bool)
+        allowed[request.allowed] = True
+        best &= allowed
+        matching &= allowed
+    docnums, every_post = np.flatnonzero(best), None
+    best_posts = posts_of(scorer.posts, docnums)
+    if len(best_posts) >= request.start + request.count:
+        every_post = best_posts if request.sort == "date" else posts_of(scorer.posts, np.flatnonzero(matching))
+    else:
+        docnums = np.flatnonzero(matching)
+    found = scorer.score_at(read, docnums if len(docnums) * SPARSE_SHARE < scorer.total else None)
+    totals, matched = found.at(docnums)[:2]
+    return Candidates(docnums, (matched == found.required).astype(np.int8), totals, every_post), found
 
 
 def filter_candidates(snap: RankingSource, found: Candidates, parsed: ParsedQuery, request: Request) -> None:
@@ -156,14 +216,26 @@ def within(dates: Any, spans: tuple[tuple[int, int], ...]) -> Any:
     return keep
 
 
+def posts_of(posts: PostArrays, docnums: Any) -> Any:
+    """The post numbers of the sections, ascending, each once (marked, not sorted: tens of thousands of sections)."""
+    marked = np.zeros(posts.count, dtype=bool)
+    marked[posts.numbers[docnums]] = True
+    return np.flatnonzero(marked)
+
+
 def reward_proximity(
-    snap: RankingSource, docnums: Any, scores: Any, words: list[tuple[str, ...]], matched: Any, found: WordScores
+    snap: RankingSource, found_sections: Candidates, words: list[tuple[str, ...]], matched: Any, found: WordScores
 ) -> None:
-    """Raise the best sections' scores where the query's words stand close together (matched: how many of
-    the words each section holds)."""
+    """Raise the best sections' scores (best by tier, then score) where the query's words (its rarer ones, when
+    it has common ones) stand close together (matched: how many of them each section holds)."""
+    docnums, scores = found_sections.docnums, found_sections.scores
     if not 2 <= len(words) <= PROXIMITY_MAX_WORDS or not len(docnums):
         return
-    top = best_sections(snap, docnums, scores, PROXIMITY_DEPTH)
+    words = [word for word in words if word[0] not in found.common]  # "of" and "the" stand near anything
+    if len(words) < 2:
+        return
+    value = found_sections.tiers * TIER_STEP + scores.astype(np.float64)
+    top = best_sections(snap, docnums, value, PROXIMITY_DEPTH)
     top = top[matched[top] >= 2]  # one word alone is close to nothing: no positions to read
     closeness = snap.scorer.proximity(docnums[top], [w[0] for w in words], found)
     scores[top] *= 1 + PROXIMITY_WEIGHT * closeness
@@ -226,7 +298,10 @@ def rank(snap: RankingSource, parsed: ParsedQuery, translated: dict[str, set[str
     for at, score, docnum in zip(place[numbers[shown]].tolist(), scores[shown].tolist(), docnums[shown].tolist()):
         ranked[at].append((score, docnum))
     complete = bool(len(tiers) and tiers.max() > 0)
-    return Ranking(len(matched), [(sections[0][0], sections) for sections in ranked], found.terms_found, matched, complete)
+    if found_sections.matching_posts is not None:  # the candidates were the best tier's: every match was counted
+        matched = found_sections.matching_posts
+    shown = [(sections[0][0], sections) for sections in ranked]
+    return Ranking(len(matched), shown, found.terms_found, matched, complete, found.common)
 
 
 def settle_ties(order: Any, sort_keys: list[Any], path_of: Callable[[int], str], start: int, count: int) -> list[int]:

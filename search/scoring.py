@@ -8,6 +8,7 @@ saturation, as BM25F prescribes, and whole blocks of postings are handled at onc
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,7 +32,16 @@ COMMON_SHARE = 0.5
 COMMON_FROM = 200  # sections a site needs for a share to say anything (in a few sections, any word is "common")
 TERMS_BETWEEN_CLOCKS = 64  # terms a look-up reads between two looks at the clock
 ALTERNATIVES_BETWEEN_CLOCKS = 8  # a word's alternatives scored between two looks (each reads every field)
-PHRASE_CHUNK = 16384  # sections whose positions a phrase decodes between two looks at the clock
+PHRASE_CHUNK = 16384
+# A term in more than 1 in KEEP_FROM sections keeps its read postings for the generation's life, up to KEEP_PER_SECTION
+# postings a section in all (~12 bytes each): "the" took 1.3 ms to read on cpp-docs at every query that held it
+KEEP_FROM = 16
+KEEP_PER_SECTION = 8  # sections whose positions a phrase decodes between two looks at the clock
+
+
+def never() -> bool:
+    """A clock that never runs out."""
+    return False
 
 
 def norm_arrays(segment: SegmentData, averages: dict[str, float]) -> dict[str, Any]:
@@ -147,7 +157,8 @@ def settle_allocator(documents: int) -> None:
 
 @dataclass(frozen=True)
 class WordScores:
-    """What score_all found for one query's words, for every document."""
+    """What score_all or score_at found for one query's words: the per-document arrays are for every document
+    (index: docnum) or, from score_at, for the documents it was given (index: their place in `scored`)."""
 
     totals: Any  # BM25F
     matched: Any  # how many of the words the document holds (of the rare ones, when the query has some)
@@ -157,6 +168,33 @@ class WordScores:
     in_title: Any  # how many of them the post's title holds
     body_blocks: dict[str, list[tuple[Any, Any]]]  # each term's body blocks (global docnums, values), for proximity
     terms_found: frozenset[str]  # the terms some live document holds
+    common: frozenset[str] = frozenset()  # the terms of common words, when the query has rarer ones (see score_all)
+    scored: Any = None  # the documents the arrays are for, ascending (None: every document)
+
+    def at(self, docnums: Any) -> tuple[Any, Any, Any, Any, Any]:
+        """totals, matched, in_context, in_heading and in_title of the given documents (scored ones)."""
+        places = docnums if self.scored is None else np.searchsorted(self.scored, docnums)
+        return tuple(a[places] for a in (self.totals, self.matched, self.in_context, self.in_heading, self.in_title))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class TermPostings:
+    """One term's postings in every segment, read once for a query: by field (in SEARCH_FIELDS order) the
+    global docnums holding it (ascending) and each one's weight over its length norm; which live documents hold it
+    in any field; its body blocks (for proximity)."""
+
+    term: str
+    fields: dict[str, tuple[Any, Any]]
+    holders: Any  # bool, every document
+    present: int  # live documents holding it
+    body_blocks: list[tuple[Any, Any]]
+
+    def idf(self, doc_count: int) -> float:
+        """BM25's inverse document frequency of the term."""
+        return math.log(1 + (doc_count - self.present + 0.5) / (self.present + 0.5))
+
+
+WordPostings = tuple[TermPostings, ...]  # a query word's alternatives (the first: the word itself)
 
 
 class BM25FScorer:
@@ -172,12 +210,16 @@ class BM25FScorer:
         self.total = sum(s.size for s in self.segments)
         self.offsets = [s.offset for s in self.segments]
         self.posts = posts if posts is not None and posts.fits(self.total) else PostArrays.compute(self.segments)
+        self.live = np.concatenate([s.live for s in self.segments] or [np.zeros(0, bool)])
+        self.kept: dict[str, TermPostings] = {}  # the common terms' postings (see KEEP_FROM)
+        self.keeping = threading.Lock()
+        self.kept_postings = 0
         settle_allocator(self.total)
 
 
     def live_docs(self) -> Any:
         """Global docnums of every live document."""
-        return np.flatnonzero(np.concatenate([s.live for s in self.segments] or [np.zeros(0, bool)]))
+        return np.flatnonzero(self.live)
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A document's stored fields, read straight from its segment (Whoosh's reader re-checks every name)."""
@@ -213,7 +255,7 @@ class BM25FScorer:
             found = global_blocks([(s.offset, s.postings("body", term)) for s in self.segments])
         return found
 
-    def phrase_docs(self, field: str, words: list[str], out_of_time: Callable[[], bool] = lambda: False) -> Any:
+    def phrase_docs(self, field: str, words: list[str], out_of_time: Callable[[], bool] = never) -> Any:
         """Global docnums (ascending, live only) of the documents whose field holds the words one after another,
         as Whoosh's Phrase with slop 1 finds them (its matchers take a Python call per posting). Positions are
         decoded in numpy, PHRASE_CHUNK documents at a time, until out_of_time() says to stop; a document holds
@@ -240,7 +282,7 @@ class BM25FScorer:
                 found.append(segment.offset + np.unique(starts >> 32))
         return np.concatenate(found)
 
-    def docs_with_any(self, terms: list[tuple[str, str]], out_of_time: Callable[[], bool] = lambda: False) -> Any:
+    def docs_with_any(self, terms: list[tuple[str, str]], out_of_time: Callable[[], bool] = never) -> Any:
         """Global docnums (ascending, live only) of the documents holding any of the (field, word) pairs (those
         read before out_of_time() says to stop: nine ranges stand for over 2,000 pairs)."""
         found = [np.zeros(0, dtype=np.int64)]
@@ -273,68 +315,133 @@ class BM25FScorer:
             counts[docnums] += 1
         return np.flatnonzero(counts == len(arrays))
 
-    def score_all(self, words: Iterable[tuple[str, ...]], out_of_time: Callable[[], bool] = lambda: False) -> WordScores:
-        """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
-        and how many of them its heading or title (its context) holds, and whether its heading holds any. A word's
-        alternatives past the first stop counting once out_of_time() says so (a prefix stands for 64 words)."""
-        totals = np.zeros(self.total, dtype=np.float32)
-        matched = np.zeros(self.total, dtype=np.int16)
-        in_context = np.zeros(self.total, dtype=np.int16)
-        in_heading = np.zeros(self.total, dtype=bool)
-        in_title = np.zeros(self.total, dtype=np.int16)
-        body_blocks: dict[str, list[tuple[Any, Any]]] = {}
-        found: set[str] = set()
-        holders: list[tuple[Any, bool]] = []  # for each word: the documents holding it, and whether it is common
+    def read_words(self, words: Iterable[tuple[str, ...]], out_of_time: Callable[[], bool] = never) -> list[WordPostings]:
+        """The postings of each word's alternatives (a word: a tuple of alternatives); alternatives past the first
+        stop being read once out_of_time() says so (a prefix stands for 64 words)."""
+        read = []
         for first, *others in words:
-            fields = {"heading": np.zeros(self.total, dtype=bool), "title": np.zeros(self.total, dtype=bool)}
-            best = self.term_scores(first, fields, body_blocks, found)
+            alternatives = [self.term_postings(first)]
             for number, term in enumerate(others):
                 if number % ALTERNATIVES_BETWEEN_CLOCKS == ALTERNATIVES_BETWEEN_CLOCKS - 1 and out_of_time():
                     break
-                np.maximum(best, self.term_scores(term, fields, body_blocks, found), out=best)
+                alternatives.append(self.term_postings(term))
+            read.append(tuple(alternatives))
+        return read
+
+    def term_postings(self, term: str) -> TermPostings:
+        """A term's postings in every field of every segment (see TermPostings), kept when the term is common."""
+        found = self.kept.get(term)
+        if found is None:
+            found = self.read_term(term)
+            size = sum(len(ids) for ids, _ in found.fields.values())
+            if size * KEEP_FROM > self.total and self.kept_postings + size <= KEEP_PER_SECTION * self.total:
+                with self.keeping:  # threads may read the same term at once: it is kept once
+                    if term not in self.kept:
+                        self.kept[term] = found
+                        self.kept_postings += size
+        return found
+
+    def read_term(self, term: str) -> TermPostings:
+        """A term's postings in every field of every segment, read from the segments."""
+        fields, body = {}, []
+        holders = np.zeros(self.total, dtype=bool)
+        for field in SEARCH_FIELDS:
+            ids, contributions = [], []
+            for segment, norms in zip(self.segments, self.norms):
+                postings = segment.postings(field, term)
+                if field == "body":
+                    body.append((segment.offset, postings))
+                if postings is not None:
+                    ids.append(segment.offset + postings[0])
+                    contributions.append(postings[1] / norms[field][postings[0]])
+            if ids:
+                fields[field] = (read_only(np.concatenate(ids)), read_only(np.concatenate(contributions)))
+                holders[fields[field][0]] = True
+        holders &= self.live
+        holders.flags.writeable = False  # kept postings are shared by queries and threads
+        return TermPostings(term, fields, holders, int(np.count_nonzero(holders)), global_blocks(body))
+
+    def is_common(self, holders: Any) -> bool:
+        """Whether a word held by these documents is common (see COMMON_SHARE)."""
+        return self.doc_count >= COMMON_FROM and int(np.count_nonzero(holders)) > COMMON_SHARE * self.doc_count
+
+    def score_all(self, words: Iterable[tuple[str, ...]], out_of_time: Callable[[], bool] = never) -> WordScores:
+        """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
+        and how many of them its heading or title (its context) holds, and whether its heading holds any. A word's
+        alternatives past the first stop counting once out_of_time() says so (a prefix stands for 64 words)."""
+        return self.score_at(self.read_words(words, out_of_time), None)
+
+    def score_at(self, read: list[WordPostings], docnums: Any) -> WordScores:
+        """score_all's findings from the words' postings (read_words), for the given documents (ascending, live)
+        or, with None, for every document."""
+        size = self.total if docnums is None else len(docnums)
+        totals = np.zeros(size, dtype=np.float32)
+        matched = np.zeros(size, dtype=np.int16)
+        in_context = np.zeros(size, dtype=np.int16)
+        in_heading = np.zeros(size, dtype=bool)
+        in_title = np.zeros(size, dtype=np.int16)
+        holders: list[tuple[Any, bool]] = []  # for each word: the documents holding it, and whether it is common
+        for alternatives in read:
+            fields = {"heading": np.zeros(size, dtype=bool), "title": np.zeros(size, dtype=bool)}
+            best = self.term_scores(alternatives[0], fields, docnums)
+            for term in alternatives[1:]:
+                np.maximum(best, self.term_scores(term, fields, docnums), out=best)
             totals += best
-            holding = best > 0
-            common = self.doc_count >= COMMON_FROM and np.count_nonzero(holding) > COMMON_SHARE * self.doc_count
-            holders.append((holding, common))
+            every = reduce(np.logical_or, [t.holders for t in alternatives]) if len(alternatives) > 1 else alternatives[0].holders
+            holders.append((best > 0, self.is_common(every)))
             in_heading |= fields["heading"]
             in_title += fields["title"]
             in_context += np.logical_or(fields["heading"], fields["title"], out=fields["title"])
         # The whole query is its rarer words: a section need not hold "the" or "of" to hold all of a query's
         # words (they still score); a query of common words only ("the who") needs them all.
         required = [holding for holding, common in holders if not common] or [holding for holding, _ in holders]
+        common_terms = [t.term for (_, common), alternatives in zip(holders, read) if common for t in alternatives]
         for holding in required:
             matched += holding
-        return WordScores(totals, matched, len(required), in_context, in_heading, in_title, body_blocks, frozenset(found))
+        body_blocks = {t.term: t.body_blocks for alternatives in read for t in alternatives}
+        found = frozenset(t.term for alternatives in read for t in alternatives if t.present)
+        common = frozenset(common_terms) if len(required) < len(holders) else frozenset()
+        return WordScores(totals, matched, len(required), in_context, in_heading, in_title, body_blocks, found, common, docnums)
 
-    def term_scores(self, term: str, seen: dict[str, Any], body_blocks: dict[str, Any], found: set[str]) -> Any:
-        """One term's saturated BM25F score for every document (zero where absent); marks in `seen` the
-        documents whose field of that name holds it, keeps its body blocks in body_blocks and adds it to found
-        when a live document holds it."""
-        frequency = np.zeros(self.total, dtype=np.float32)
-        body = []
-        for segment, norms in zip(self.segments, self.norms):
-            window = frequency[segment.offset : segment.offset + segment.size]
-            for field in SEARCH_FIELDS:
-                postings = segment.postings(field, term)
-                if field == "body":
-                    body.append((segment.offset, postings))
-                if postings is not None:
-                    ids, weights, _ = postings
-                    window[ids] += weights / norms[field][ids]  # a document occurs once per posting list
-                    if field in seen:
-                        seen[field][segment.offset : segment.offset + segment.size][ids] = True
-            if segment.has_deletions:
-                window *= segment.live
-        body_blocks[term] = global_blocks(body)
-        present = int(np.count_nonzero(frequency > 0))  # faster over a bool array than over floats
-        if not present:
+    def term_scores(self, postings: TermPostings, seen: dict[str, Any], docnums: Any) -> Any:
+        """One term's saturated BM25F score for the given documents, or every one with None (zero where absent);
+        marks in `seen` the documents whose field of that name holds it."""
+        size = self.total if docnums is None else len(docnums)
+        frequency = np.zeros(size, dtype=np.float32)
+        if not postings.present:
             return frequency
-        found.add(term)
-        idf = math.log(1 + (self.doc_count - present + 0.5) / (present + 0.5))
+        for field, (ids, contributions) in postings.fields.items():
+            places, held = (ids, slice(None)) if docnums is None else placed(docnums, ids)
+            frequency[places] += contributions[held]  # a document occurs once per posting list
+            if field in seen:
+                seen[field][places] = True
+        if docnums is None and len(self.live) and not self.live.all():
+            frequency *= self.live
+        idf = postings.idf(self.doc_count)
         saturation = frequency + K1
         frequency *= idf
         frequency /= saturation
         return frequency
+
+
+def read_only(array: Any) -> Any:
+    """The array, made read-only (kept postings are shared by queries and threads)."""
+    array.flags.writeable = False
+    return array
+
+
+def placed(docnums: Any, ids: Any) -> tuple[Any, Any]:
+    """For two ascending arrays of distinct docnums: where the docnums held in both stand in docnums, and in ids
+    (each side searched in the other, whichever is shorter)."""
+    if not len(docnums) or not len(ids):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(docnums) <= len(ids):
+        at = np.minimum(np.searchsorted(ids, docnums), len(ids) - 1)
+        held = ids[at] == docnums
+        return np.flatnonzero(held), at[held]
+    at = np.minimum(np.searchsorted(docnums, ids), len(docnums) - 1)
+    held = docnums[at] == ids
+    return at[held], np.flatnonzero(held)
 
 
 def global_blocks(per_segment: list[tuple[int, Any]]) -> list[tuple[Any, Any]]:
