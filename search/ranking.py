@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import reduce
 from typing import Any, Protocol
 
 import numpy as np
@@ -19,7 +18,7 @@ from .index_format.posts import PostArrays
 from .index_format.schema import UNDATED
 from .matching import Deadline, MatchingSource, docs, query_words
 from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
-from .scoring import COMMON_FROM, COMMON_SHARE, WordPostings, WordScores, distinct
+from .scoring import COMMON_FROM, COMMON_SHARE, WordPostings, WordScores, common_docs, distinct
 
 SECTIONS_PER_POST = 3
 TIER_STEP = 1e6  # far above any section's score: a better tier always ranks first
@@ -169,29 +168,25 @@ def plain_candidates(
     score), so the page is the one scoring every section gives (a test compares both on every benchmark query);
     the posts of the lower tiers are only counted. (None, None) for a query of no words."""
     scorer = snap.scorer
-    holders = [reduce(np.logical_or, [t.holders for t in alternatives]) for alternatives in read]
+    holders = [scorer.union([t.holders for t in alternatives]) for alternatives in read]
     if not holders:
         return None, None
-    rare = [held for held in holders if not scorer.is_common(held)] or holders
-    best = reduce(np.logical_and, rare[1:], rare[0].copy())
-    matching = reduce(np.logical_or, rare[1:], rare[0].copy())  # common words only score (see score_all)
-    best[exact] |= matching[exact]  # an exact heading or title among the matching sections ...
+    rare = [held for held in holders if not scorer.is_common(len(held))] or holders
+    best, matching = common_docs(rare), scorer.union(rare)  # common words only score (see score_all)
+    best = scorer.union([best, common_docs([exact, matching])])  # an exact heading or title among the matching ...
     if extras is not None:  # ... or, for most queries, wherever it is
-        best[extras] = matching[extras] = True
+        best, matching = scorer.union([best, extras]), scorer.union([matching, extras])
     if request.allowed is not None:
-        allowed = np.zeros(scorer.total, dtype=bool)
-        allowed[request.allowed] = True
-        best &= allowed
-        matching &= allowed
-    docnums, every_post = np.flatnonzero(best), None
+        best, matching = common_docs([best, request.allowed]), common_docs([matching, request.allowed])
+    docnums, every_post = best, None
     best_posts = posts_of(scorer.posts, docnums)
     if len(best_posts) >= request.start + request.count:
-        every_post = best_posts if request.sort == "date" else posts_of(scorer.posts, np.flatnonzero(matching))
+        every_post = best_posts if request.sort == "date" else posts_of(scorer.posts, matching)
     else:
-        docnums = np.flatnonzero(matching)
+        docnums = matching
     found = scorer.score_at(read, docnums if len(docnums) * SPARSE_SHARE < scorer.total else None)
     totals, matched = found.at(docnums)[:2]
-    return Candidates(docnums, (matched == found.required).astype(np.int8), totals, every_post), found
+    return Candidates(docnums, (matched == found.required).astype(np.int8), totals.copy(), every_post), found
 
 
 def filter_candidates(snap: RankingSource, found: Candidates, parsed: ParsedQuery, request: Request) -> None:

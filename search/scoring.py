@@ -36,7 +36,10 @@ PHRASE_CHUNK = 16384
 # A term in more than 1 in KEEP_FROM sections keeps its read postings for the generation's life, up to KEEP_PER_SECTION
 # postings a section in all (~12 bytes each): "the" took 1.3 ms to read on cpp-docs at every query that held it
 KEEP_FROM = 16
-KEEP_PER_SECTION = 8  # sections whose positions a phrase decodes between two looks at the clock
+KEEP_PER_SECTION = 8
+# Documents scored from which their places are looked up in an array of every document rather than searched
+# (searching took a tenth of a query on cpp-docs copied three times)
+PLACES_INDEXED_FROM = 2048  # sections whose positions a phrase decodes between two looks at the clock
 
 
 def never() -> bool:
@@ -103,7 +106,7 @@ def distinct(arrays: list[Any]) -> Any:
     values = np.concatenate(arrays)
     if len(values) < 2:
         return values
-    values.sort()
+    values.sort(kind="stable")  # timsort: the arrays are ascending runs, merged in about linear time
     first = np.empty(len(values), dtype=bool)  # np.diff(values, prepend=-1) would do, ~10x slower on few values
     first[0] = True
     np.not_equal(values[1:], values[:-1], out=first[1:])
@@ -173,6 +176,8 @@ class WordScores:
 
     def at(self, docnums: Any) -> tuple[Any, Any, Any, Any, Any]:
         """totals, matched, in_context, in_heading and in_title of the given documents (scored ones)."""
+        if docnums is self.scored:
+            return self.totals, self.matched, self.in_context, self.in_heading, self.in_title
         places = docnums if self.scored is None else np.searchsorted(self.scored, docnums)
         return tuple(a[places] for a in (self.totals, self.matched, self.in_context, self.in_heading, self.in_title))  # type: ignore[return-value]
 
@@ -185,8 +190,8 @@ class TermPostings:
 
     term: str
     fields: dict[str, tuple[Any, Any]]
-    holders: Any  # bool, every document
-    present: int  # live documents holding it
+    holders: Any  # the live documents holding it, ascending
+    present: int  # how many
     body_blocks: list[tuple[Any, Any]]
 
     def idf(self, doc_count: int) -> float:
@@ -211,6 +216,7 @@ class BM25FScorer:
         self.offsets = [s.offset for s in self.segments]
         self.posts = posts if posts is not None and posts.fits(self.total) else PostArrays.compute(self.segments)
         self.live = np.concatenate([s.live for s in self.segments] or [np.zeros(0, bool)])
+        self.has_deletions = not self.live.all()
         self.kept: dict[str, TermPostings] = {}  # the common terms' postings (see KEEP_FROM)
         self.keeping = threading.Lock()
         self.kept_postings = 0
@@ -296,8 +302,11 @@ class BM25FScorer:
         return self.union(found)
 
     def union(self, arrays: list[Any]) -> Any:
-        """The distinct docnums of the arrays, ascending: sorted when they are few, else marked in an array of
-        every document (sorting 256 expansions' lists of a prefix took 30 ms, marking them 3 ms)."""
+        """The distinct docnums of the arrays (each ascending, each docnum once), ascending: sorted when they are
+        few, else marked in an array of every document (sorting 256 expansions' lists of a prefix took 30 ms,
+        marking them 3 ms)."""
+        if len(arrays) == 1:
+            return arrays[0]
         if sum(len(a) for a in arrays) * 8 < self.total:
             return distinct([np.zeros(0, dtype=np.int64), *arrays])
         marked = np.zeros(self.total, dtype=bool)
@@ -344,7 +353,6 @@ class BM25FScorer:
     def read_term(self, term: str) -> TermPostings:
         """A term's postings in every field of every segment, read from the segments."""
         fields, body = {}, []
-        holders = np.zeros(self.total, dtype=bool)
         for field in SEARCH_FIELDS:
             ids, contributions = [], []
             for segment, norms in zip(self.segments, self.norms):
@@ -356,14 +364,14 @@ class BM25FScorer:
                     contributions.append(postings[1] / norms[field][postings[0]])
             if ids:
                 fields[field] = (read_only(np.concatenate(ids)), read_only(np.concatenate(contributions)))
-                holders[fields[field][0]] = True
-        holders &= self.live
-        holders.flags.writeable = False  # kept postings are shared by queries and threads
-        return TermPostings(term, fields, holders, int(np.count_nonzero(holders)), global_blocks(body))
+        holders = self.union([ids for ids, _ in fields.values()])
+        if self.has_deletions:
+            holders = holders[self.live[holders]]
+        return TermPostings(term, fields, read_only(holders), len(holders), global_blocks(body))
 
-    def is_common(self, holders: Any) -> bool:
-        """Whether a word held by these documents is common (see COMMON_SHARE)."""
-        return self.doc_count >= COMMON_FROM and int(np.count_nonzero(holders)) > COMMON_SHARE * self.doc_count
+    def is_common(self, holders: int) -> bool:
+        """Whether a word that many documents hold is common (see COMMON_SHARE)."""
+        return self.doc_count >= COMMON_FROM and holders > COMMON_SHARE * self.doc_count
 
     def score_all(self, words: Iterable[tuple[str, ...]], out_of_time: Callable[[], bool] = never) -> WordScores:
         """For every document: BM25F for the words (each a tuple of alternatives), how many words it matched,
@@ -381,14 +389,14 @@ class BM25FScorer:
         in_heading = np.zeros(size, dtype=bool)
         in_title = np.zeros(size, dtype=np.int16)
         holders: list[tuple[Any, bool]] = []  # for each word: the documents holding it, and whether it is common
+        places = Places(docnums, self.total)
         for alternatives in read:
             fields = {"heading": np.zeros(size, dtype=bool), "title": np.zeros(size, dtype=bool)}
-            best = self.term_scores(alternatives[0], fields, docnums)
+            best = self.term_scores(alternatives[0], fields, places)
             for term in alternatives[1:]:
-                np.maximum(best, self.term_scores(term, fields, docnums), out=best)
+                np.maximum(best, self.term_scores(term, fields, places), out=best)
             totals += best
-            every = reduce(np.logical_or, [t.holders for t in alternatives]) if len(alternatives) > 1 else alternatives[0].holders
-            holders.append((best > 0, self.is_common(every)))
+            holders.append((best > 0, self.is_common(len(self.union([t.holders for t in alternatives])))))
             in_heading |= fields["heading"]
             in_title += fields["title"]
             in_context += np.logical_or(fields["heading"], fields["title"], out=fields["title"])
@@ -403,19 +411,18 @@ class BM25FScorer:
         common = frozenset(common_terms) if len(required) < len(holders) else frozenset()
         return WordScores(totals, matched, len(required), in_context, in_heading, in_title, body_blocks, found, common, docnums)
 
-    def term_scores(self, postings: TermPostings, seen: dict[str, Any], docnums: Any) -> Any:
-        """One term's saturated BM25F score for the given documents, or every one with None (zero where absent);
-        marks in `seen` the documents whose field of that name holds it."""
-        size = self.total if docnums is None else len(docnums)
-        frequency = np.zeros(size, dtype=np.float32)
+    def term_scores(self, postings: TermPostings, seen: dict[str, Any], places: Places) -> Any:
+        """One term's saturated BM25F score for the places' documents (zero where absent); marks in `seen` the
+        documents whose field of that name holds it."""
+        frequency = np.zeros(places.size, dtype=np.float32)
         if not postings.present:
             return frequency
         for field, (ids, contributions) in postings.fields.items():
-            places, held = (ids, slice(None)) if docnums is None else placed(docnums, ids)
-            frequency[places] += contributions[held]  # a document occurs once per posting list
+            where, held = places.of(ids)
+            frequency[where] += contributions[held]  # a document occurs once per posting list
             if field in seen:
-                seen[field][places] = True
-        if docnums is None and len(self.live) and not self.live.all():
+                seen[field][where] = True
+        if places.docnums is None and self.has_deletions:
             frequency *= self.live
         idf = postings.idf(self.doc_count)
         saturation = frequency + K1
@@ -424,10 +431,45 @@ class BM25FScorer:
         return frequency
 
 
+def common_docs(arrays: list[Any]) -> Any:
+    """The docnums in every one of the arrays (each ascending, each docnum once), ascending: the shortest looked
+    up in each of the others (intersect1d sorts them all together: 5 ms for a common word on cpp-docs)."""
+    arrays = sorted(arrays, key=len)
+    found = arrays[0]
+    for other in arrays[1:]:
+        if not len(found) or not len(other):
+            return other[:0] if not len(other) else found
+        at = np.minimum(np.searchsorted(other, found), len(other) - 1)
+        found = found[other[at] == found]
+    return found
+
+
 def read_only(array: Any) -> Any:
     """The array, made read-only (kept postings are shared by queries and threads)."""
     array.flags.writeable = False
     return array
+
+
+class Places:
+    """Where documents stand among the documents scored (all of them, by docnum, when docnums is None)."""
+
+    def __init__(self, docnums: Any, total: int) -> None:
+        self.docnums = docnums
+        self.size = total if docnums is None else len(docnums)
+        self.index: Any = None  # for many documents: each document's place, or -1
+        if docnums is not None and len(docnums) > PLACES_INDEXED_FROM:
+            self.index = np.full(total, -1, dtype=np.int32)
+            self.index[docnums] = np.arange(len(docnums), dtype=np.int32)
+
+    def of(self, ids: Any) -> tuple[Any, Any]:
+        """Where the documents of ids (ascending) that are scored stand, and which of ids they are."""
+        if self.docnums is None:
+            return ids, slice(None)
+        if self.index is None or len(ids) * 16 < len(self.docnums):
+            return placed(self.docnums, ids)
+        where = self.index[ids]
+        held = where >= 0
+        return where[held], held
 
 
 def placed(docnums: Any, ids: Any) -> tuple[Any, Any]:
