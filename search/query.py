@@ -253,15 +253,16 @@ def section_hit(snap: Snapshot, score: float, fields: dict[str, Any], post_url: 
     )
     url = f"{post_url}#{fields['anchor']}" if fields.get("anchor") else post_url
     best = best_fragment(fragments)
+    shown = [to_html((fragment,)) for fragment in fragments]  # each rendered once: the short snippet is one of them
     return SectionHit(
         heading=fields.get("heading", ""),
         heading_path=tuple(fields.get("heading_path", "").split(" > ")),
         anchor=fields.get("anchor", ""),
         url=url,
-        snippet=to_html(fragments),
+        snippet=" ".join(shown),
         fragments=fragments,
         score=score,
-        short_snippet=to_html(best),
+        short_snippet=shown[fragments.index(best[0])] if best else "",
         text_url=landing_url(url, landing_words(best[0]) if best else ""),
     )
 
