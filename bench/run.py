@@ -252,7 +252,7 @@ def machine() -> dict[str, object]:
 
 
 def measure(
-    corpus: str, query_count: int, cold_runs: int, passes: int, build_runs: int, incremental_runs: int
+    corpus: str, query_count: int, cold_runs: int, passes: int, build_runs: int, incremental_runs: int, copies: int = 1
 ) -> dict[str, object]:
     source = CORPORA / corpus
     if not source.is_dir():
@@ -260,7 +260,8 @@ def measure(
     postsearch = [str(Path(sys.executable).parent / "postsearch")]
     with tempfile.TemporaryDirectory() as work:
         posts, index_dir, database = Path(work) / "posts", Path(work) / "index", Path(work) / "fts.db"
-        shutil.copytree(source, posts)
+        for copy in range(copies):  # a larger site: the corpus again in folders of its own
+            shutil.copytree(source, posts / f"copy-{copy + 1}" if copies > 1 else posts)
         index = postsearch + ["index", str(posts), "--index", str(index_dir), "--json"]
         builds = []
         for _ in range(build_runs):
@@ -285,7 +286,7 @@ def measure(
         query = postsearch + ["query", "--index", str(index_dir), "--"]
         cold = [run_child(query + [queries[i]], ok=(0, 1))[0] for i in range(cold_runs)]  # 1: nothing found
         return {
-            "corpus": corpus,
+            "corpus": corpus if copies == 1 else f"{corpus} x{copies}",
             "sections": sections,
             "queries": len(queries),
             "postsearch": {
@@ -375,10 +376,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--build-runs", type=int, default=3, help="full builds (the median is reported)")
     parser.add_argument("--incremental-runs", type=int, default=3, help="runs of each incremental case (median)")
+    parser.add_argument("--copies", type=int, default=1, help="the corpus copied this many times (3 x cpp-docs: 29,238 posts)")
     args = parser.parse_args(argv)
-    result = measure(args.corpus, args.queries, args.cold_runs, args.passes, args.build_runs, args.incremental_runs)
+    copies = max(1, args.copies)
+    result = measure(args.corpus, args.queries, args.cold_runs, args.passes, args.build_runs, args.incremental_runs, copies)
     result["method"] = {"passes": args.passes, "build_runs": args.build_runs, "incremental_runs": args.incremental_runs}
-    save_results(args.corpus, result, table(result))
+    save_results(args.corpus if copies == 1 else f"{args.corpus}-x{copies}", result, table(result))
     return 0
 
 
