@@ -7,6 +7,7 @@ from conftest import corpus
 
 from bench.run import extract_sections, make_queries
 from search.indexer import build_index
+from search.matching import filter_docs
 from search.query import SearchIndex, translations
 from search.ranking import Request, candidates, rank
 
@@ -59,3 +60,30 @@ def test_pruning_scores_fewer_sections_for_most_queries(benchmark, name):
             assert set(few.tolist()) <= set(every.tolist())
             pruned += len(few) < len(every)
     assert pruned > len(queries) / 4  # a query of one word has one tier: all its sections are the best
+
+
+REQUESTS = [
+    {"sort": "date"},
+    {"recent_boost": True},
+    {"start": 100},
+    {"count": 3},
+    {"filters": {"year": "2023"}},
+    {"filters": {"author": "The Rust Release Team"}, "sort": "date"},
+]
+
+
+@pytest.mark.parametrize("asked", REQUESTS, ids=lambda asked: "-".join(f"{k}={v}" for k, v in asked.items()))
+def test_pruned_pages_hold_for_every_kind_of_request(benchmark, asked):
+    index_dir, queries = benchmark("rust-blog")
+    filters = asked.get("filters")
+    options = {k: v for k, v in asked.items() if k != "filters"}
+    differ = []
+    with SearchIndex(index_dir) as index, index.snapshot() as snap:
+        allowed = filter_docs(snap, filters)
+        for query in queries:
+            parsed, translated = snap.parser.parse(query), translations(snap, query)
+            pruned = rank(snap, parsed, translated, Request(**options, allowed=allowed, prune=True))
+            every = rank(snap, parsed, translated, Request(**options, allowed=allowed, prune=False))
+            if (pruned.total, pruned.posts, pruned.matched.tolist()) != (every.total, every.posts, every.matched.tolist()):
+                differ.append(query)
+    assert differ == []
