@@ -181,7 +181,8 @@ def plain_candidates(
     docnums, every_post = best, None
     best_posts = posts_of(scorer.posts, docnums)
     if len(best_posts) >= request.start + request.count:
-        every_post = best_posts if request.sort == "date" else posts_of(scorer.posts, matching)
+        same = request.sort == "date" or matching is docnums or len(matching) == len(docnums)  # (best is in matching)
+        every_post = best_posts if same else posts_of(scorer.posts, matching)
     else:
         docnums = matching
     found = scorer.score_at(read, docnums if len(docnums) * SPARSE_SHARE < scorer.total else None)
