@@ -109,12 +109,24 @@ def candidates(
         found_sections, found = plain_candidates(snap, read, exact if extras else None, exact, request)
     if found_sections is None or found is None:
         found_sections, found = every_candidate(snap, parsed, read, exact if extras else None, request)
+    reward(snap, found_sections, found, words, (titled, exact), request.recent_boost)
+    return found_sections, found
+
+
+def reward(
+    snap: RankingSource, found_sections: Candidates, found: WordScores, words: list[tuple[str, ...]],
+    exact: tuple[Any, Any], recent_boost: bool,
+) -> None:
+    """Raise the tiers of sections whose post title or heading is the query (exact: those docnums, and those of
+    either), and the scores of sections by where the words are, how close they stand and how recent the post is."""
+    titled, exact_either = exact
     docnums, tiers, scores = found_sections.docnums, found_sections.tiers, found_sections.scores
     _, matched, in_context, in_heading, in_title = found.at(docnums)
-    if len(exact):  # a heading is all the words, and where they matter most; a title more
+    headed = np.zeros(len(docnums), dtype=bool)
+    if len(exact_either):  # a heading is all the words, and where they matter most; a title more
         in_titled = np.isin(docnums, titled)
         tiers[in_titled] = 2
-        headed = np.isin(docnums, exact) & ~in_titled
+        headed = np.isin(docnums, exact_either) & ~in_titled
         tiers[headed] = np.maximum(tiers[headed], 1)
     if words:  # where the words are before how often: the post's title holds them all, the heading read with it does
         share = in_title / len(words)
@@ -122,11 +134,9 @@ def candidates(
         scores *= (1 + TITLE_WEIGHT * share**power).astype(np.float32)  # every section of the post alike
         scores[(in_context == len(words)) & in_heading] *= 1 + HEADING_WEIGHT
     reward_proximity(snap, found_sections, words, matched, found)
-    if request.recent_boost:
+    if recent_boost:
         scores *= recency_factor(snap.scorer.posts.dates[docnums])
-    if len(exact):
-        scores[headed] *= 1 + EXACT_HEADING_WEIGHT
-    return found_sections, found
+    scores[headed] *= 1 + EXACT_HEADING_WEIGHT
 
 
 def every_candidate(
@@ -181,7 +191,7 @@ def plain_candidates(
     docnums, every_post = best, None
     best_posts = posts_of(scorer.posts, docnums)
     if len(best_posts) >= request.start + request.count:
-        same = request.sort == "date" or matching is docnums or len(matching) == len(docnums)  # (best is in matching)
+        same = request.sort == "date" or len(matching) == len(docnums)  # the best tier is within the matching
         every_post = best_posts if same else posts_of(scorer.posts, matching)
     else:
         docnums = matching
@@ -296,8 +306,8 @@ def rank(snap: RankingSource, parsed: ParsedQuery, translated: dict[str, set[str
     complete = bool(len(tiers) and tiers.max() > 0)
     if found_sections.matching_posts is not None:  # the candidates were the best tier's: every match was counted
         matched = found_sections.matching_posts
-    shown = [(sections[0][0], sections) for sections in ranked]
-    return Ranking(len(matched), shown, found.terms_found, matched, complete, found.common)
+    page_posts = [(sections[0][0], sections) for sections in ranked]
+    return Ranking(len(matched), page_posts, found.terms_found, matched, complete, found.common)
 
 
 def settle_ties(order: Any, sort_keys: list[Any], path_of: Callable[[int], str], start: int, count: int) -> list[int]:
