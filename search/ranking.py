@@ -18,7 +18,7 @@ from .index_format.posts import PostArrays
 from .index_format.schema import UNDATED
 from .matching import Deadline, MatchingSource, docs, query_words
 from .parsing import ParsedQuery, is_plain_words, negated_parts, only_words_and_split_words, relax
-from .scoring import COMMON_FROM, COMMON_SHARE, WordPostings, WordScores, common_docs, distinct
+from .scoring import COMMON_FROM, COMMON_SHARE, WordPostings, WordScores, distinct
 
 SECTIONS_PER_POST = 3
 TIER_STEP = 1e6  # far above any section's score: a better tier always ranks first
@@ -182,12 +182,12 @@ def plain_candidates(
     if not holders:
         return None, None
     rare = [held for held in holders if not scorer.is_common(len(held))] or holders
-    best, matching = common_docs(rare), scorer.union(rare)  # common words only score (see score_all)
-    best = scorer.union([best, common_docs([exact, matching])])  # an exact heading or title among the matching ...
+    best, matching = scorer.intersection(rare), scorer.union(rare)  # common words only score (see score_all)
+    best = scorer.union([best, scorer.intersection([exact, matching])])  # an exact heading or title among the matching ...
     if extras is not None:  # ... or, for most queries, wherever it is
         best, matching = scorer.union([best, extras]), scorer.union([matching, extras])
     if request.allowed is not None:
-        best, matching = common_docs([best, request.allowed]), common_docs([matching, request.allowed])
+        best, matching = scorer.intersection([best, request.allowed]), scorer.intersection([matching, request.allowed])
     docnums, every_post = best, None
     best_posts = posts_of(scorer.posts, docnums)
     if len(best_posts) >= request.start + request.count:

@@ -12,7 +12,6 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial, reduce
 from typing import Any
 
 import numpy as np
@@ -32,14 +31,14 @@ COMMON_SHARE = 0.5
 COMMON_FROM = 200  # sections a site needs for a share to say anything (in a few sections, any word is "common")
 TERMS_BETWEEN_CLOCKS = 64  # terms a look-up reads between two looks at the clock
 ALTERNATIVES_BETWEEN_CLOCKS = 8  # a word's alternatives scored between two looks (each reads every field)
-PHRASE_CHUNK = 16384
+PHRASE_CHUNK = 16384  # sections whose positions a phrase decodes between two looks at the clock
 # A term in more than 1 in KEEP_FROM sections keeps its read postings for the generation's life, up to KEEP_PER_SECTION
 # postings a section in all (~12 bytes each): "the" took 1.3 ms to read on cpp-docs at every query that held it
 KEEP_FROM = 16
 KEEP_PER_SECTION = 8
 # Documents scored from which their places are looked up in an array of every document rather than searched
 # (searching took a tenth of a query on cpp-docs copied three times)
-PLACES_INDEXED_FROM = 2048  # sections whose positions a phrase decodes between two looks at the clock
+PLACES_INDEXED_FROM = 2048
 
 
 def never() -> bool:
@@ -272,7 +271,7 @@ class BM25FScorer:
             postings = {word: segment.postings(field, word) for word in words}
             if any(p is None for p in postings.values()):
                 continue
-            holding = reduce(partial(np.intersect1d, assume_unique=True), [p[0] for p in postings.values() if p])
+            holding = shortest_looked_up([p[0] for p in postings.values() if p])
             holding = holding[segment.live[holding]]
             for start in range(0, len(holding), PHRASE_CHUNK):
                 if out_of_time():
@@ -315,10 +314,10 @@ class BM25FScorer:
         return np.flatnonzero(marked)
 
     def intersection(self, arrays: list[Any]) -> Any:
-        """The docnums in every one of the arrays (each ascending, each docnum once), ascending: by sorting when
-        they are few, else by counting each document's arrays."""
-        if len(arrays) == 1 or sum(len(a) for a in arrays) * 8 < self.total or len(arrays) > 255:
-            return reduce(partial(np.intersect1d, assume_unique=True), arrays)
+        """The docnums in every one of the arrays (each ascending, each docnum once), ascending: the shortest
+        looked up in the others while it is short, else by counting each document's arrays."""
+        if len(arrays) == 1 or len(min(arrays, key=len)) * 8 < self.total or len(arrays) > 255:
+            return shortest_looked_up(arrays)
         counts = np.zeros(self.total, dtype=np.uint8)
         for docnums in arrays:
             counts[docnums] += 1
@@ -343,9 +342,9 @@ class BM25FScorer:
         if found is None:
             found = self.read_term(term)
             size = sum(len(ids) for ids, _ in found.fields.values())
-            if size * KEEP_FROM > self.total and self.kept_postings + size <= KEEP_PER_SECTION * self.total:
-                with self.keeping:  # threads may read the same term at once: it is kept once
-                    if term not in self.kept:
+            if size * KEEP_FROM > self.total:
+                with self.keeping:  # threads may read the same term at once: it is kept once, within the bound
+                    if term not in self.kept and self.kept_postings + size <= KEEP_PER_SECTION * self.total:
                         self.kept[term] = found
                         self.kept_postings += size
         return found
@@ -431,7 +430,7 @@ class BM25FScorer:
         return frequency
 
 
-def common_docs(arrays: list[Any]) -> Any:
+def shortest_looked_up(arrays: list[Any]) -> Any:
     """The docnums in every one of the arrays (each ascending, each docnum once), ascending: the shortest looked
     up in each of the others (intersect1d sorts them all together: 5 ms for a common word on cpp-docs)."""
     arrays = sorted(arrays, key=len)
