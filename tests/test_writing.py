@@ -15,7 +15,9 @@ from whoosh.writing import SegmentWriter
 from search.config import Settings
 from search.documents import parse_one
 from search.index_format.codec import CompactCodec
+from search.index_format.posts import PostArrays
 from search.index_format.schema import build_schema
+from search.index_format.segments import open_segments
 from search.index_format.writing import SectionWriter
 from search.sections import Sectioner
 from search.sites.plain import PlainSite
@@ -131,3 +133,20 @@ def test_a_writer_whose_postings_outgrow_memory_goes_on_in_new_segments(tmp_path
         assert len(searcher.reader().leaf_readers()) > 5 and searcher.doc_count() == len(documents)
     SectionWriter(index, codec=CompactCodec()).commit(optimize=True)
     assert contents(index) == contents(build(tmp_path / "theirs", documents, SegmentWriter, W3Codec, 1024, 1))
+
+
+def test_a_new_segment_starts_only_with_a_new_post(tmp_path: Path) -> None:
+    """Segments cut for memory never cut a post in two: each post's sections are in one segment, and its first
+    live section (by docnum) holds its record, as results and facets read it."""
+    documents = section_documents(tmp_path / "posts")
+    index = build(tmp_path / "ours", documents, SectionWriter, CompactCodec, 1024, 1, max_postings=300)
+    with index.searcher() as searcher:
+        segments = open_segments(searcher.reader())
+        assert len(segments) > 5
+        keys = [set(segment.post_keys.tolist()) for segment in segments]
+        assert sum(map(len, keys)) == len(set().union(*keys)) == 41
+        posts = PostArrays.compute(segments)
+        for number in range(posts.count):
+            first = int(posts.first_sections[number])
+            segment = next(s for s in reversed(segments) if s.offset <= first)
+            assert segment.posts[first - segment.offset] is not None

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 22  # 16: format in search.index_format; 17: categories, authors in post records; 18: heading_exact;
+SCHEMA_VERSION = 23  # 16: format in search.index_format; 17: categories, authors in post records; 18: heading_exact;
 # 19: accents folded; 20: stop words indexed, words split by the analyzer searched as phrases; 21: identifiers'
-# parts indexed; 22: fences inside lists and quotes read as code
+# parts indexed; 22: fences inside lists and quotes read as code; 23: a post never cut between two segments (a large
+# site's worker could cut one, and its record went unfound: results and facets failed)
 
 # Weights: a title match counts more than a heading match, a heading more than body text.
 FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0, "code": 0.6}

@@ -141,7 +141,8 @@ class SectionWriter(SegmentWriter):
     keeps postings in MemoryPostings and writes each term's list at once with the compact codec.
 
     schema: the schema to write and commit, when it is not the index's (a full build in another language).
-    max_postings: postings held in memory before they are written out as a segment of their own."""
+    max_postings: postings held in memory before they are written out as a segment of their own (when the next
+    post starts: a post's sections stay in one segment)."""
 
     is_closed: bool  # Whoosh's, set by SegmentWriter.__init__
 
@@ -225,6 +226,10 @@ class SectionWriter(SegmentWriter):
         sync_file(folder)
 
     def add_document(self, **fields: Any) -> None:
+        if "post" in fields and self.pool.count >= self.max_postings:
+            # a new segment only where a post starts: its sections stay together, the first holding its record (a
+            # post cut in two could have its later sections first in docnum order, and its record unfound)
+            self.start_new_segment()
         self._check_state()
         schema, perdoc, docnum = self.schema_fields, self.perdocwriter, self.docnum
         names = sorted(fields)
@@ -241,8 +246,6 @@ class SectionWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
-        if self.pool.count >= self.max_postings:
-            self.start_new_segment()
 
     def add_field_value(self, perdoc: Any, field: Any, name: str, value: Any, docnum: int) -> None:
         """Index, store and column one field of a document."""
