@@ -150,3 +150,28 @@ def test_a_new_segment_starts_only_with_a_new_post(tmp_path: Path) -> None:
             first = int(posts.first_sections[number])
             segment = next(s for s in reversed(segments) if s.offset <= first)
             assert segment.posts[first - segment.offset] is not None
+
+
+def long_documents(folder: Path) -> list[dict[str, Any]]:
+    """Posts long enough that their positions outgrow the writer's 64 KB chunks of values, with words far apart
+    (gaps over 255: positions written wide) and words in one post only."""
+    for n in range(30):
+        words = [f"w{(i * 7 + n) % 400}" for i in range(3000)] + ["rare", f"only{n}"]
+        write(folder, f"long{n:02}.md", f"---\ntitle: Long {n}\n---\n" + "rare " + " ".join(words) + "\n")
+    sectioner, settings = Sectioner(), Settings()
+    documents = []
+    for path in sorted(folder.glob("*.md")):
+        stat = path.stat()
+        parsed = parse_one(sectioner, PlainSite(str(folder)), settings, str(path), path.name, stat.st_mtime_ns, stat.st_size, "")
+        documents.extend(parsed.documents)
+    return documents
+
+
+@pytest.mark.parametrize("commits", [1, 3])
+def test_long_posts_are_written_as_whoosh_writes_them(tmp_path: Path, commits: int) -> None:
+    """The postings' values (positions) are gathered in term order a chunk at a time: none lost or misplaced."""
+    documents = long_documents(tmp_path / "posts")
+    ours = contents(build(tmp_path / "ours", documents, SectionWriter, CompactCodec, 1024, commits))
+    theirs = contents(build(tmp_path / "theirs", documents, SegmentWriter, W3Codec, 1024, commits))
+    assert sum(len(value) for _, found, *_ in ours["postings"].values() for _, _, value in found) > 3 * 65536
+    assert ours == theirs
