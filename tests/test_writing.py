@@ -35,6 +35,11 @@ def section_documents(folder: Path) -> list[dict[str, Any]]:
         )
         front = f"---\ntitle: Post {n % 7} title\ntags: [{tags}]\ndate: 2024-01-{1 + n % 28:02}\n---\n"
         write(folder, f"p{n:02}.md", f"{front}Intro {n}.\n\n{body}\n")
+    return parsed_documents(folder)
+
+
+def parsed_documents(folder: Path) -> list[dict[str, Any]]:
+    """The section documents of every post in the folder, as the indexer parses them."""
     sectioner, settings = Sectioner(), Settings()
     documents = []
     for path in sorted(folder.glob("*.md")):
@@ -158,13 +163,7 @@ def long_documents(folder: Path) -> list[dict[str, Any]]:
     for n in range(30):
         words = [f"w{(i * 7 + n) % 400}" for i in range(3000)] + ["rare", f"only{n}"]
         write(folder, f"long{n:02}.md", f"---\ntitle: Long {n}\n---\n" + "rare " + " ".join(words) + "\n")
-    sectioner, settings = Sectioner(), Settings()
-    documents = []
-    for path in sorted(folder.glob("*.md")):
-        stat = path.stat()
-        parsed = parse_one(sectioner, PlainSite(str(folder)), settings, str(path), path.name, stat.st_mtime_ns, stat.st_size, "")
-        documents.extend(parsed.documents)
-    return documents
+    return parsed_documents(folder)
 
 
 @pytest.mark.parametrize("commits", [1, 3])
