@@ -25,8 +25,8 @@ from .codec import FieldLengths
 from .segments import posting_blocks
 
 Posting = tuple[bytes, int, float, bytes]  # term, frequency, weight, encoded value: what a field's index() gives
-# Postings a writer holds in memory (16 bytes each and their positions, see FieldPostings) before it writes them out as a finished segment and
-# goes on in a new one: cpp-docs has 1.8 million per worker process.
+# Postings a writer holds in memory (16 bytes each and their positions, see FieldPostings) before it writes them
+# out as a finished segment and goes on in a new one: cpp-docs has 1.8 million per worker process.
 MAX_POSTINGS_IN_MEMORY = 4_000_000
 # Segments of fewer sections are merged into the next commit's new segment. A query looks each word up in every
 # segment, so each small update's own segment slowed every rust-blog query by ~5 %; merging one costs ~0.4 ms a
