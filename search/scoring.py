@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .index_format.codec import block_positions
+from .index_format.codec import block_positions, spans_positions, value_spans
 from .index_format.posts import PostArrays
 from .index_format.schema import SEARCH_FIELDS
 from .index_format.segments import SegmentData, open_segments
@@ -129,8 +129,9 @@ def places_in(blocks: Iterable[tuple[Any, Any]], docnums: Any) -> dict[int, tupl
 
 def chunk_positions(blocks: list[tuple[Any, Any, Any]], docnums: Any, decode: Callable[[bytes], list[int]]) -> tuple[Any, Any]:
     """The positions held for the (ascending) docnums in a term's decoded blocks: a docnum for each position,
-    and the positions."""
-    docs, positions = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    and the positions. The values of every block are decoded together (a block at a time, numpy's calls took
+    half of a phrase's time on cpp-docs)."""
+    docs, positions, datas, owners, starts, ends, size = [], [], [], [], [], [], 0
     for ids, _, values in blocks:
         low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
         if low == high:
@@ -138,9 +139,25 @@ def chunk_positions(blocks: list[tuple[Any, Any, Any]], docnums: Any, decode: Ca
         wanted = docnums[low:high]
         at = np.searchsorted(ids, wanted)
         selected = at[ids[at] == wanted]
-        which, found = block_positions(values, len(ids), selected, decode)
-        docs.append(ids[which])
+        spans = value_spans(values, len(ids), selected)
+        if spans is None:  # Whoosh's own block
+            which, found = block_positions(values, len(ids), selected, decode)
+            docs.append(ids[which])
+            positions.append(found)
+            continue
+        data, first, last = spans
+        datas.append(data)
+        owners.append(ids[selected])
+        starts.append(first + size)
+        ends.append(last + size)
+        size += len(data)
+    if datas:
+        joined = datas[0] if len(datas) == 1 else b"".join(datas)
+        found_docs, found = spans_positions(joined, *(np.concatenate(a) for a in (owners, starts, ends)))
+        docs.append(found_docs)
         positions.append(found)
+    if not docs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(docs), np.concatenate(positions)
 
 

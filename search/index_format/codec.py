@@ -663,33 +663,52 @@ def decode_block(count: int, flags: int, data: bytes) -> tuple[Any, Any, Any]:
 
 def block_positions(values: Any, count: int, selected: Any, decode: Any) -> tuple[Any, Any]:
     """The positions of the selected postings (ascending indices) of a decoded block of CompactPositions values:
-    for each position, the index of its posting and the position, each posting's ascending. Values whose gaps
-    are all below WIDE are decoded together in numpy (a running total over all their bytes, less each value's
-    start); the rare wide ones one by one with decode."""
-    if isinstance(values, PackedValues):
-        data, bounds = values.data, values.bounds if values.bounds is not None else values.unpack()
-        starts, ends = bounds[selected], bounds[selected + 1]
-    elif isinstance(values, bytes) and count:  # values of one size, joined
-        data, size = values, len(values) // count
-        starts = selected * size
-        ends = starts + size
-    else:  # Whoosh's own blocks: a list of strings (or None: no positions)
+    for each position, the index of its posting and the position, each posting's ascending (see
+    spans_positions). Whoosh's own blocks (a list of strings, or None) are decoded a value at a time."""
+    spans = value_spans(values, count, selected)
+    if spans is None:
         found = [(index, decode(values[index]) if values else []) for index in selected.tolist()]
         return np.repeat(selected, [len(p) for _, p in found]), np.array([x for _, p in found for x in p], np.int64)
+    data, starts, ends = spans
+    return spans_positions(data, selected, starts, ends)
+
+
+def value_spans(values: Any, count: int, selected: Any) -> tuple[bytes, Any, Any] | None:
+    """Where the selected postings' values lie in a block's values (packed or of one size): the bytes, and each
+    one's start and end in them; None for Whoosh's own blocks."""
+    if isinstance(values, PackedValues):
+        bounds = values.bounds if values.bounds is not None else values.unpack()
+        return values.data, bounds[selected], bounds[selected + 1]
+    if isinstance(values, bytes) and count:  # values of one size, joined
+        size = len(values) // count
+        return values, selected * size, selected * size + size
+    return None
+
+
+def spans_positions(data: bytes, owners: Any, starts: Any, ends: Any) -> tuple[Any, Any]:
+    """The positions in CompactPositions values data[start:end]: each value's owner (a posting's index, or its
+    docnum) repeated once a position, and the positions, each value's ascending (values whose gaps all fit in a
+    byte first, then the wide ones). Each kind is decoded together in numpy, however many blocks data joins."""
     raw = np.frombuffer(data, np.uint8)
     wide = (ends > starts) & (raw[np.minimum(starts, max(len(raw) - 1, 0))] == WIDE) if len(raw) else ends < starts
     narrow = ~wide
-    extra = [(index, decode(data[start:end])) for index, start, end in zip(
-        selected[wide].tolist(), starts[wide].tolist(), ends[wide].tolist())]
-    starts, lengths = starts[narrow], (ends - starts)[narrow]
-    ends_in_gather = np.cumsum(lengths)
-    total = int(ends_in_gather[-1]) if len(lengths) else 0
-    gather = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends_in_gather - lengths), lengths)
-    running = np.cumsum(raw[gather], dtype=np.int64)
-    before = np.concatenate([[0], running])[ends_in_gather - lengths]  # the running total where each value starts
-    postings = np.repeat(selected[narrow], lengths)
-    positions = running - np.repeat(before, lengths)
-    if extra:
-        postings = np.concatenate([postings, np.repeat(selected[wide], [len(p) for _, p in extra])])
-        positions = np.concatenate([positions, np.array([x for _, p in extra for x in p], np.int64)])
-    return postings, positions
+    found, positions = running_gaps(raw, owners[narrow], starts[narrow], ends[narrow], 1)
+    if wide.any():  # after the WIDE mark, 4-byte gaps (a word more than 254 words after its last place)
+        wide_found, wide_positions = running_gaps(raw, owners[wide], starts[wide] + 1, ends[wide], 4)
+        found, positions = np.concatenate([found, wide_found]), np.concatenate([positions, wide_positions])
+    return found, positions
+
+
+def running_gaps(raw: Any, owners: Any, starts: Any, ends: Any, width: int) -> tuple[Any, Any]:
+    """The positions in raw[start:end] for each owner, stored as gaps of `width` bytes (little-endian): each owner
+    repeated once a position, and the positions. The gaps of all the values are gathered and summed in one running
+    total, less the total where each value starts."""
+    lengths = (ends - starts) // width
+    byte_lengths = lengths * width
+    ends_in_gather = np.cumsum(byte_lengths)
+    total = int(ends_in_gather[-1]) if len(byte_lengths) else 0
+    gather = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends_in_gather - byte_lengths), byte_lengths)
+    gaps = raw[gather] if width == 1 else raw[gather].view("<u4")
+    running = np.cumsum(gaps, dtype=np.int64)
+    before = np.concatenate([[0], running])[np.cumsum(lengths) - lengths]  # the running total where each value starts
+    return np.repeat(owners, lengths), running - np.repeat(before, lengths)
