@@ -1,5 +1,6 @@
-"""Pruning: scoring only the best tier's sections gives the page that scoring every section gives, on every
-benchmark query of rust-blog and cpp-docs (skipped where ../shared is missing). The exhaustive side is the
+"""Pruning: scoring only the best tier's sections (or a typed query's matching ones) gives the page that scoring
+every section gives, on every benchmark query of rust-blog and cpp-docs and typed forms of them (skipped where
+../shared is missing). The exhaustive side is the
 ranking with pruning turned off (Request(prune=False)): the only place tests reach below open_index."""
 
 import pytest
@@ -26,10 +27,22 @@ def benchmark(tmp_path_factory):
             build_index(folder, index_dir)
             queries = make_queries(extract_sections(folder), BENCHMARK_QUERIES)
             common = [f"the {query}" for query in queries[:40]] + [f"{query} of the" for query in queries[:40]]
-            built[name] = (index_dir, queries + common + ["the", "the of", "of the"])
+            built[name] = (index_dir, queries + common + ["the", "the of", "of the"] + typed(queries[:40]))
         return built[name]
 
     return build
+
+
+def typed(queries):
+    """Typed forms of queries of several words (their sections are found before they are scored): a phrase,
+    a word left out, a word in the heading, an OR, and a phrase of common words."""
+    found = ["\"of the\"", "\"in the\" -the"]
+    for query in queries:
+        words = query.replace('"', "").replace("*", "").split()
+        if len(words) > 1:
+            first, last = words[0], words[-1]
+            found += [f'"{" ".join(words)}"', f"{first} -{last}", f"heading:{first} {last}", f"{first} OR {last}"]
+    return found
 
 
 def page(snap, query, prune, start=0):
