@@ -177,3 +177,37 @@ def test_closeness_of_two_terms_equals_tightness():
     expected = [tightness(spots[doc]) if doc < 300 else 0.0 for doc in docnums]
     assert pair_closeness(docnums, places, encoding.decode_positions).tolist() == pytest.approx(expected)
     assert 0 < min(expected[2:]) and max(expected) == 1.0  # both near and far pairs
+
+
+def test_scores_where_a_term_is_held_equal_its_scores_over_every_document(make_index, posts_dir, index_dir):
+    """A prefix's rarer expansions are scored only where they are held: the same bits as the array of every
+    document, and the same heading and title marks, over several segments with deleted sections."""
+    from search.indexer import build_index
+    from search.scoring import Places
+
+    rng = random.Random(3)
+    vocabulary = [f"word{n}" for n in range(60)]
+
+    def post() -> str:
+        def text() -> str:
+            return " ".join(rng.choice(vocabulary) for _ in range(rng.randrange(1, 30)))
+
+        return f"---\ntitle: {text()}\n---\n{text()}\n\n## {text()}\n\n{text()}\n\n```\n{text()}\n```\n"
+
+    make_index({f"p{n}.md": post() for n in range(300)}, workers=1)
+    for n in range(0, 300, 5):
+        (posts_dir / f"p{n}.md").write_text(post(), encoding="utf-8")
+    build_index(posts_dir, index_dir)
+    with SearchIndex(index_dir) as searcher, searcher.snapshot() as snap:
+        scorer = snap.scorer
+        assert len(scorer.segments) > 1 and scorer.has_deletions
+        for word in vocabulary:
+            postings = scorer.term_postings(snap.stem(word))
+            dense_marks = {"heading": np.zeros(scorer.total, bool), "title": np.zeros(scorer.total, bool)}
+            marks = {"heading": np.zeros(scorer.total, bool), "title": np.zeros(scorer.total, bool)}
+            dense = scorer.term_scores(postings, dense_marks, Places(None, scorer.total))
+            held, scores = scorer.held_term_scores(postings, marks)
+            spread = np.zeros(scorer.total, np.float32)
+            spread[held] = scores
+            assert spread.tobytes() == dense.tobytes() and dense.any()
+            assert all((marks[f] == dense_marks[f]).all() for f in marks) and marks["heading"].any()
