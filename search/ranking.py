@@ -193,7 +193,7 @@ def plain_candidates(
     if not holders:
         return None, None
     rare = [held for held in holders if not scorer.is_common(len(held))] or holders
-    best, matching = scorer.intersection(rare), scorer.union(rare)  # common words only score (see score_all)
+    best, matching = scorer.intersection_and_union(rare)  # common words only score (see score_all)
     best = scorer.union([best, scorer.intersection([exact, matching])])  # an exact heading or title among the matching ...
     if extras is not None:  # ... or, for most queries, wherever it is
         best, matching = scorer.union([best, extras]), scorer.union([matching, extras])

@@ -335,13 +335,31 @@ class BM25FScorer:
 
     def intersection(self, arrays: list[Any]) -> Any:
         """The docnums in every one of the arrays (each ascending, each docnum once), ascending: the shortest
-        looked up in the others while it is short, else by counting each document's arrays."""
-        if len(arrays) == 1 or len(min(arrays, key=len)) * 8 < self.total or len(arrays) > 255:
+        looked up in the others while it is short, else marked in arrays of every document and combined."""
+        if len(arrays) == 1 or len(min(arrays, key=len)) * 8 < self.total:
             return shortest_looked_up(arrays)
-        counts = np.zeros(self.total, dtype=np.uint8)
+        return np.flatnonzero(self.marked_in_all(arrays)[0])
+
+    def intersection_and_union(self, arrays: list[Any]) -> tuple[Any, Any]:
+        """intersection(arrays) and union(arrays), each document marked once when both would mark them (on
+        cpp-docs three times, three words of ~80,000 sections each: 0.5 ms against 0.9)."""
+        if len(arrays) == 1 or len(min(arrays, key=len)) * 8 < self.total or sum(len(a) for a in arrays) * 8 < self.total:
+            return self.intersection(arrays), self.union(arrays)
+        every, some = self.marked_in_all(arrays)
+        return np.flatnonzero(every), np.flatnonzero(some)
+
+    def marked_in_all(self, arrays: list[Any]) -> tuple[Any, Any]:
+        """For every document, whether each of the arrays holds it, and whether one does (as boolean arrays)."""
+        every = some = None
         for docnums in arrays:
-            counts[docnums] += 1
-        return np.flatnonzero(counts == len(arrays))
+            marked = np.zeros(self.total, dtype=bool)
+            marked[docnums] = True
+            if every is None:
+                every, some = marked, marked.copy()
+            else:
+                every &= marked
+                some |= marked
+        return every, some
 
     def read_words(self, words: Iterable[tuple[str, ...]], out_of_time: Callable[[], bool] = never) -> list[WordPostings]:
         """The postings of each word's alternatives (a word: a tuple of alternatives); alternatives past the first
