@@ -115,19 +115,36 @@ def distinct(arrays: list[Any]) -> Any:
     return values[first]
 
 
-def places_in(blocks: Iterable[tuple[Any, Any]], docnums: Any) -> dict[int, tuple[Any, int]]:
-    """Where the positions of each of the (ascending) docnums found in the blocks' (docnums, values) are: its
-    block's values and its index there (decoding them is the costly part)."""
-    places: dict[int, tuple[Any, int]] = {}
-    for ids, values in blocks:
-        low, high = np.searchsorted(docnums, [ids[0], ids[-1] + 1]).tolist()
-        if low == high:
-            continue
-        wanted = docnums[low:high]
-        at = np.searchsorted(ids, wanted)
-        held = ids[at] == wanted
-        places.update((doc, (values, index)) for doc, index in zip(wanted[held].tolist(), at[held].tolist()))
-    return places
+@dataclass(frozen=True)
+class BodyBlocks:
+    """A term's decoded body posting blocks (global docnums, values), their docnums joined (ascending) and where
+    each block starts among them."""
+
+    blocks: list[tuple[Any, Any]]
+    docnums: Any
+    starts: Any
+
+    @classmethod
+    def of(cls, blocks: list[tuple[Any, Any]], docnums: Any = None) -> BodyBlocks:
+        """The blocks, with their docnums joined unless given."""
+        if docnums is None:
+            docnums = np.concatenate([ids for ids, _ in blocks]) if blocks else np.zeros(0, np.int64)
+        sizes = np.array([len(ids) for ids, _ in blocks], dtype=np.int64)
+        return cls(blocks, docnums, np.cumsum(sizes) - sizes)
+
+    def places(self, docnums: Any) -> dict[int, tuple[Any, int]]:
+        """Where the positions of each of the docnums that hold the term are: its block's values and its index
+        there (decoding them is the costly part). Found in the joined docnums, not block by block (a common
+        word has hundreds of blocks: a third of a three-word query on cpp-docs three times)."""
+        if not len(self.docnums) or not len(docnums):
+            return {}
+        at = np.minimum(np.searchsorted(self.docnums, docnums), len(self.docnums) - 1)
+        held = self.docnums[at] == docnums
+        at = at[held]
+        block = np.searchsorted(self.starts, at, side="right") - 1
+        within = (at - self.starts[block]).tolist()
+        blocks = self.blocks
+        return {doc: (blocks[b][1], i) for doc, b, i in zip(docnums[held].tolist(), block.tolist(), within)}
 
 
 def chunk_positions(blocks: list[tuple[Any, Any, Any]], docnums: Any, decode: Callable[[bytes], list[int]]) -> tuple[Any, Any]:
@@ -188,7 +205,7 @@ class WordScores:
     in_context: Any  # how many of them its heading or the post title holds
     in_heading: Any  # whether its heading holds any
     in_title: Any  # how many of them the post's title holds
-    body_blocks: dict[str, list[tuple[Any, Any]]]  # each term's body blocks (global docnums, values), for proximity
+    body_blocks: dict[str, BodyBlocks]  # each term's body blocks, for proximity
     terms_found: frozenset[str]  # the terms some live document holds
     common: frozenset[str] = frozenset()  # the terms of common words, when the query has rarer ones (see score_all)
     scored: Any = None  # the documents the arrays are for, ascending (None: every document)
@@ -211,7 +228,7 @@ class TermPostings:
     fields: dict[str, tuple[Any, Any]]
     holders: Any  # the live documents holding it, ascending
     present: int  # how many
-    body_blocks: list[tuple[Any, Any]]
+    body_blocks: BodyBlocks
 
     def idf(self, doc_count: int) -> float:
         """BM25's inverse document frequency of the term."""
@@ -259,8 +276,8 @@ class BM25FScorer:
 
     def proximity(self, docnums: Any, terms: list[str], scores: WordScores) -> Any:
         """For each document, how close the terms stand in its body (see tightness)."""
-        wanted = np.sort(docnums)  # places_in takes repeats
-        places = [places_in(self.body_blocks(term, scores), wanted) for term in terms]
+        wanted = np.sort(docnums)
+        places = [self.body_blocks(term, scores).places(wanted) for term in terms]
         decode = self.decoders["body"]
         if len(places) == 2:  # most queries of several words
             return pair_closeness(docnums, places, decode)
@@ -273,11 +290,11 @@ class BM25FScorer:
 
         return np.array([closeness(doc) for doc in docnums.tolist()], dtype=np.float32)
 
-    def body_blocks(self, term: str, scores: WordScores) -> list[tuple[Any, Any]]:
-        """A term's body posting blocks (global docnums, values): those score_all decoded, else read now."""
+    def body_blocks(self, term: str, scores: WordScores) -> BodyBlocks:
+        """A term's body posting blocks: those score_all decoded, else read now."""
         found = scores.body_blocks.get(term)
         if found is None:
-            found = global_blocks([(s.offset, s.postings("body", term)) for s in self.segments])
+            found = BodyBlocks.of(global_blocks([(s.offset, s.postings("body", term)) for s in self.segments]))
         return found
 
     def phrase_docs(self, field: str, words: list[str], out_of_time: Callable[[], bool] = never) -> Any:
@@ -404,7 +421,8 @@ class BM25FScorer:
         holders = self.union([ids for ids, _ in fields.values()])
         if self.has_deletions:
             holders = holders[self.live[holders]]
-        return TermPostings(term, fields, read_only(holders), len(holders), global_blocks(body))
+        body_blocks = BodyBlocks.of(global_blocks(body), fields["body"][0] if "body" in fields else None)
+        return TermPostings(term, fields, read_only(holders), len(holders), body_blocks)
 
     def is_common(self, holders: int) -> bool:
         """Whether a word that many documents hold is common (see COMMON_SHARE)."""
@@ -559,7 +577,7 @@ def global_blocks(per_segment: list[tuple[int, Any]]) -> list[tuple[Any, Any]]:
 
 def pair_closeness(docnums: Any, places: list[dict[int, tuple[Any, int]]], decode: Callable[[bytes], list[int]]) -> Any:
     """tightness for two terms without its general case, for each document: 1 / the distance between the
-    closest positions of the two terms, or 0 where one is missing (places: see places_in)."""
+    closest positions of the two terms, or 0 where one is missing (places: see BodyBlocks.places)."""
     first, second = places
     closeness = []
     for doc in docnums.tolist():

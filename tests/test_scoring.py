@@ -116,11 +116,13 @@ def test_body_positions_match_whoosh_across_segments(make_index, posts_dir, inde
             scored = scorer.score_all([(term,)])
             assert term in scored.body_blocks
             assert positions_in(scorer.body_blocks(term, scored), everything, decode) == expected  # kept from scoring
+            places = scorer.body_blocks(term, scored).places(everything)  # for proximity: found, not decoded
+            assert {doc: decode(values[index]) for doc, (values, index) in places.items()} == expected
 
 
-def positions_in(blocks: list[tuple[Any, Any]], docnums: Any, decode: Any) -> dict[int, list[int]]:
+def positions_in(blocks: Any, docnums: Any, decode: Any) -> dict[int, list[int]]:
     """The positions chunk_positions finds for each docnum, as lists."""
-    docs, positions = chunk_positions([(ids, None, values) for ids, values in blocks], docnums, decode)
+    docs, positions = chunk_positions([(ids, None, values) for ids, values in blocks.blocks], docnums, decode)
     found: dict[int, list[int]] = {}
     for doc, position in zip(docs.tolist(), positions.tolist()):
         found.setdefault(doc, []).append(position)
@@ -154,6 +156,16 @@ def test_phrase_documents_equal_whoosh_phrase_matching(make_index, posts_dir, in
     with SearchIndex(index_dir) as searcher, searcher.snapshot() as snap:
         assert len(snap.scorer.segments) > 1 and snap.reader.has_deletions()
         assert max(len(s.postings("body", "red")[2]) for s in snap.scorer.segments) > 1  # a list of several blocks
+        everything, decode = np.arange(snap.scorer.total), snap.scorer.decoders["body"]
+        for word in vocabulary:  # proximity's look-up of positions, across blocks and segments
+            term, expected = snap.stem(word), {}
+            matcher = snap.reader.postings("body", snap.stem(word))
+            while matcher.is_active():
+                expected[matcher.id()] = matcher.value_as("positions")
+                matcher.next()
+            places = snap.scorer.body_blocks(term, snap.scorer.score_all([])).places(everything)
+            found = {doc: decode(values[index]) for doc, (values, index) in places.items() if snap.scorer.live[doc]}
+            assert found == expected and expected  # Whoosh's matcher leaves deleted sections out
         found = []
         for _ in range(150):
             words = [snap.stem(rng.choice(vocabulary + ["absent"])) for _ in range(rng.randrange(2, 5))]
