@@ -12,6 +12,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -122,15 +123,19 @@ class BodyBlocks:
 
     blocks: list[tuple[Any, Any]]
     docnums: Any
-    starts: Any
 
     @classmethod
     def of(cls, blocks: list[tuple[Any, Any]], docnums: Any = None) -> BodyBlocks:
         """The blocks, with their docnums joined unless given."""
         if docnums is None:
             docnums = np.concatenate([ids for ids, _ in blocks]) if blocks else np.zeros(0, np.int64)
-        sizes = np.array([len(ids) for ids, _ in blocks], dtype=np.int64)
-        return cls(blocks, docnums, np.cumsum(sizes) - sizes)
+        return cls(blocks, docnums)
+
+    @cached_property
+    def starts(self) -> Any:
+        """Where each block starts among the docnums (worked out for proximity only)."""
+        sizes = np.array([len(ids) for ids, _ in self.blocks], dtype=np.int64)
+        return np.cumsum(sizes) - sizes
 
     def places(self, docnums: Any) -> dict[int, tuple[Any, int]]:
         """Where the positions of each of the docnums that hold the term are: its block's values and its index
