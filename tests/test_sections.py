@@ -248,3 +248,23 @@ def test_a_fence_inside_a_quote_inside_a_list_is_code(tmp_path):
     found = sections_of(tmp_path, body)
     assert [s.heading for s in found] == ["", "Const generics"]
     assert "#[term($name $<parameters> { $,values })]" in found[0].code and "```" not in found[0].text
+
+
+@pytest.mark.parametrize(
+    "prose, expected",
+    [
+        ("plain words", "plain words"),
+        ("two  spaces and\ta tab", "two spaces and a tab"),
+        ("a\r\nwindows line\fand\vmore", "a\nwindows line and more"),
+        ("  indented\n\n\n  blank lines  ", "indented\nblank lines"),
+        ("wide\u00a0space stays", "wide\u00a0space stays"),
+    ],
+)
+def test_tidy_collapses_runs_of_spaces_and_blank_lines(prose, expected):
+    assert tidy([prose]) == expected
+
+
+def test_long_runs_of_spaces_and_tabs_in_prose_shorten_to_two(tmp_path):
+    """Runs of 16 or more spaces or tabs after a word are cut before rendering, tabs alone as well as spaces."""
+    [intro] = sections_of(tmp_path, "one" + " " * 40 + "two " + "\t" * 20 + "three" + " \t" * 10 + "four\n")
+    assert intro.text == "one two three four"
