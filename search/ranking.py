@@ -175,7 +175,7 @@ def every_candidate(
     if found is None:
         few = request.prune and len(docnums) * SPARSE_SHARE < scorer.total
         found = scorer.score_at(read, np.sort(docnums) if few else None)
-    found_sections = Candidates(docnums, tiers, found.at(docnums)[0].copy())
+    found_sections = Candidates(docnums, tiers, found.totals[found.places(docnums)])  # a copy: rewards change it
     filter_candidates(snap, found_sections, parsed, request)
     return found_sections, found
 

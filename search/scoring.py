@@ -215,11 +215,15 @@ class WordScores:
     common: frozenset[str] = frozenset()  # the terms of common words, when the query has rarer ones (see score_all)
     scored: Any = None  # the documents the arrays are for, ascending (None: every document)
 
+    def places(self, docnums: Any) -> Any:
+        """Where the given (scored) documents stand in the arrays."""
+        return docnums if self.scored is None else np.searchsorted(self.scored, docnums)
+
     def at(self, docnums: Any) -> tuple[Any, Any, Any, Any, Any]:
         """totals, matched, in_context, in_heading and in_title of the given documents (scored ones)."""
         if docnums is self.scored:
             return self.totals, self.matched, self.in_context, self.in_heading, self.in_title
-        places = docnums if self.scored is None else np.searchsorted(self.scored, docnums)
+        places = self.places(docnums)
         return tuple(a[places] for a in (self.totals, self.matched, self.in_context, self.in_heading, self.in_title))  # type: ignore[return-value]
 
 
@@ -365,7 +369,7 @@ class BM25FScorer:
     def intersection_and_union(self, arrays: list[Any]) -> tuple[Any, Any]:
         """intersection(arrays) and union(arrays), each document marked once when both would mark them (on
         cpp-docs three times, three words of ~80,000 sections each: 0.5 ms against 0.9)."""
-        if len(arrays) == 1 or len(min(arrays, key=len)) * 8 < self.total or sum(len(a) for a in arrays) * 8 < self.total:
+        if len(arrays) == 1 or len(min(arrays, key=len)) * 8 < self.total:  # the intersection is looked up: no marks to share
             return self.intersection(arrays), self.union(arrays)
         every, some = self.marked_in_all(arrays)
         return np.flatnonzero(every), np.flatnonzero(some)
