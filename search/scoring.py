@@ -389,12 +389,14 @@ class BM25FScorer:
 
     def read_words(self, words: Iterable[tuple[str, ...]], out_of_time: Callable[[], bool] = never) -> list[WordPostings]:
         """The postings of each word's alternatives (a word: a tuple of alternatives); alternatives past the first
-        stop being read once out_of_time() says so (a prefix stands for 64 words)."""
-        read = []
+        stop being read once out_of_time() says so (a prefix stands for 64 words), and after that no later word's
+        alternatives are read (52 prefixes out of time read 7 each: 0.3 s on cpp-docs three times)."""
+        read, late = [], False
         for first, *others in words:
             alternatives = [self.term_postings(first)]
             for number, term in enumerate(others):
-                if number % ALTERNATIVES_BETWEEN_CLOCKS == ALTERNATIVES_BETWEEN_CLOCKS - 1 and out_of_time():
+                if late or (number % ALTERNATIVES_BETWEEN_CLOCKS == ALTERNATIVES_BETWEEN_CLOCKS - 1 and out_of_time()):
+                    late = True
                     break
                 alternatives.append(self.term_postings(term))
             read.append(tuple(alternatives))
